@@ -1,0 +1,1 @@
+//! A software Level Zero driver (skeleton).

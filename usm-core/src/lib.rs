@@ -1,0 +1,1 @@
+//! Safe Unified Shared Memory over Level Zero (skeleton).
