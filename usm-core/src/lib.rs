@@ -1,1 +1,51 @@
-//! Safe Unified Shared Memory over Level Zero (skeleton).
+//! Safe, observable Unified Shared Memory over oneAPI Level Zero.
+//!
+//! * Discovery: [`Driver::all`], [`Driver::devices`], [`Device::properties`],
+//!   [`Device::queue_groups`]; one process-wide [`init()`].
+//! * Contexts: [`Context::new`] over chosen devices, or [`Context::default_gpu`].
+//! * Memory: [`UsmDevice`], [`UsmShared`], [`UsmHost`] (freed on drop; they keep their
+//!   context alive), sharing the [`UsmMemory`] trait; [`AllocOptions`] for alignment and
+//!   flags. Shared and host memory offer byte and typed slices.
+//! * Classification: [`Context::classify`] and [`as_usm_memory`] for any pointer.
+//! * Errors: [`Error`], with every Level Zero result code named ([`ZeError`]) and
+//!   [`UsmAllocationError`] for allocations.
+//! * Diagnostics: `debug` events for every allocation and free, [`Context::stats`],
+//!   leak reports when a context's last handle drops and from [`report_leaks`].
+//!
+//! ```no_run
+//! use usm_core::{Context, UsmDevice, UsmShared, UsmMemory, UsmKind};
+//!
+//! let (context, device) = Context::default_gpu()?;
+//! let on_device = UsmDevice::new(&context, &device, 4096)?;
+//! let mut shared = UsmShared::new(&context, &device, 4096)?;
+//! shared.as_mut_slice().fill(1);
+//! let info = context.classify(on_device.as_ptr())?;
+//! assert_eq!(info.kind, UsmKind::Device);
+//! assert_eq!(context.stats().live_count(), 2);
+//! # Ok::<(), usm_core::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod classify;
+pub mod context;
+pub mod device;
+pub mod driver;
+pub mod error;
+pub mod init;
+pub mod memory;
+pub mod trace;
+
+pub use classify::{as_usm_memory, PointerInfo};
+pub use context::Context;
+pub use device::{Device, DeviceProperties, DeviceType, MemoryProperties, QueueGroup};
+pub use driver::{Driver, DriverProperties, Extension, RELAXED_ALLOCATION_LIMITS_EXTENSION};
+pub use error::{check, AllocationFailure, Error, Result, UsmAllocationError, ZeError};
+pub use init::{api, init, loader};
+pub use memory::{
+    AllocOptions, CacheBias, Placement, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView,
+};
+pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation};
+
+/// The raw Level Zero bindings usm-core is built on.
+pub use level_zero_sys as sys;

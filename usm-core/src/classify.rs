@@ -1,0 +1,177 @@
+//! Pointer classification: is an address USM memory of a context, which kind, which device,
+//! which allocation, and a non-owning view of it (`as_usm_memory`).
+
+use std::ffi::c_void;
+
+use level_zero_sys::{ze_memory_allocation_properties_t, ze_memory_type_t, ze_structure_type_t};
+
+use crate::context::Context;
+use crate::device::Device;
+use crate::error::{check, Error, Result};
+use crate::init::api;
+use crate::memory::{UsmKind, UsmView};
+use crate::trace;
+
+/// What the driver says about a USM pointer (`zeMemGetAllocProperties` and
+/// `zeMemGetAddressRange`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointerInfo {
+    /// The kind of the allocation.
+    pub kind: UsmKind,
+    /// The device it is bound to (`None` for host memory).
+    pub device: Option<Device>,
+    /// The allocation's start address.
+    pub base: usize,
+    /// The allocation's size in bytes.
+    pub size: usize,
+    /// The offset of the asked address from `base`.
+    pub offset: usize,
+    /// The driver's identifier of the allocation.
+    pub id: u64,
+    /// The page size used for the allocation.
+    pub page_size: u64,
+}
+
+impl PointerInfo {
+    /// The allocation's start address as a pointer.
+    pub fn base_ptr(&self) -> *mut c_void {
+        self.base as *mut c_void
+    }
+
+    /// Bytes from the asked address to the end of the allocation.
+    pub fn remaining(&self) -> usize {
+        self.size - self.offset
+    }
+}
+
+impl Context {
+    /// Classifies `ptr`: its USM kind, device, allocation base and size, and offset.
+    ///
+    /// Works for interior pointers and for memory not allocated through usm-core.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotUsm`] for host stack/heap memory, null and unknown addresses;
+    /// [`Error::ForeignContext`] when the address belongs to live USM memory that usm-core
+    /// allocated in another context; the code of a failing query.
+    // The driver only looks the address up in its tables; it never reads through it.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
+    pub fn classify(&self, ptr: *const c_void) -> Result<PointerInfo> {
+        let addr = ptr as usize;
+        if ptr.is_null() {
+            return Err(Error::NotUsm { addr });
+        }
+        let api = api()?;
+        let mut props = ze_memory_allocation_properties_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
+            ..Default::default()
+        };
+        let mut device = std::ptr::null_mut();
+        // SAFETY: valid context handle; the pointer is only looked up, never dereferenced;
+        // typed, live out-parameters.
+        let outcome =
+            unsafe { api.zeMemGetAllocProperties(self.raw(), ptr, &mut props, &mut device) };
+        check("zeMemGetAllocProperties", outcome, || {
+            format!("context={:p}, ptr={addr:#x}", self.raw())
+        })?;
+        let kind = match props.type_ {
+            ze_memory_type_t::ZE_MEMORY_TYPE_DEVICE => UsmKind::Device,
+            ze_memory_type_t::ZE_MEMORY_TYPE_SHARED => UsmKind::Shared,
+            ze_memory_type_t::ZE_MEMORY_TYPE_HOST => UsmKind::Host,
+            _ => return Err(self.not_ours(addr)),
+        };
+        let mut base: *mut c_void = std::ptr::null_mut();
+        let mut size = 0usize;
+        // SAFETY: as above.
+        let outcome = unsafe { api.zeMemGetAddressRange(self.raw(), ptr, &mut base, &mut size) };
+        check("zeMemGetAddressRange", outcome, || {
+            format!("context={:p}, ptr={addr:#x}", self.raw())
+        })?;
+        let base = base as usize;
+        if base > addr || addr - base >= size.max(1) {
+            return Err(Error::NotUsm { addr });
+        }
+        let device = (!device.is_null()).then(|| {
+            self.devices()
+                .iter()
+                .find(|d| d.raw() == device)
+                .cloned()
+                // SAFETY: the driver named this handle as the allocation's device, so it is
+                // a device of the context's driver.
+                .unwrap_or_else(|| unsafe { Device::from_raw(device, *self.driver()) })
+        });
+        Ok(PointerInfo {
+            kind,
+            device,
+            base,
+            size,
+            offset: addr - base,
+            id: props.id,
+            page_size: props.pageSize,
+        })
+    }
+
+    /// The error for an address the driver does not know in this context.
+    fn not_ours(&self, addr: usize) -> Error {
+        match trace::find_anywhere(addr) {
+            Some(a) if a.context != self.raw() as usize => Error::ForeignContext {
+                addr,
+                this: self.raw() as usize,
+                other: a.context,
+            },
+            _ => Error::NotUsm { addr },
+        }
+    }
+}
+
+/// Wraps `len` bytes at `ptr` (to the end of its allocation when `None`) as a non-owning
+/// view, after checking that they are USM memory of `context`.
+///
+/// ```no_run
+/// use usm_core::{as_usm_memory, Context, UsmKind, UsmMemory, UsmShared};
+/// let (context, device) = Context::default_gpu()?;
+/// let memory = UsmShared::new(&context, &device, 64)?;
+/// let interior = memory.as_slice()[16..].as_ptr().cast();
+/// // SAFETY: `memory` outlives the view and is not written while it lives.
+/// let view = unsafe { as_usm_memory(&context, interior, Some(8))? };
+/// assert_eq!((view.kind(), view.offset(), view.len()), (UsmKind::Shared, 16, 8));
+/// # Ok::<(), usm_core::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`Context::classify`], and [`Error::OutOfBounds`] when `len` bytes do not fit in the
+/// allocation.
+///
+/// # Safety
+///
+/// The allocation must stay alive, and the viewed bytes must not be written through other
+/// paths, for as long as the view (lifetime `'a`) is used.
+pub unsafe fn as_usm_memory<'a>(
+    context: &Context,
+    ptr: *const c_void,
+    len: Option<usize>,
+) -> Result<UsmView<'a>> {
+    let info = context.classify(ptr)?;
+    let len = len.unwrap_or(info.remaining());
+    if len > info.remaining() {
+        return Err(Error::OutOfBounds {
+            offset: info.offset,
+            len,
+            size: info.size,
+        });
+    }
+    // SAFETY: the range lies inside a live USM allocation of `context` (just checked); the
+    // caller promises it stays so for 'a.
+    Ok(unsafe {
+        UsmView::from_parts(
+            ptr as usize,
+            len,
+            info.kind,
+            context,
+            info.device,
+            info.base,
+            info.size,
+        )
+    })
+}

@@ -1,0 +1,356 @@
+//! Level Zero devices: properties, memory, queue groups and sub-devices.
+
+use level_zero_sys::{
+    ze_command_queue_group_properties_t, ze_command_queue_group_property_flag_t,
+    ze_device_compute_properties_t, ze_device_handle_t, ze_device_memory_properties_t,
+    ze_device_properties_t, ze_device_property_flag_t, ze_device_type_t, ze_structure_type_t,
+};
+
+use crate::driver::{c_string, Driver};
+use crate::error::{check, Result};
+use crate::init::api;
+
+/// A Level Zero device (or sub-device) of one driver.
+///
+/// Cheap to clone: it names a handle that the driver keeps valid for the whole process.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Device {
+    handle: ze_device_handle_t,
+    driver: Driver,
+}
+
+// SAFETY: a device handle is an opaque name that the driver keeps valid until the process
+// ends, and Level Zero's device queries are free-threaded.
+unsafe impl Send for Device {}
+// SAFETY: `&Device` only gives out the handle value and runs free-threaded queries.
+unsafe impl Sync for Device {}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Device({:p})", self.handle)
+    }
+}
+
+/// The generic kind of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviceType {
+    /// A graphics processing unit.
+    Gpu,
+    /// A central processing unit.
+    Cpu,
+    /// A field-programmable gate array.
+    Fpga,
+    /// A memory copy accelerator.
+    Mca,
+    /// A vision processing unit.
+    Vpu,
+    /// A value the headers do not name.
+    Other(u32),
+}
+
+impl From<ze_device_type_t> for DeviceType {
+    fn from(t: ze_device_type_t) -> Self {
+        match t {
+            ze_device_type_t::ZE_DEVICE_TYPE_GPU => DeviceType::Gpu,
+            ze_device_type_t::ZE_DEVICE_TYPE_CPU => DeviceType::Cpu,
+            ze_device_type_t::ZE_DEVICE_TYPE_FPGA => DeviceType::Fpga,
+            ze_device_type_t::ZE_DEVICE_TYPE_MCA => DeviceType::Mca,
+            ze_device_type_t::ZE_DEVICE_TYPE_VPU => DeviceType::Vpu,
+            other => DeviceType::Other(other.0),
+        }
+    }
+}
+
+/// A device's properties, gathered from `zeDeviceGetProperties`,
+/// `zeDeviceGetComputeProperties` and `zeDeviceGetMemoryProperties`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeviceProperties {
+    /// The device's name.
+    pub name: String,
+    /// GPU, CPU, ...
+    pub device_type: DeviceType,
+    /// PCI vendor id (0x8086 for Intel).
+    pub vendor_id: u32,
+    /// PCI device id.
+    pub device_id: u32,
+    /// The device's UUID (sub-devices have their own).
+    pub uuid: [u8; 16],
+    /// Whether this is a sub-device.
+    pub is_subdevice: bool,
+    /// The sub-device id, when [`is_subdevice`](Self::is_subdevice).
+    pub subdevice_id: Option<u32>,
+    /// Whether host and device share one physical memory.
+    pub is_integrated: bool,
+    /// Core clock rate in MHz.
+    pub core_clock_mhz: u32,
+    /// The largest single allocation the device accepts, in bytes.
+    pub max_mem_alloc_size: u64,
+    /// Total device memory over all its memory ordinals, in bytes.
+    pub total_memory: u64,
+    /// Number of compute units (slices × sub-slices per slice × EUs per sub-slice).
+    pub compute_units: u32,
+    /// Hardware threads per compute unit.
+    pub threads_per_compute_unit: u32,
+    /// Physical SIMD width of a compute unit.
+    pub simd_width: u32,
+    /// Largest work-group size.
+    pub max_group_size: u32,
+    /// Shared local memory per work-group, in bytes.
+    pub max_shared_local_memory: u32,
+    /// Maximum number of logical hardware contexts.
+    pub max_hardware_contexts: u32,
+}
+
+/// One of a device's local memories (`zeDeviceGetMemoryProperties`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryProperties {
+    /// The memory's ordinal, as used in device allocation descriptors.
+    pub ordinal: u32,
+    /// Its name (`"HBM"`, `"DDR"`).
+    pub name: String,
+    /// Its size in bytes.
+    pub total_size: u64,
+    /// Maximum clock rate in MHz.
+    pub max_clock_rate: u32,
+    /// Maximum bus width in bits.
+    pub max_bus_width: u32,
+}
+
+/// A group of command queues (engines) of a device, for command lists and queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QueueGroup {
+    /// The group's ordinal, as passed to command list and queue descriptors.
+    pub ordinal: u32,
+    /// Raw `ze_command_queue_group_property_flags_t`.
+    pub flags: u32,
+    /// Number of physical engines in the group.
+    pub engine_count: u32,
+    /// Largest fill pattern size in bytes that the group's engines accept.
+    pub max_memory_fill_pattern_size: usize,
+}
+
+impl QueueGroup {
+    /// Whether the group runs compute work (kernels); compute groups also copy.
+    pub fn is_compute(&self) -> bool {
+        self.flags
+            & ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0
+            != 0
+    }
+
+    /// Whether the group supports copies.
+    pub fn is_copy(&self) -> bool {
+        self.flags
+            & ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0
+            != 0
+    }
+
+    /// Whether the group only copies (a copy engine: no compute).
+    pub fn is_copy_only(&self) -> bool {
+        self.is_copy() && !self.is_compute()
+    }
+}
+
+impl Device {
+    pub(crate) fn from_parts(handle: ze_device_handle_t, driver: Driver) -> Device {
+        Device { handle, driver }
+    }
+
+    /// Wraps a raw handle.
+    ///
+    /// # Safety
+    ///
+    /// `handle` must be a device (or sub-device) handle of `driver`.
+    pub unsafe fn from_raw(handle: ze_device_handle_t, driver: Driver) -> Device {
+        Device { handle, driver }
+    }
+
+    /// The raw handle, for calls usm-core does not wrap.
+    pub fn raw(&self) -> ze_device_handle_t {
+        self.handle
+    }
+
+    /// The driver this device belongs to.
+    pub fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
+    /// The device's properties.
+    ///
+    /// # Errors
+    ///
+    /// The code of the first failing property query.
+    pub fn properties(&self) -> Result<DeviceProperties> {
+        let api = api()?;
+        let mut p = ze_device_properties_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES,
+            ..Default::default()
+        };
+        // SAFETY: valid handle (see `Device`), live typed out-struct.
+        let outcome = unsafe { api.zeDeviceGetProperties(self.handle, &mut p) };
+        check("zeDeviceGetProperties", outcome, || format!("{self:?}"))?;
+        let mut c = ze_device_compute_properties_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_COMPUTE_PROPERTIES,
+            ..Default::default()
+        };
+        // SAFETY: valid handle, live typed out-struct.
+        let outcome = unsafe { api.zeDeviceGetComputeProperties(self.handle, &mut c) };
+        check("zeDeviceGetComputeProperties", outcome, || {
+            format!("{self:?}")
+        })?;
+        let memories = self.memory_properties()?;
+        let flag = |f: ze_device_property_flag_t| p.flags & f.0 != 0;
+        let is_subdevice = flag(ze_device_property_flag_t::ZE_DEVICE_PROPERTY_FLAG_SUBDEVICE);
+        Ok(DeviceProperties {
+            name: c_string(&p.name),
+            device_type: p.type_.into(),
+            vendor_id: p.vendorId,
+            device_id: p.deviceId,
+            uuid: p.uuid.id,
+            is_subdevice,
+            subdevice_id: is_subdevice.then_some(p.subdeviceId),
+            is_integrated: flag(ze_device_property_flag_t::ZE_DEVICE_PROPERTY_FLAG_INTEGRATED),
+            core_clock_mhz: p.coreClockRate,
+            max_mem_alloc_size: p.maxMemAllocSize,
+            total_memory: memories.iter().map(|m| m.total_size).sum(),
+            compute_units: p
+                .numSlices
+                .saturating_mul(p.numSubslicesPerSlice)
+                .saturating_mul(p.numEUsPerSubslice),
+            threads_per_compute_unit: p.numThreadsPerEU,
+            simd_width: p.physicalEUSimdWidth,
+            max_group_size: c.maxTotalGroupSize,
+            max_shared_local_memory: c.maxSharedLocalMemory,
+            max_hardware_contexts: p.maxHardwareContexts,
+        })
+    }
+
+    /// The device's local memories.
+    ///
+    /// # Errors
+    ///
+    /// The code of `zeDeviceGetMemoryProperties`.
+    pub fn memory_properties(&self) -> Result<Vec<MemoryProperties>> {
+        let api = api()?;
+        let mut count = 0u32;
+        // SAFETY: valid handle; a null array asks for the count only.
+        let outcome = unsafe {
+            api.zeDeviceGetMemoryProperties(self.handle, &mut count, std::ptr::null_mut())
+        };
+        check("zeDeviceGetMemoryProperties", outcome, || {
+            format!("{self:?}, count=?")
+        })?;
+        let template = ze_device_memory_properties_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEMORY_PROPERTIES,
+            ..Default::default()
+        };
+        let mut raw = vec![template; count as usize];
+        // SAFETY: `raw` has room for `count` typed entries.
+        let outcome =
+            unsafe { api.zeDeviceGetMemoryProperties(self.handle, &mut count, raw.as_mut_ptr()) };
+        check("zeDeviceGetMemoryProperties", outcome, || {
+            format!("{self:?}, count={count}")
+        })?;
+        raw.truncate(count as usize);
+        Ok(raw
+            .iter()
+            .zip(0..)
+            .map(|(m, ordinal)| MemoryProperties {
+                ordinal,
+                name: c_string(&m.name),
+                total_size: m.totalSize,
+                max_clock_rate: m.maxClockRate,
+                max_bus_width: m.maxBusWidth,
+            })
+            .collect())
+    }
+
+    /// The device's command queue groups, in ordinal order.
+    ///
+    /// # Errors
+    ///
+    /// The code of `zeDeviceGetCommandQueueGroupProperties`.
+    pub fn queue_groups(&self) -> Result<Vec<QueueGroup>> {
+        let api = api()?;
+        let mut count = 0u32;
+        // SAFETY: valid handle; a null array asks for the count only.
+        let outcome = unsafe {
+            api.zeDeviceGetCommandQueueGroupProperties(
+                self.handle,
+                &mut count,
+                std::ptr::null_mut(),
+            )
+        };
+        check("zeDeviceGetCommandQueueGroupProperties", outcome, || {
+            format!("{self:?}, count=?")
+        })?;
+        let template = ze_command_queue_group_properties_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_GROUP_PROPERTIES,
+            ..Default::default()
+        };
+        let mut raw = vec![template; count as usize];
+        // SAFETY: `raw` has room for `count` typed entries.
+        let outcome = unsafe {
+            api.zeDeviceGetCommandQueueGroupProperties(self.handle, &mut count, raw.as_mut_ptr())
+        };
+        check("zeDeviceGetCommandQueueGroupProperties", outcome, || {
+            format!("{self:?}, count={count}")
+        })?;
+        raw.truncate(count as usize);
+        Ok(raw
+            .iter()
+            .zip(0..)
+            .map(|(g, ordinal)| QueueGroup {
+                ordinal,
+                flags: g.flags,
+                engine_count: g.numQueues,
+                max_memory_fill_pattern_size: g.maxMemoryFillPatternSize,
+            })
+            .collect())
+    }
+
+    /// The device's sub-devices (empty when it has none).
+    ///
+    /// # Errors
+    ///
+    /// The code of `zeDeviceGetSubDevices`.
+    pub fn sub_devices(&self) -> Result<Vec<Device>> {
+        let api = api()?;
+        let mut count = 0u32;
+        // SAFETY: valid handle; a null array asks for the count only.
+        let outcome =
+            unsafe { api.zeDeviceGetSubDevices(self.handle, &mut count, std::ptr::null_mut()) };
+        check("zeDeviceGetSubDevices", outcome, || {
+            format!("{self:?}, count=?")
+        })?;
+        let mut handles = vec![std::ptr::null_mut(); count as usize];
+        // SAFETY: `handles` has room for `count` handles.
+        let outcome =
+            unsafe { api.zeDeviceGetSubDevices(self.handle, &mut count, handles.as_mut_ptr()) };
+        check("zeDeviceGetSubDevices", outcome, || {
+            format!("{self:?}, count={count}")
+        })?;
+        handles.truncate(count as usize);
+        Ok(handles
+            .into_iter()
+            .map(|h| Device::from_parts(h, self.driver))
+            .collect())
+    }
+
+    /// Every GPU device of every driver, in discovery order.
+    ///
+    /// # Errors
+    ///
+    /// Discovery errors.
+    pub fn all_gpus() -> Result<Vec<Device>> {
+        let mut out = Vec::new();
+        for driver in Driver::all()? {
+            for device in driver.devices()? {
+                if device.properties()?.device_type == DeviceType::Gpu {
+                    out.push(device);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,285 @@
+//! The one place where USM memory is allocated and freed.
+
+use std::ffi::c_void;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::time::Instant;
+
+use level_zero_sys::{
+    ze_device_mem_alloc_desc_t, ze_host_mem_alloc_desc_t, ze_relaxed_allocation_limits_exp_desc_t,
+    ze_relaxed_allocation_limits_exp_flag_t, ze_structure_type_t,
+};
+
+use super::{address_alignment, AllocOptions, UsmKind};
+use crate::context::Context;
+use crate::device::Device;
+use crate::driver::RELAXED_ALLOCATION_LIMITS_EXTENSION;
+use crate::error::{check, AllocationFailure, Error, Result, UsmAllocationError};
+use crate::init::api;
+use crate::trace::LiveAllocation;
+
+/// An owned USM allocation: freed with `zeMemFree` on drop. Holds a dependent handle of its
+/// context, so the context is destroyed only after the memory is freed.
+pub(crate) struct RawAllocation {
+    ptr: NonNull<c_void>,
+    len: usize,
+    kind: UsmKind,
+    alignment: usize,
+    context: Context,
+    device: Option<Device>,
+}
+
+// SAFETY: the allocation is plain memory in the unified address space, reachable from any
+// host thread; zeMemFree is free-threaded. Owning it moves nothing thread-bound.
+unsafe impl Send for RawAllocation {}
+// SAFETY: `&RawAllocation` only reads the fields; access to the bytes is governed by the
+// owning wrapper's borrows (`&` for reads, `&mut` for writes).
+unsafe impl Sync for RawAllocation {}
+
+impl RawAllocation {
+    /// Allocates `len` bytes of `kind`; `device` is required for device and shared memory.
+    #[track_caller]
+    pub(crate) fn new(
+        context: &Context,
+        device: Option<&Device>,
+        kind: UsmKind,
+        len: usize,
+        options: &AllocOptions,
+    ) -> Result<Self> {
+        let location = Location::caller();
+        let alignment = options.get_alignment();
+        let fail = |reason: AllocationFailure| -> Error {
+            Error::Allocation(UsmAllocationError {
+                kind,
+                size: len,
+                alignment,
+                device: device.map(|d| format!("{d:?}")),
+                reason,
+            })
+        };
+        if len == 0 {
+            return Err(fail(AllocationFailure::ZeroSize));
+        }
+        if alignment != 0 && !alignment.is_power_of_two() {
+            return Err(fail(AllocationFailure::AlignmentNotPowerOfTwo));
+        }
+        if let Some(d) = device {
+            if d.driver() != context.driver() {
+                return Err(Error::InvalidArgument {
+                    name: "device",
+                    reason: format!("{d:?} does not belong to the context's driver"),
+                });
+            }
+        }
+        if options.get_relaxed_limits() && !context.supports_relaxed_limits()? {
+            return Err(Error::ExtensionUnsupported {
+                name: RELAXED_ALLOCATION_LIMITS_EXTENSION,
+            });
+        }
+        let api = api()?;
+        let relaxed = ze_relaxed_allocation_limits_exp_desc_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_RELAXED_ALLOCATION_LIMITS_EXP_DESC,
+            pNext: std::ptr::null(),
+            flags: ze_relaxed_allocation_limits_exp_flag_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_FLAG_MAX_SIZE.0,
+        };
+        let device_desc = ze_device_mem_alloc_desc_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC,
+            pNext: if options.get_relaxed_limits() {
+                (&relaxed as *const ze_relaxed_allocation_limits_exp_desc_t).cast()
+            } else {
+                std::ptr::null()
+            },
+            flags: options.device_flags(),
+            ordinal: options.ordinal(),
+        };
+        let host_desc = ze_host_mem_alloc_desc_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_HOST_MEM_ALLOC_DESC,
+            pNext: std::ptr::null(),
+            flags: options.host_flags(kind == UsmKind::Shared),
+        };
+        let device_handle = device.map_or(std::ptr::null_mut(), Device::raw);
+        let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
+        let start = debug.then(Instant::now);
+        let mut ptr: *mut c_void = std::ptr::null_mut();
+        let (call, outcome) = match kind {
+            // SAFETY (all three): valid context and device handles (see `Context`,
+            // `Device`), typed descriptors living across the call, a live out-pointer;
+            // size and alignment were checked above.
+            UsmKind::Device => ("zeMemAllocDevice", unsafe {
+                api.zeMemAllocDevice(
+                    context.raw(),
+                    &device_desc,
+                    len,
+                    alignment,
+                    device_handle,
+                    &mut ptr,
+                )
+            }),
+            UsmKind::Shared => ("zeMemAllocShared", unsafe {
+                api.zeMemAllocShared(
+                    context.raw(),
+                    &device_desc,
+                    &host_desc,
+                    len,
+                    alignment,
+                    device_handle,
+                    &mut ptr,
+                )
+            }),
+            UsmKind::Host => ("zeMemAllocHost", unsafe {
+                api.zeMemAllocHost(context.raw(), &host_desc, len, alignment, &mut ptr)
+            }),
+        };
+        let described = || {
+            format!(
+                "context={:p}, size={len}, alignment={alignment}, device={device_handle:p}, \
+                 flags={:#x}",
+                context.raw(),
+                if kind == UsmKind::Host {
+                    host_desc.flags
+                } else {
+                    device_desc.flags
+                }
+            )
+        };
+        match check(call, outcome, described) {
+            Ok(()) => {}
+            Err(Error::Ze(e)) => return Err(fail(AllocationFailure::Driver(e))),
+            Err(other) => return Err(other),
+        }
+        let Some(ptr) = NonNull::new(ptr) else {
+            let e = crate::ZeError::new(
+                level_zero_sys::ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
+                call,
+                format!("{} (returned success with a null pointer)", described()),
+            );
+            return Err(fail(AllocationFailure::Driver(e)));
+        };
+        let addr = ptr.as_ptr() as usize;
+        context.tracker().on_alloc(LiveAllocation {
+            context: context.raw() as usize,
+            addr,
+            kind,
+            size: len,
+            alignment,
+            location,
+        });
+        if let Some(start) = start {
+            tracing::debug!(
+                target: "usm_core::alloc",
+                %kind,
+                bytes = len,
+                alignment,
+                ptr = format_args!("{addr:#x}"),
+                device = ?device,
+                elapsed_ns = start.elapsed().as_nanos() as u64,
+                at = %location,
+                "usm alloc"
+            );
+        }
+        Ok(RawAllocation {
+            ptr,
+            len,
+            kind,
+            alignment: if alignment == 0 {
+                address_alignment(addr)
+            } else {
+                alignment
+            },
+            context: context.dependent(),
+            device: device.cloned(),
+        })
+    }
+
+    pub(crate) fn ptr(&self) -> *mut c_void {
+        self.ptr.as_ptr()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn kind(&self) -> UsmKind {
+        self.kind
+    }
+
+    pub(crate) fn alignment(&self) -> usize {
+        self.alignment
+    }
+
+    pub(crate) fn context(&self) -> &Context {
+        &self.context
+    }
+
+    pub(crate) fn device(&self) -> Option<&Device> {
+        self.device.as_ref()
+    }
+
+    /// The bytes, for host-accessible kinds.
+    ///
+    /// # Safety
+    ///
+    /// `self.kind` must be host-accessible, and no `&mut` to the bytes may be alive.
+    pub(crate) unsafe fn bytes(&self) -> &[u8] {
+        // SAFETY: the caller guarantees host access; the pointer covers `len` bytes that
+        // the driver mapped readable and that live as long as `self`. Bytes from the driver
+        // are treated as initialised, as memory from mmap is.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
+    }
+
+    /// The bytes, mutably, for host-accessible kinds.
+    ///
+    /// # Safety
+    ///
+    /// As [`RawAllocation::bytes`], and no other reference to the bytes may be alive.
+    pub(crate) unsafe fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `bytes`; `&mut self` makes this the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().cast::<u8>(), self.len) }
+    }
+}
+
+impl Drop for RawAllocation {
+    fn drop(&mut self) {
+        let addr = self.ptr.as_ptr() as usize;
+        let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
+        let start = debug.then(Instant::now);
+        let outcome = match api() {
+            // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is
+            // alive (we hold a handle), and it is freed exactly once, here.
+            Ok(api) => check(
+                "zeMemFree",
+                unsafe { api.zeMemFree(self.context.raw(), self.ptr.as_ptr()) },
+                || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
+            ),
+            Err(e) => Err(e),
+        };
+        self.context.tracker().on_free(addr, self.kind, self.len);
+        match outcome {
+            Ok(()) => {
+                if let Some(start) = start {
+                    tracing::debug!(
+                        target: "usm_core::alloc",
+                        kind = %self.kind,
+                        bytes = self.len,
+                        alignment = self.alignment,
+                        ptr = format_args!("{addr:#x}"),
+                        device = ?self.device,
+                        elapsed_ns = start.elapsed().as_nanos() as u64,
+                        "usm free"
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::error!(
+                    target: "usm_core::alloc",
+                    kind = %self.kind,
+                    bytes = self.len,
+                    ptr = format_args!("{addr:#x}"),
+                    error = %e,
+                    "usm free failed"
+                );
+                self.context.record_drop_error(e);
+            }
+        }
+    }
+}
