@@ -33,25 +33,65 @@ fn align_up(value: usize, align: usize) -> Option<usize> {
     Some(value.checked_add(align - 1)? & !(align - 1))
 }
 
-/// Maps `len` bytes of `fd` with `prot`, shared.
+/// Alignment of both mappings, so that any alignment up to this costs no space.
+const MAPPING_ALIGN: usize = 2 << 20;
+
+/// Maps `len` bytes of `fd` with `prot`, shared, at an address that is a multiple of
+/// [`MAPPING_ALIGN`].
 fn map(fd: &OwnedFd, len: usize, prot: i32) -> io::Result<usize> {
-    // SAFETY: a fresh mapping chosen by the kernel (no fixed address), of a file we own;
-    // it overlaps no Rust object.
-    let addr = unsafe {
+    let total = len + MAPPING_ALIGN;
+    // SAFETY: a fresh inaccessible reservation chosen by the kernel; it overlaps no Rust
+    // object.
+    let reserved = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
+            total,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if reserved == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let reserved = reserved as usize;
+    let start = (reserved + MAPPING_ALIGN - 1) & !(MAPPING_ALIGN - 1);
+    // SAFETY: replaces part of our own reservation (MAP_FIXED inside it) with the memfd.
+    let addr = unsafe {
+        libc::mmap(
+            start as *mut libc::c_void,
             len,
             prot,
-            libc::MAP_SHARED | libc::MAP_NORESERVE,
+            libc::MAP_SHARED | libc::MAP_NORESERVE | libc::MAP_FIXED,
             fd.as_raw_fd(),
             0,
         )
     };
-    if addr == libc::MAP_FAILED {
+    let result = if addr == libc::MAP_FAILED {
         Err(io::Error::last_os_error())
     } else {
-        Ok(addr as usize)
+        Ok(start)
+    };
+    // SAFETY: gives back the parts of the reservation outside `start..start + len` (all of
+    // it on failure); nothing lives there.
+    unsafe {
+        match result {
+            Ok(_) => {
+                if start > reserved {
+                    libc::munmap(reserved as *mut libc::c_void, start - reserved);
+                }
+                let end = start + len;
+                if reserved + total > end {
+                    libc::munmap(end as *mut libc::c_void, reserved + total - end);
+                }
+            }
+            Err(_) => {
+                libc::munmap(reserved as *mut libc::c_void, total);
+            }
+        }
     }
+    result
 }
 
 impl Arena {

@@ -9,7 +9,7 @@
 //!
 //! Each module keeps a `static` [`Registry`] for its objects:
 //!
-//! ```ignore
+//! ```text
 //! static QUEUES: Registry<Queue> = Registry::new(Kind::CommandQueue);
 //! let handle: ze_command_queue_handle_t = QUEUES.insert(Arc::new(queue));
 //! let queue: Arc<Queue> = QUEUES.get(handle)?;

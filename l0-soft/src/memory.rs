@@ -371,9 +371,3 @@ pub(crate) fn free_all(context: &Context) {
     };
     drop(removed);
 }
-
-/// The number of live allocations (for tests).
-#[cfg(test)]
-pub(crate) fn live_count() -> usize {
-    read_table().len()
-}
