@@ -196,6 +196,9 @@ unsafe extern "C" fn mem_free_ext(
         let context = context::get(context)?;
         // SAFETY: the caller passes a descriptor or null.
         let desc = unsafe { ffi::input(desc) }?;
+        if ptr.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
         ffi::check_flags(desc.freePolicy, FREE_POLICIES)?;
         ffi::check_stype(
             desc.stype,
