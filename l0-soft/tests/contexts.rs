@@ -37,10 +37,22 @@ fn create_ex_takes_a_device_subset_or_all_devices() {
     let desc = context_desc();
     let mut ctx = null_mut();
     let mut devices = s.devices.clone();
-    ok(ze!(zeContextCreateEx(s.driver, &desc, 1, devices.as_mut_ptr(), &mut ctx)));
+    ok(ze!(zeContextCreateEx(
+        s.driver,
+        &desc,
+        1,
+        devices.as_mut_ptr(),
+        &mut ctx
+    )));
     ok(ze!(zeContextGetStatus(ctx)));
     ok(ze!(zeContextDestroy(ctx)));
-    ok(ze!(zeContextCreateEx(s.driver, &desc, 0, null_mut(), &mut ctx)));
+    ok(ze!(zeContextCreateEx(
+        s.driver,
+        &desc,
+        0,
+        null_mut(),
+        &mut ctx
+    )));
     ok(ze!(zeContextDestroy(ctx)));
 }
 
@@ -55,7 +67,13 @@ fn create_ex_rejects_a_missing_list_and_unknown_devices() {
     );
     let mut bogus = [0x7700_usize as ze_device_handle_t];
     assert_rc(
-        ze!(zeContextCreateEx(s.driver, &desc, 1, bogus.as_mut_ptr(), &mut ctx)),
+        ze!(zeContextCreateEx(
+            s.driver,
+            &desc,
+            1,
+            bogus.as_mut_ptr(),
+            &mut ctx
+        )),
         ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
     );
 }
@@ -125,7 +143,12 @@ fn system_barrier_and_residency_succeed_for_context_memory() {
     ok(ze!(zeContextEvictMemory(ctx, s.devices[0], p, 4096)));
     let mut local = 0u8;
     assert_rc(
-        ze!(zeContextMakeMemoryResident(ctx, s.devices[0], (&mut local as *mut u8).cast(), 1)),
+        ze!(zeContextMakeMemoryResident(
+            ctx,
+            s.devices[0],
+            (&mut local as *mut u8).cast(),
+            1
+        )),
         ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
     );
     ok(ze!(zeContextDestroy(ctx)));

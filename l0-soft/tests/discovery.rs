@@ -77,18 +77,29 @@ fn ipc_properties_offer_memory_handles_only() {
         ..Default::default()
     };
     ok(ze!(zeDriverGetIpcProperties(s.driver, &mut p)));
-    assert_eq!(p.flags, ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0);
+    assert_eq!(
+        p.flags,
+        ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0
+    );
 }
 
 #[test]
 fn the_only_extension_is_relaxed_allocation_limits() {
     let s = setup();
     let mut count = 0;
-    ok(ze!(zeDriverGetExtensionProperties(s.driver, &mut count, null_mut())));
+    ok(ze!(zeDriverGetExtensionProperties(
+        s.driver,
+        &mut count,
+        null_mut()
+    )));
     assert_eq!(count, 1);
     let mut list = [ze_driver_extension_properties_t::default(); 3];
     count = 3;
-    ok(ze!(zeDriverGetExtensionProperties(s.driver, &mut count, list.as_mut_ptr())));
+    ok(ze!(zeDriverGetExtensionProperties(
+        s.driver,
+        &mut count,
+        list.as_mut_ptr()
+    )));
     assert_eq!(count, 1);
     assert_eq!(
         name_of(&list[0].name),
@@ -102,12 +113,20 @@ fn no_extension_function_address_exists() {
     let s = setup();
     let mut f = null_mut();
     assert_rc(
-        ze!(zeDriverGetExtensionFunctionAddress(s.driver, c"zexDriverImportExternalPointer".as_ptr(), &mut f)),
+        ze!(zeDriverGetExtensionFunctionAddress(
+            s.driver,
+            c"zexDriverImportExternalPointer".as_ptr(),
+            &mut f
+        )),
         ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
     );
     assert!(f.is_null());
     assert_rc(
-        ze!(zeDriverGetExtensionFunctionAddress(s.driver, null(), &mut f)),
+        ze!(zeDriverGetExtensionFunctionAddress(
+            s.driver,
+            null(),
+            &mut f
+        )),
         ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER,
     );
 }
@@ -128,12 +147,24 @@ fn the_device_looks_like_a_discrete_intel_data_center_gpu() {
     assert_eq!(p.type_, ze_device_type_t::ZE_DEVICE_TYPE_GPU);
     assert_eq!(p.vendorId, 0x8086);
     assert_eq!(p.deviceId, 0x0bd5);
-    assert_eq!(p.flags & ze_device_property_flag_t::ZE_DEVICE_PROPERTY_FLAG_INTEGRATED.0, 0);
-    assert_eq!(p.flags & ze_device_property_flag_t::ZE_DEVICE_PROPERTY_FLAG_SUBDEVICE.0, 0);
-    assert_eq!(name_of(&p.name), "Level Zero software device 0 (ze_soft, CPU)");
+    assert_eq!(
+        p.flags & ze_device_property_flag_t::ZE_DEVICE_PROPERTY_FLAG_INTEGRATED.0,
+        0
+    );
+    assert_eq!(
+        p.flags & ze_device_property_flag_t::ZE_DEVICE_PROPERTY_FLAG_SUBDEVICE.0,
+        0
+    );
+    assert_eq!(
+        name_of(&p.name),
+        "Level Zero software device 0 (ze_soft, CPU)"
+    );
     assert_eq!(p.maxMemAllocSize, (4 << 30) - (8 << 10));
     assert_eq!(p.coreClockRate, 1600);
-    assert_eq!(p.numSlices * p.numSubslicesPerSlice * p.numEUsPerSubslice, 512);
+    assert_eq!(
+        p.numSlices * p.numSubslicesPerSlice * p.numEUsPerSubslice,
+        512
+    );
     assert_eq!(p.timerResolution, 1);
     assert_eq!(&p.uuid.id[..14], b"ze-soft-device");
     // The 1.2 form reports the timer in cycles per second.
@@ -149,13 +180,21 @@ fn the_device_looks_like_a_discrete_intel_data_center_gpu() {
 fn memory_properties_report_the_default_16_gib() {
     let s = setup();
     let mut count = 0;
-    ok(ze!(zeDeviceGetMemoryProperties(s.devices[0], &mut count, null_mut())));
+    ok(ze!(zeDeviceGetMemoryProperties(
+        s.devices[0],
+        &mut count,
+        null_mut()
+    )));
     assert_eq!(count, 1);
     let mut p = ze_device_memory_properties_t {
         stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEMORY_PROPERTIES,
         ..Default::default()
     };
-    ok(ze!(zeDeviceGetMemoryProperties(s.devices[0], &mut count, &mut p)));
+    ok(ze!(zeDeviceGetMemoryProperties(
+        s.devices[0],
+        &mut count,
+        &mut p
+    )));
     assert_eq!(p.totalSize, 16 << 30);
     assert_eq!(name_of(&p.name), "HBM");
     // Consistent with the device properties.
@@ -181,15 +220,24 @@ fn memory_access_allows_host_device_and_shared_but_not_system_memory() {
 fn queue_groups_are_compute_main_copy_and_link_copy() {
     let s = setup();
     let mut count = 0;
-    ok(ze!(zeDeviceGetCommandQueueGroupProperties(s.devices[0], &mut count, null_mut())));
+    ok(ze!(zeDeviceGetCommandQueueGroupProperties(
+        s.devices[0],
+        &mut count,
+        null_mut()
+    )));
     assert_eq!(count, 3);
     let template = ze_command_queue_group_properties_t {
         stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_GROUP_PROPERTIES,
         ..Default::default()
     };
     let mut groups = [template; 3];
-    ok(ze!(zeDeviceGetCommandQueueGroupProperties(s.devices[0], &mut count, groups.as_mut_ptr())));
-    let compute = ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0;
+    ok(ze!(zeDeviceGetCommandQueueGroupProperties(
+        s.devices[0],
+        &mut count,
+        groups.as_mut_ptr()
+    )));
+    let compute =
+        ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0;
     let copy = ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0;
     let summary: Vec<(u32, u32, usize)> = groups
         .iter()
@@ -237,7 +285,10 @@ fn compute_module_cache_image_and_external_memory_properties() {
         ..Default::default()
     };
     ok(ze!(zeDeviceGetImageProperties(d, &mut img)));
-    assert_eq!((img.maxImageDims1D, img.maxImageDims2D, img.maxSamplers), (0, 0, 0));
+    assert_eq!(
+        (img.maxImageDims1D, img.maxImageDims2D, img.maxSamplers),
+        (0, 0, 0)
+    );
 
     let mut ext = ze_device_external_memory_properties_t {
         stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_EXTERNAL_MEMORY_PROPERTIES,
@@ -308,12 +359,23 @@ fn modules_kernels_images_and_virtual_memory_are_unsupported() {
     };
     let mut module = null_mut();
     assert_rc(
-        ze!(zeModuleCreate(ctx, s.devices[0], &desc, &mut module, null_mut())),
+        ze!(zeModuleCreate(
+            ctx,
+            s.devices[0],
+            &desc,
+            &mut module,
+            null_mut()
+        )),
         ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
     );
     let mut size = 0;
     assert_rc(
-        ze!(zeVirtualMemQueryPageSize(ctx, s.devices[0], 4096, &mut size)),
+        ze!(zeVirtualMemQueryPageSize(
+            ctx,
+            s.devices[0],
+            4096,
+            &mut size
+        )),
         ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
     );
     let sdesc = ze_sampler_desc_t {

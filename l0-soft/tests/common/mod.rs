@@ -121,7 +121,9 @@ pub fn relaxed_desc() -> ze_relaxed_allocation_limits_exp_desc_t {
     ze_relaxed_allocation_limits_exp_desc_t {
         stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_RELAXED_ALLOCATION_LIMITS_EXP_DESC,
         pNext: null(),
-        flags: ze_relaxed_allocation_limits_exp_flag_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_FLAG_MAX_SIZE.0,
+        flags:
+            ze_relaxed_allocation_limits_exp_flag_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_FLAG_MAX_SIZE
+                .0,
     }
 }
 
@@ -134,11 +136,17 @@ pub fn alloc_device(
 ) -> (ze_result_t, *mut c_void) {
     let desc = device_desc();
     let mut p = null_mut();
-    let rc = ze!(zeMemAllocDevice(ctx, &desc, size, alignment, device, &mut p));
+    let rc = ze!(zeMemAllocDevice(
+        ctx, &desc, size, alignment, device, &mut p
+    ));
     (rc, p)
 }
 
-pub fn alloc_host(ctx: ze_context_handle_t, size: usize, alignment: usize) -> (ze_result_t, *mut c_void) {
+pub fn alloc_host(
+    ctx: ze_context_handle_t,
+    size: usize,
+    alignment: usize,
+) -> (ze_result_t, *mut c_void) {
     let desc = host_desc();
     let mut p = null_mut();
     let rc = ze!(zeMemAllocHost(ctx, &desc, size, alignment, &mut p));
@@ -153,7 +161,9 @@ pub fn alloc_shared(
 ) -> (ze_result_t, *mut c_void) {
     let (ddesc, hdesc) = (device_desc(), host_desc());
     let mut p = null_mut();
-    let rc = ze!(zeMemAllocShared(ctx, &ddesc, &hdesc, size, alignment, device, &mut p));
+    let rc = ze!(zeMemAllocShared(
+        ctx, &ddesc, &hdesc, size, alignment, device, &mut p
+    ));
     (rc, p)
 }
 
