@@ -2,13 +2,13 @@
 //!
 //! The library `libze_soft.so` is loaded by the unchanged Level Zero loader
 //! (`libze_loader.so.1`) when its path is named in `ZE_ENABLE_ALT_DRIVERS`. The loader asks
-//! it for its tables of entry points (the `ze*Get*ProcAddrTable` functions of [`ddi`]);
+//! it for its tables of entry points (the `ze*Get*ProcAddrTable` functions of `ddi`);
 //! every entry either runs this driver's code or answers
 //! `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`.
 //!
-//! One module per Level Zero object: [`driver`], [`device`], [`context`], [`memory`],
-//! [`cmdlist`], [`queue`], [`event`], [`fence`]; plus [`config`] (environment variables),
-//! [`fault`] (fault injection), [`handle`] (handle registries) and [`ffi`] (the C boundary).
+//! One module per Level Zero object: `driver`, `device`, `context`, `memory`,
+//! `cmdlist`, `queue`, `event`, `fence`; plus `config` (environment variables),
+//! `fault` (fault injection), `handle` (handle registries) and `ffi` (the C boundary).
 //!
 //! The Rust library (`rlib`) also offers [`library_path`] and [`enable_for_process`], so
 //! that tests of other crates can point the loader at the built driver.

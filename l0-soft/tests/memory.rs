@@ -163,7 +163,7 @@ fn interior_pointers_report_the_allocation_and_its_range() {
 fn non_usm_pointers_are_unknown() {
     let ctx = new_context();
     let local = [0u8; 16];
-    let heap = vec![0u8; 16];
+    let heap = Box::new([0u8; 16]);
     for p in [local.as_ptr(), heap.as_ptr()] {
         let (kind, id, page, device) = alloc_properties(ctx, p.cast());
         assert_eq!(kind, ze_memory_type_t::ZE_MEMORY_TYPE_UNKNOWN);
