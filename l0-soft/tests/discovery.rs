@@ -84,7 +84,7 @@ fn ipc_properties_offer_memory_handles_only() {
 }
 
 #[test]
-fn the_only_extension_is_relaxed_allocation_limits() {
+fn the_extensions_are_relaxed_allocation_limits_and_memory_free_policies() {
     let s = setup();
     let mut count = 0;
     ok(ze!(zeDriverGetExtensionProperties(
@@ -92,7 +92,7 @@ fn the_only_extension_is_relaxed_allocation_limits() {
         &mut count,
         null_mut()
     )));
-    assert_eq!(count, 1);
+    assert_eq!(count, 2);
     let mut list = [ze_driver_extension_properties_t::default(); 3];
     count = 3;
     ok(ze!(zeDriverGetExtensionProperties(
@@ -100,12 +100,67 @@ fn the_only_extension_is_relaxed_allocation_limits() {
         &mut count,
         list.as_mut_ptr()
     )));
-    assert_eq!(count, 1);
+    assert_eq!(count, 2);
+    let names: Vec<(String, u32)> = list[..2]
+        .iter()
+        .map(|e| (name_of(&e.name), e.version))
+        .collect();
     assert_eq!(
-        name_of(&list[0].name),
-        "ZE_experimental_relaxed_allocation_limits"
+        names,
+        [
+            (
+                "ZE_experimental_relaxed_allocation_limits".to_string(),
+                1 << 16
+            ),
+            ("ZE_extension_memory_free_policies".to_string(), 1 << 16),
+        ]
     );
-    assert_eq!(list[0].version, 1 << 16);
+    // A smaller count gets the first entries only.
+    count = 1;
+    ok(ze!(zeDriverGetExtensionProperties(
+        s.driver,
+        &mut count,
+        list.as_mut_ptr()
+    )));
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn driver_properties_report_both_free_policies() {
+    let s = setup();
+    let mut free = ze_driver_memory_free_ext_properties_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_MEMORY_FREE_EXT_PROPERTIES,
+        ..Default::default()
+    };
+    let mut p = ze_driver_properties_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_PROPERTIES,
+        pNext: (&mut free as *mut ze_driver_memory_free_ext_properties_t).cast(),
+        ..Default::default()
+    };
+    ok(ze!(zeDriverGetProperties(s.driver, &mut p)));
+    assert_eq!(free.freePolicies, 3);
+}
+
+#[test]
+fn bogus_and_null_driver_handles_are_rejected() {
+    setup();
+    let mut count = 0;
+    assert_rc(
+        ze!(zeDeviceGet(
+            0x1200_usize as ze_driver_handle_t,
+            &mut count,
+            null_mut()
+        )),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+    );
+    assert_rc(
+        ze!(zeDeviceGet(null_mut(), &mut count, null_mut())),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_HANDLE,
+    );
+    assert_rc(
+        ze!(zeDeviceGet(setup().driver, null_mut(), null_mut())),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+    );
 }
 
 #[test]

@@ -487,3 +487,38 @@ fn ipc_handles_open_to_the_same_memory_within_the_process() {
     );
     ok(ze!(zeContextDestroy(ctx)));
 }
+
+/// Resident memory of this process, from /proc/self/status.
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS line");
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS value");
+    kib * 1024
+}
+
+#[test]
+fn large_allocations_are_lazily_backed() {
+    let s = setup();
+    let ctx = new_context();
+    let before = resident_bytes();
+    let (rc, d) = alloc_device(ctx, MAX_ALLOC, 0, s.devices[0]);
+    ok(rc);
+    let (rc, h) = alloc_host(ctx, MAX_ALLOC, 0);
+    ok(rc);
+    let (rc, sh) = alloc_shared(ctx, MAX_ALLOC, 0, s.devices[0]);
+    ok(rc);
+    // 12 GiB allocated, (far) less than 1 GiB more resident: nothing was committed eagerly.
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(grown < 1 << 30, "resident memory grew by {grown} bytes");
+    for p in [d, h, sh] {
+        ok(ze!(zeMemFree(ctx, p)));
+    }
+    ok(ze!(zeContextDestroy(ctx)));
+}
