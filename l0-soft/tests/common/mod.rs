@@ -21,10 +21,17 @@ macro_rules! ze {
 }
 
 /// Sets environment variables and opens the loader pointed at the software driver. The
-/// variables are set once, before the loader initialises, from the first caller.
+/// variables are set once, before the loader initialises, from the first caller; any other
+/// `ZE_SOFT_*` configuration inherited from the caller's environment is removed, so that
+/// each test binary runs with exactly the configuration it names.
 pub fn loader_with(vars: &[(&str, &str)]) -> &'static Loader {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
+        for (k, _) in std::env::vars() {
+            if k.starts_with("ZE_SOFT_") && k != "ZE_SOFT_LIBRARY" {
+                std::env::remove_var(k);
+            }
+        }
         for (k, v) in vars {
             std::env::set_var(k, v);
         }
