@@ -108,7 +108,9 @@ impl Error {
 }
 
 /// A failed Level Zero call: the code it returned, the call's name and its parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` prints the code by its specification name.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ZeError {
     /// The code the call returned.
     pub code: ze_result_t,
@@ -137,6 +139,19 @@ impl ZeError {
     /// What the specification says the code means.
     pub fn meaning(&self) -> &'static str {
         code_meaning(self.code)
+    }
+}
+
+impl fmt::Debug for ZeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZeError")
+            .field(
+                "code",
+                &format_args!("{} ({:#x})", self.name(), self.code.0),
+            )
+            .field("call", &self.call)
+            .field("params", &self.params)
+            .finish()
     }
 }
 
@@ -430,6 +445,21 @@ mod tests {
             text.contains("alignment argument is not supported"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn ze_error_debug_names_the_code() {
+        let e = ZeError::new(
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
+            "zeMemAllocHost",
+            "size=0",
+        );
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("ZE_RESULT_ERROR_UNSUPPORTED_SIZE (0x78000009)"),
+            "{text}"
+        );
+        assert!(text.contains("zeMemAllocHost"), "{text}");
     }
 
     #[test]

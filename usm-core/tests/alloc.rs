@@ -213,7 +213,7 @@ fn size_above_the_maximum_allocation_is_a_usm_allocation_error_with_the_driver_c
         );
         assert_eq!((e.kind, e.size, e.alignment), (kind, size, 64));
         match kind {
-            UsmKind::Host => assert_eq!((e.device, e.device_name.as_deref()), (None, None)),
+            UsmKind::Host => assert_eq!((&e.device, e.device_name.as_deref()), (&None, None)),
             _ => {
                 assert_eq!(e.device.as_ref(), Some(&device));
                 let name = device.properties().unwrap().name;
@@ -434,4 +434,27 @@ fn allocation_error_is_a_std_error_with_the_code_on_the_outer_error() {
         dynamic.to_string().starts_with("cannot allocate"),
         "{dynamic}"
     );
+}
+
+#[test]
+fn alignment_the_driver_cannot_honour_is_a_usm_allocation_error() {
+    let (context, device) = support::context();
+    let alignment = 1usize << 40;
+    for kind in KINDS {
+        let options = AllocOptions::new().alignment(alignment);
+        let e = allocation_error(
+            allocate(&context, &device, kind, 64, &options)
+                .map(|_| ())
+                .unwrap_err(),
+        );
+        assert_eq!((e.kind, e.size, e.alignment), (kind, 64, alignment));
+        assert!(matches!(e.reason, AllocationFailure::Driver(_)), "{e}");
+        if support::on_soft_driver() {
+            assert_eq!(
+                e.code(),
+                Some(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT),
+                "{e}"
+            );
+        }
+    }
 }

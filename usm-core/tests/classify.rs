@@ -209,7 +209,7 @@ fn as_usm_memory_refuses_a_length_past_the_allocation() {
 #[test]
 fn as_usm_memory_refuses_plain_host_memory() {
     let (context, _) = support::context();
-    let heap = vec![1u8; 64];
+    let heap = Box::new([1u8; 64]);
     // SAFETY: nothing is viewed; the call must fail.
     let viewed = unsafe { as_usm_memory(&context, heap.as_ptr().cast(), None) };
     assert!(matches!(viewed, Err(Error::NotUsm { .. })), "{viewed:?}");

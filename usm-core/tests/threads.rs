@@ -95,7 +95,7 @@ fn memory_moves_to_another_thread_and_is_freed_there() {
 
 #[test]
 fn shared_memory_is_read_from_several_threads_at_once() {
-    let (context, device) = support::context();
+    let (context, _) = support::context();
     let mut m = UsmHost::new(&context, 1024).unwrap();
     for (i, b) in m.as_mut_slice().iter_mut().enumerate() {
         *b = (i % 251) as u8;
