@@ -9,7 +9,7 @@
 //!
 //! Each module keeps a `static` [`Registry`] for its objects:
 //!
-//! ```ignore
+//! ```text
 //! static QUEUES: Registry<Queue> = Registry::new(Kind::CommandQueue);
 //! let handle: ze_command_queue_handle_t = QUEUES.insert(Arc::new(queue));
 //! let queue: Arc<Queue> = QUEUES.get(handle)?;
@@ -24,6 +24,8 @@ use level_zero_sys::*;
 
 use crate::ffi::ZeResult;
 
+// Part of the crate-internal API for command lists, queues and events.
+#[allow(dead_code)]
 /// The kind of object a handle names; part of the handle's value, so that a handle of one
 /// kind is never found in the registry of another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +105,8 @@ impl<T> Registry<T> {
         self.objects.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    // Part of the crate-internal API for command lists, queues and events.
+    #[allow(dead_code)]
     /// Registers `object` and returns its new handle.
     pub(crate) fn insert<H: RawHandle>(&self, object: Arc<T>) -> H {
         let serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
@@ -139,6 +143,8 @@ impl<T> Registry<T> {
             .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
     }
 
+    // Part of the crate-internal API for command lists, queues and events.
+    #[allow(dead_code)]
     /// Every live object with its handle value, in creation order.
     pub(crate) fn all(&self) -> Vec<(usize, Arc<T>)> {
         self.lock()

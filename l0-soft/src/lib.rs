@@ -14,9 +14,8 @@
 //! that tests of other crates can point the loader at the built driver.
 
 #![warn(missing_docs)]
-// The driver is being filled in; items used by later modules are not all used yet.
-#![allow(dead_code)]
 
+pub(crate) mod arena;
 pub(crate) mod cmdlist;
 pub(crate) mod config;
 pub(crate) mod context;
