@@ -26,6 +26,8 @@ pub(crate) struct RawAllocation {
     context: Context,
     device: Option<Device>,
     location: &'static Location<'static>,
+    /// Where the context's tracker keeps this allocation's record.
+    slot: usize,
 }
 
 // SAFETY: the allocation is plain memory in the unified address space, reachable from any
@@ -175,7 +177,7 @@ impl RawAllocation {
             return Err(fail(AllocationFailure::Driver(e)));
         };
         let addr = ptr.as_ptr() as usize;
-        context.tracker().on_alloc(LiveAllocation {
+        let slot = context.tracker().on_alloc(LiveAllocation {
             context: context.raw() as usize,
             addr,
             kind,
@@ -208,6 +210,7 @@ impl RawAllocation {
             context: context.dependent(),
             device: device.cloned(),
             location,
+            slot,
         })
     }
 
@@ -274,7 +277,7 @@ impl Drop for RawAllocation {
             },
             || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
         );
-        self.context.tracker().on_free(addr, self.kind, self.len);
+        self.context.tracker().on_free(self.slot);
         match outcome {
             Ok(()) => {
                 if let Some(start) = start {
