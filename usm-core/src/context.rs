@@ -20,7 +20,9 @@ use crate::trace::{self, ContextStats, LiveAllocation, Tracker};
 /// When the last *user* handle is dropped while allocations made from it are still alive,
 /// a leak report (`warn`, target `usm_core::leak`) names each of them with the place it was
 /// allocated; the context itself stays alive until they are freed. Objects made from a
-/// context hold a [`Context::dependent`] handle, which does not count as a user handle.
+/// context (memory, views) hold an internal handle that keeps it alive without counting as
+/// a user handle; cloning the `&Context` they hand out (`memory.context().clone()`) makes
+/// a user handle again.
 pub struct Context {
     inner: Arc<ContextInner>,
     user: bool,

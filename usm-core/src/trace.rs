@@ -293,3 +293,59 @@ pub fn report_leaks() -> Vec<LiveAllocation> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(addr: usize, kind: UsmKind, size: usize) -> LiveAllocation {
+        LiveAllocation {
+            context: 0x10,
+            addr,
+            kind,
+            size,
+            alignment: 0,
+            location: Location::caller(),
+        }
+    }
+
+    #[test]
+    fn slots_are_reused_and_counters_follow() {
+        let t = Tracker::default();
+        let a = t.on_alloc(record(0x3000, UsmKind::Device, 100));
+        let b = t.on_alloc(record(0x1000, UsmKind::Device, 50));
+        let c = t.on_alloc(record(0x2000, UsmKind::Host, 10));
+        assert_eq!((a, b, c), (0, 1, 2));
+        t.on_free(b);
+        assert_eq!(t.on_alloc(record(0x5000, UsmKind::Shared, 7)), b);
+        let s = t.stats();
+        assert_eq!((s.device.live_count, s.device.live_bytes), (1, 100));
+        assert_eq!((s.device.peak_count, s.device.peak_bytes), (2, 150));
+        assert_eq!((s.device.total_allocations, s.device.total_frees), (2, 1));
+        assert_eq!((s.shared.live_count, s.host.live_bytes), (1, 10));
+        let addrs: Vec<usize> = t.live().iter().map(|a| a.addr).collect();
+        assert_eq!(addrs, [0x2000, 0x3000, 0x5000]);
+    }
+
+    #[test]
+    fn freeing_a_slot_twice_changes_nothing() {
+        let t = Tracker::default();
+        let a = t.on_alloc(record(0x1000, UsmKind::Host, 8));
+        t.on_free(a);
+        t.on_free(a);
+        let s = t.stats();
+        assert_eq!((s.host.live_count, s.host.total_frees), (0, 1));
+        assert!(t.live().is_empty());
+    }
+
+    #[test]
+    fn lookups_find_bases_and_interior_addresses() {
+        let t = Tracker::default();
+        t.on_alloc(record(0x1000, UsmKind::Device, 0x100));
+        assert_eq!(t.starting_at(0x1000).map(|a| a.size), Some(0x100));
+        assert_eq!(t.starting_at(0x1001), None);
+        assert_eq!(t.containing(0x10ff).map(|a| a.addr), Some(0x1000));
+        assert_eq!(t.containing(0x1100), None);
+        assert_eq!(t.containing(0xfff), None);
+    }
+}
