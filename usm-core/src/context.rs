@@ -129,6 +129,13 @@ impl Context {
                 reason: format!("{d:?} belongs to {:?}, not to {driver:?}", d.driver()),
             });
         }
+        let mut unique: Vec<Device> = Vec::with_capacity(devices.len());
+        for d in devices {
+            if !unique.contains(d) {
+                unique.push(d.clone());
+            }
+        }
+        let devices = &unique[..];
         let all = driver.devices()?;
         let whole = devices.is_empty() || all.iter().all(|d| devices.contains(d));
         let desc = ze_context_desc_t {
