@@ -50,7 +50,7 @@ pub use memory::{
 };
 pub use queue::{ChosenEngine, Engine, Mode, Queue, QueueOptions};
 pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
-pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation};
+pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
 pub use transfer::{
     Extent, Operand, PatternRule, Region, TransferError, UsmDestination, UsmSource,
 };
