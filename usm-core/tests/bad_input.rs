@@ -224,7 +224,11 @@ fn malformed_regions_are_refused() {
         }
     ));
     assert!(matches!(
-        bad(ok, Region::new_3d(0, 0, 0, 8, 8), Extent::new_3d(8, 2, 2)),
+        bad(
+            Region::new_3d(0, 0, 0, 8, 16),
+            Region::new_3d(0, 0, 0, 8, 8),
+            Extent::new_3d(8, 2, 2)
+        ),
         TransferError::BadRegion {
             operand: Operand::Source,
             ..

@@ -57,7 +57,7 @@ fn the_compute_engine_takes_patterns_up_to_128_bytes() {
 fn fills_at_offsets_touch_only_their_range() {
     let (context, device) = support::context();
     let q = queue(&context, &device, Engine::Compute, Mode::Asynchronous);
-    let old = bytes(100, 10);
+    let old = bytes(200, 10);
     for size in [1usize, 2, 4, 8, 16] {
         let pattern = bytes(size, 0x80);
         let mut d = UsmDevice::new(&context, &device, old.len()).unwrap();
@@ -87,4 +87,17 @@ fn memset_sets_unaligned_ranges() {
             "{kind}"
         );
     }
+}
+
+#[test]
+fn a_fill_not_a_multiple_of_its_pattern_cuts_the_last_copy() {
+    let (context, device) = support::context();
+    let q = queue(&context, &device, Engine::Compute, Mode::Synchronous);
+    let mut d = UsmDevice::new(&context, &device, 16).unwrap();
+    q.memset(&mut d, 0, 16, 0).unwrap();
+    q.fill(&mut d, 1, 10, &[1, 2, 3, 4]).unwrap();
+    assert_eq!(
+        q.to_vec(&d).unwrap(),
+        [0, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 0, 0, 0, 0, 0]
+    );
 }
