@@ -34,7 +34,10 @@ pub mod driver;
 pub mod error;
 pub mod init;
 pub mod memory;
+pub mod queue;
+pub mod scope;
 pub mod trace;
+pub mod transfer;
 
 pub use classify::{as_usm_memory, PointerInfo};
 pub use context::Context;
@@ -45,7 +48,12 @@ pub use init::{api, init, loader};
 pub use memory::{
     AllocOptions, CacheBias, Placement, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView,
 };
+pub use queue::{ChosenEngine, Engine, Mode, Queue, QueueOptions};
+pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
 pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
+pub use transfer::{
+    Extent, Operand, PatternRule, Region, TransferError, UsmDestination, UsmSource,
+};
 
 /// The raw Level Zero bindings usm-core is built on.
 pub use level_zero_sys as sys;
