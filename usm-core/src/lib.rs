@@ -9,6 +9,8 @@
 //! * Classification: [`Context::classify`] and [`as_usm_memory`] for any pointer.
 //! * Errors: [`Error`], with every Level Zero result code named ([`ZeError`]) and
 //!   [`UsmAllocationError`] for allocations.
+//! * Array interface: [`suai`] writes, validates and reads the `__sycl_usm_array_interface__`
+//!   dict ([`SuaiDict`]) through which dpctl and the SYCL Python ecosystem share memory.
 //! * Diagnostics: `debug` events for every allocation and free, [`Context::stats`],
 //!   leak reports when a context's last handle drops and from [`report_leaks`].
 //!
@@ -34,6 +36,7 @@ pub mod driver;
 pub mod error;
 pub mod init;
 pub mod memory;
+pub mod suai;
 pub mod trace;
 
 pub use classify::{as_usm_memory, PointerInfo};
@@ -45,6 +48,7 @@ pub use init::{api, init, loader};
 pub use memory::{
     AllocOptions, CacheBias, Placement, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView,
 };
+pub use suai::{SuaiDict, SuaiError, SuaiView};
 pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation};
 
 /// The raw Level Zero bindings usm-core is built on.
