@@ -250,4 +250,6 @@ fn main() {
     if let Err(e) = std::fs::write(out.join("bindings.rs"), generated) {
         fail(&format!("cannot write the bindings: {e}"));
     }
+    // Dependants with a build script (the software driver) read the generated file.
+    println!("cargo:bindings={}", out.join("bindings.rs").display());
 }

@@ -53,7 +53,9 @@ impl Context {
     ///
     /// [`Error::NotUsm`] for host stack/heap memory, null and unknown addresses;
     /// [`Error::ForeignContext`] when the address belongs to live USM memory that usm-core
-    /// allocated in another context; the code of a failing query.
+    /// allocated in another context (whether or not the driver answers for it in this one;
+    /// memory of another context allocated around usm-core is reported as the driver sees
+    /// it); the code of a failing query.
     // The driver only looks the address up in its tables; it never reads through it.
     #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn classify(&self, ptr: *const c_void) -> Result<PointerInfo> {
@@ -91,6 +93,18 @@ impl Context {
         if base > addr || addr - base >= size.max(1) {
             return Err(Error::NotUsm { addr });
         }
+        // Drivers may answer for allocations of every context of the driver (the
+        // specification leaves it open); an allocation usm-core made in another context is
+        // still foreign to this one.
+        if let Some(owner) = trace::owner_context(addr) {
+            if owner != self.raw() as usize {
+                return Err(Error::ForeignContext {
+                    addr,
+                    this: self.raw() as usize,
+                    other: owner,
+                });
+            }
+        }
         let device = (!device.is_null()).then(|| {
             self.devices()
                 .iter()
@@ -113,11 +127,11 @@ impl Context {
 
     /// The error for an address the driver does not know in this context.
     fn not_ours(&self, addr: usize) -> Error {
-        match trace::find_anywhere(addr) {
-            Some(a) if a.context != self.raw() as usize => Error::ForeignContext {
+        match trace::owner_context(addr) {
+            Some(other) if other != self.raw() as usize => Error::ForeignContext {
                 addr,
                 this: self.raw() as usize,
-                other: a.context,
+                other,
             },
             _ => Error::NotUsm { addr },
         }

@@ -30,6 +30,8 @@ pub(crate) struct ContextInner {
     handle: ze_context_handle_t,
     driver: Driver,
     devices: Vec<Device>,
+    /// The devices and, recursively, their sub-devices: where memory may be bound.
+    reachable: Vec<Device>,
     pub(crate) tracker: Tracker,
     user_handles: AtomicUsize,
     drop_errors: Mutex<Vec<Error>>,
@@ -157,10 +159,20 @@ impl Context {
             devices.to_vec()
         };
         tracing::debug!(context = ?handle, ?devices, "context created");
+        let reachable = match with_sub_devices(&devices) {
+            Ok(r) => r,
+            Err(e) => {
+                // SAFETY: the handle was just created and nothing was made from it.
+                let outcome = unsafe { api.zeContextDestroy(handle) };
+                let _ = check("zeContextDestroy", outcome, || format!("{handle:p}"));
+                return Err(e);
+            }
+        };
         let inner = Arc::new(ContextInner {
             handle,
             driver: *driver,
             devices,
+            reachable,
             tracker: Tracker::default(),
             user_handles: AtomicUsize::new(1),
             drop_errors: Mutex::new(Vec::new()),
@@ -196,7 +208,8 @@ impl Context {
 
     /// A handle for an object made from this context (memory, command list, event) that
     /// keeps the context alive but does not count as a user handle for leak reports.
-    pub fn dependent(&self) -> Context {
+    /// Cloning it gives a user handle.
+    pub(crate) fn dependent(&self) -> Context {
         Context {
             inner: Arc::clone(&self.inner),
             user: false,
@@ -220,12 +233,7 @@ impl Context {
 
     /// Whether `device` is one of the context's devices or one of their sub-devices.
     pub fn contains_device(&self, device: &Device) -> bool {
-        self.inner.devices.contains(device)
-            || self
-                .inner
-                .devices
-                .iter()
-                .any(|d| d.sub_devices().map(|s| s.contains(device)).unwrap_or(false))
+        self.inner.reachable.contains(device)
     }
 
     /// The live counters of allocations made in this context, per USM kind.
@@ -285,4 +293,17 @@ impl Context {
             .supports_extension(RELAXED_ALLOCATION_LIMITS_EXTENSION)?;
         Ok(*self.inner.relaxed_limits.get_or_init(|| b))
     }
+}
+
+/// `devices` followed by all their sub-devices, recursively, each once.
+fn with_sub_devices(devices: &[Device]) -> Result<Vec<Device>> {
+    let mut out: Vec<Device> = Vec::new();
+    let mut todo: Vec<Device> = devices.to_vec();
+    while let Some(d) = todo.pop() {
+        if !out.contains(&d) {
+            todo.extend(d.sub_devices()?);
+            out.push(d);
+        }
+    }
+    Ok(out)
 }

@@ -49,7 +49,7 @@ pub use memory::{
     AllocOptions, CacheBias, Placement, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView,
 };
 pub use suai::{SuaiDict, SuaiError, SuaiView};
-pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation};
+pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
 
 /// The raw Level Zero bindings usm-core is built on.
 pub use level_zero_sys as sys;

@@ -5,6 +5,12 @@
 //! bytes, alignment, pointer, device and elapsed time. A context whose last user handle is
 //! dropped while memory made from it lives, and [`report_leaks`], emit one `warn` event
 //! (target `usm_core::leak`) per live allocation, naming where it was allocated.
+//!
+//! When the process exits (returns from `main` or calls `std::process::exit`) with
+//! allocations of usm-core still alive, the same report is made from an `atexit` handler
+//! registered by the first [`Context`](crate::Context); if no `tracing` subscriber listens
+//! to `warn` events of `usm_core::leak` then, the report goes to standard error instead.
+//! Set `USM_LEAK_REPORT=0` to silence the report at exit.
 
 use std::collections::BTreeMap;
 use std::panic::Location;
@@ -170,15 +176,65 @@ pub(crate) fn register_context(inner: &Arc<ContextInner>) {
     let mut all = lock(&CONTEXTS);
     all.retain(|w| w.strong_count() > 0);
     all.push(Arc::downgrade(inner));
+    drop(all);
+    AT_EXIT.call_once(|| {
+        // SAFETY: `report_at_exit` is an `extern "C" fn()` that catches every panic, and
+        // it only reads usm-core's own bookkeeping (no driver call), which stays valid
+        // until the process is gone.
+        let rc = unsafe { libc::atexit(report_at_exit) };
+        if rc != 0 {
+            tracing::debug!(rc, "cannot register the leak report at exit");
+        }
+    });
+}
+
+static AT_EXIT: std::sync::Once = std::sync::Once::new();
+
+/// The environment variable that, set to `0`, silences the leak report at process exit.
+pub const LEAK_REPORT_ENV: &str = "USM_LEAK_REPORT";
+
+extern "C" fn report_at_exit() {
+    // No panic may unwind into the C library's exit path.
+    let _ = std::panic::catch_unwind(|| {
+        if std::env::var_os(LEAK_REPORT_ENV).is_some_and(|v| v == "0") {
+            return;
+        }
+        let listened = tracing::enabled!(target: "usm_core::leak", tracing::Level::WARN);
+        let leaks = report_leaks();
+        if !listened && !leaks.is_empty() {
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "usm-core: {} USM allocation(s) still alive at process exit:",
+                leaks.len()
+            );
+            for a in &leaks {
+                let _ = writeln!(err, "  {}", describe(a));
+            }
+        }
+    });
+}
+
+/// One line naming a live allocation and where it was made.
+fn describe(a: &LiveAllocation) -> String {
+    format!(
+        "{} bytes of {} memory at {:#x} (context {:#x}), allocated at {}",
+        a.size, a.kind, a.addr, a.context, a.location
+    )
 }
 
 fn live_contexts() -> Vec<Arc<ContextInner>> {
     lock(&CONTEXTS).iter().filter_map(Weak::upgrade).collect()
 }
 
-/// The live allocation of any usm-core context that contains `addr`.
-pub(crate) fn find_anywhere(addr: usize) -> Option<LiveAllocation> {
-    live_contexts().iter().find_map(|c| c.tracker.find(addr))
+/// The raw handle (as an address) of the usm-core context with a live allocation that
+/// contains `addr`.
+pub(crate) fn owner_context(addr: usize) -> Option<usize> {
+    live_contexts()
+        .iter()
+        .find_map(|c| c.tracker.find(addr))
+        .map(|a| a.context)
 }
 
 pub(crate) fn warn_leak(a: &LiveAllocation, why: &str) {
@@ -190,11 +246,8 @@ pub(crate) fn warn_leak(a: &LiveAllocation, why: &str) {
         ptr = format_args!("{:#x}", a.addr),
         context = format_args!("{:#x}", a.context),
         allocated_at = %a.location,
-        "{why}: {} bytes of {} memory at {:#x}, allocated at {}",
-        a.size,
-        a.kind,
-        a.addr,
-        a.location
+        "{why}: {}",
+        describe(a)
     );
 }
 

@@ -1,0 +1,271 @@
+//! Device memory of one device: a range of the process's address space the host cannot
+//! touch, with a second mapping of the same pages for the driver's own use.
+//!
+//! A memfd of the configured device-memory size is mapped twice, `MAP_SHARED`:
+//!
+//! * the **user view**, `PROT_NONE`: the addresses `zeMemAllocDevice` returns. A host
+//!   access faults (SIGSEGV), as a host access to a discrete GPU's memory would;
+//! * the **driver alias**, read/write: where the driver's copies and fills read and write.
+//!
+//! The memfd is sparse: pages exist only once written through the alias, and a freed range
+//! is returned to the system (`fallocate(PUNCH_HOLE)`), so a 16 GiB device commits only
+//! what is in use. Ranges are handed out first-fit in [`GRANULE`] steps.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Mutex;
+
+/// Allocation granularity and reported page size of device memory: 64 KiB.
+pub(crate) const GRANULE: usize = 64 << 10;
+
+/// One device's memory.
+pub(crate) struct Arena {
+    fd: OwnedFd,
+    view: usize,
+    alias: usize,
+    len: usize,
+    /// Free ranges: offset → length, never adjacent (coalesced).
+    free: Mutex<BTreeMap<usize, usize>>,
+}
+
+fn align_up(value: usize, align: usize) -> Option<usize> {
+    Some(value.checked_add(align - 1)? & !(align - 1))
+}
+
+/// Alignment of both mappings, so that any alignment up to this costs no space.
+const MAPPING_ALIGN: usize = 2 << 20;
+
+/// Maps `len` bytes of `fd` with `prot`, shared, at an address that is a multiple of
+/// [`MAPPING_ALIGN`].
+fn map(fd: &OwnedFd, len: usize, prot: i32) -> io::Result<usize> {
+    let total = len + MAPPING_ALIGN;
+    // SAFETY: a fresh inaccessible reservation chosen by the kernel; it overlaps no Rust
+    // object.
+    let reserved = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            total,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if reserved == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let reserved = reserved as usize;
+    let start = (reserved + MAPPING_ALIGN - 1) & !(MAPPING_ALIGN - 1);
+    // SAFETY: replaces part of our own reservation (MAP_FIXED inside it) with the memfd.
+    let addr = unsafe {
+        libc::mmap(
+            start as *mut libc::c_void,
+            len,
+            prot,
+            libc::MAP_SHARED | libc::MAP_NORESERVE | libc::MAP_FIXED,
+            fd.as_raw_fd(),
+            0,
+        )
+    };
+    let result = if addr == libc::MAP_FAILED {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(start)
+    };
+    // SAFETY: gives back the parts of the reservation outside `start..start + len` (all of
+    // it on failure); nothing lives there.
+    unsafe {
+        match result {
+            Ok(_) => {
+                if start > reserved {
+                    libc::munmap(reserved as *mut libc::c_void, start - reserved);
+                }
+                let end = start + len;
+                if reserved + total > end {
+                    libc::munmap(end as *mut libc::c_void, reserved + total - end);
+                }
+            }
+            Err(_) => {
+                libc::munmap(reserved as *mut libc::c_void, total);
+            }
+        }
+    }
+    result
+}
+
+impl Arena {
+    /// Reserves `size` bytes (rounded down to [`GRANULE`], at least one granule).
+    pub(crate) fn new(size: u64) -> io::Result<Arena> {
+        let len = usize::try_from(size)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?
+            .max(GRANULE)
+            & !(GRANULE - 1);
+        // SAFETY: a NUL-terminated name and valid flags; the result is checked.
+        let raw =
+            unsafe { libc::memfd_create(c"ze_soft_device_memory".as_ptr(), libc::MFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: resizing our own memfd; the result is checked.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let view = map(&fd, len, libc::PROT_NONE)?;
+        let alias = match map(&fd, len, libc::PROT_READ | libc::PROT_WRITE) {
+            Ok(a) => a,
+            Err(e) => {
+                // SAFETY: `view` is the mapping made just above, of `len` bytes.
+                unsafe { libc::munmap(view as *mut libc::c_void, len) };
+                return Err(e);
+            }
+        };
+        Ok(Arena {
+            fd,
+            view,
+            alias,
+            len,
+            free: Mutex::new(BTreeMap::from([(0, len)])),
+        })
+    }
+
+    /// Size of the device memory, in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether `addr` lies in the user view.
+    pub(crate) fn contains(&self, addr: usize) -> bool {
+        addr >= self.view && addr - self.view < self.len
+    }
+
+    /// The user-view address of `offset`.
+    pub(crate) fn user_address(&self, offset: usize) -> usize {
+        self.view + offset
+    }
+
+    // Part of the crate-internal API for command lists, queues and events.
+    #[allow(dead_code)]
+    /// The driver-alias address of the user-view address `addr` (which must be in the
+    /// view).
+    pub(crate) fn driver_address(&self, addr: usize) -> usize {
+        debug_assert!(self.contains(addr));
+        self.alias + (addr - self.view)
+    }
+
+    /// The rounded length an allocation of `size` bytes occupies.
+    pub(crate) fn footprint(size: usize) -> Option<usize> {
+        align_up(size, GRANULE)
+    }
+
+    /// Takes a free range of `size` bytes whose user address is a multiple of `align`
+    /// (a power of two); returns its offset, or `None` when no free range fits.
+    pub(crate) fn allocate(&self, size: usize, align: usize) -> Option<usize> {
+        let len = Self::footprint(size)?;
+        let align = align.max(GRANULE);
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let (offset, start, hole) = free.iter().find_map(|(&offset, &hole)| {
+            let start = align_up(self.view + offset, align)? - self.view;
+            (start.checked_add(len)? <= offset + hole).then_some((offset, start, hole))
+        })?;
+        free.remove(&offset);
+        if start > offset {
+            free.insert(offset, start - offset);
+        }
+        let end = start + len;
+        if end < offset + hole {
+            free.insert(end, offset + hole - end);
+        }
+        Some(start)
+    }
+
+    /// Returns the range `offset..offset + footprint(size)` to the free list and its pages
+    /// to the system; the next allocation of these bytes reads zeros.
+    pub(crate) fn release(&self, offset: usize, size: usize) {
+        let Some(len) = Self::footprint(size) else {
+            return;
+        };
+        // SAFETY: punching a hole in our own memfd, inside its size; a failure only
+        // leaves pages committed.
+        unsafe {
+            libc::fallocate(
+                self.fd.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                offset as libc::off_t,
+                len as libc::off_t,
+            );
+        }
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut start, mut end) = (offset, offset + len);
+        if let Some((&prev, &prev_len)) = free.range(..start).next_back() {
+            if prev + prev_len == start {
+                free.remove(&prev);
+                start = prev;
+            }
+        }
+        if let Some(&next_len) = free.get(&end) {
+            free.remove(&end);
+            end += next_len;
+        }
+        free.insert(start, end - start);
+    }
+
+    // Part of the crate-internal API for command lists, queues and events.
+    #[allow(dead_code)]
+    /// Bytes not allocated.
+    pub(crate) fn free_bytes(&self) -> usize {
+        let free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.values().sum()
+    }
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        // SAFETY: both mappings were made by `new` with `len` bytes and are unmapped once.
+        unsafe {
+            libc::munmap(self.view as *mut libc::c_void, self.len);
+            libc::munmap(self.alias as *mut libc::c_void, self.len);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_aligned_reused_and_coalesced() {
+        let arena = Arena::new(1 << 20).unwrap();
+        assert_eq!(arena.len(), 1 << 20);
+        let a = arena.allocate(1, 0).unwrap();
+        let b = arena.allocate(GRANULE + 1, 0).unwrap();
+        assert_eq!(b, a + GRANULE);
+        let c = arena.allocate(100, 4 * GRANULE).unwrap();
+        assert_eq!(arena.user_address(c) % (4 * GRANULE), 0);
+        arena.release(b, GRANULE + 1);
+        arena.release(a, 1);
+        arena.release(c, 100);
+        assert_eq!(arena.free_bytes(), 1 << 20);
+        // Everything coalesced back into one range: the whole arena fits again.
+        assert_eq!(arena.allocate(1 << 20, 0), Some(0));
+        assert_eq!(arena.allocate(1, 0), None);
+    }
+
+    #[test]
+    fn the_driver_alias_sees_what_it_wrote_and_zeros_after_release() {
+        let arena = Arena::new(1 << 20).unwrap();
+        let off = arena.allocate(8, 0).unwrap();
+        let p = arena.driver_address(arena.user_address(off)) as *mut u64;
+        // SAFETY: the alias is read/write and `off` is an allocated granule.
+        unsafe { p.write(0x1234) };
+        // SAFETY: as above.
+        assert_eq!(unsafe { p.read() }, 0x1234);
+        arena.release(off, 8);
+        let again = arena.allocate(8, 0).unwrap();
+        assert_eq!(again, off);
+        // SAFETY: as above.
+        assert_eq!(unsafe { p.read() }, 0);
+    }
+}

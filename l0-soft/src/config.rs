@@ -1,0 +1,133 @@
+//! Configuration from environment variables, read once per process (at the first
+//! `zeInit`). Every variable starts with `ZE_SOFT_`:
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `ZE_SOFT_DEVICES` | number of devices (1–64) | 1 |
+//! | `ZE_SOFT_DEVICE_MEMORY` | device memory per device, bytes (`K`, `M`, `G` suffixes) | 16G |
+//! | `ZE_SOFT_MAX_ALLOC_SIZE` | largest single allocation without the relaxed-limits extension | 4 GiB − 8 KiB, at most the device memory |
+//! | `ZE_SOFT_FAIL_ALLOC` | the Nth allocation (1-based, all kinds) fails | off |
+//! | `ZE_SOFT_FAIL_ALLOC_EVERY` | every Nth allocation fails | off |
+//!
+//! A malformed value makes `zeInit` fail with `ZE_RESULT_ERROR_UNINITIALIZED` and prints
+//! the reason on standard error.
+
+use std::sync::OnceLock;
+
+/// The configuration of the driver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Config {
+    /// Number of devices.
+    pub devices: u32,
+    /// Device memory of each device, in bytes.
+    pub device_memory: u64,
+    /// `maxMemAllocSize` of each device.
+    pub max_alloc_size: u64,
+    /// Fail this allocation (1-based), if set.
+    pub fail_alloc_nth: Option<u64>,
+    /// Fail every Nth allocation, if set.
+    pub fail_alloc_every: Option<u64>,
+}
+
+/// Default device memory: 16 GiB, like a data-center GPU tile.
+pub(crate) const DEFAULT_DEVICE_MEMORY: u64 = 16 << 30;
+/// Default largest allocation: what Intel's driver reports without relaxed limits.
+pub(crate) const DEFAULT_MAX_ALLOC_SIZE: u64 = (4 << 30) - (8 << 10);
+/// Most devices one process may configure.
+pub(crate) const MAX_DEVICES: u32 = 64;
+
+/// Parses a byte count with an optional `K`, `M` or `G` suffix (powers of 1024).
+pub(crate) fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (digits, shift) = match text.chars().last()? {
+        'k' | 'K' => (&text[..text.len() - 1], 10),
+        'm' | 'M' => (&text[..text.len() - 1], 20),
+        'g' | 'G' => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    let value: u64 = digits.trim().parse().ok()?;
+    value.checked_mul(1 << shift)
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn positive(name: &str) -> Result<Option<u64>, String> {
+    match var(name) {
+        None => Ok(None),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(format!("{name}={v}: expected a positive integer")),
+        },
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the environment.
+    pub(crate) fn from_env() -> Result<Config, String> {
+        let devices = match positive("ZE_SOFT_DEVICES")? {
+            None => 1,
+            Some(n) if n <= u64::from(MAX_DEVICES) => n as u32,
+            Some(n) => return Err(format!("ZE_SOFT_DEVICES={n}: at most {MAX_DEVICES}")),
+        };
+        let bytes = |name: &str| -> Result<Option<u64>, String> {
+            match var(name) {
+                None => Ok(None),
+                Some(v) => match parse_bytes(&v) {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(format!(
+                        "{name}={v}: expected a byte count such as 4096 or 8G"
+                    )),
+                },
+            }
+        };
+        let device_memory = bytes("ZE_SOFT_DEVICE_MEMORY")?.unwrap_or(DEFAULT_DEVICE_MEMORY);
+        if device_memory > 1 << 44 {
+            return Err(format!(
+                "ZE_SOFT_DEVICE_MEMORY={device_memory}: at most 16T"
+            ));
+        }
+        let max_alloc_size = bytes("ZE_SOFT_MAX_ALLOC_SIZE")?
+            .unwrap_or(DEFAULT_MAX_ALLOC_SIZE)
+            .min(device_memory);
+        Ok(Config {
+            devices,
+            device_memory,
+            max_alloc_size,
+            fail_alloc_nth: positive("ZE_SOFT_FAIL_ALLOC")?,
+            fail_alloc_every: positive("ZE_SOFT_FAIL_ALLOC_EVERY")?,
+        })
+    }
+}
+
+/// The process's configuration, read at the first call.
+pub(crate) fn get() -> Result<&'static Config, &'static str> {
+    static CONFIG: OnceLock<Result<Config, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let config = Config::from_env();
+            if let Err(e) = &config {
+                eprintln!("level-zero-soft: {e}");
+            }
+            config
+        })
+        .as_ref()
+        .map_err(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts_take_binary_suffixes() {
+        assert_eq!(parse_bytes("4096"), Some(4096));
+        assert_eq!(parse_bytes("64K"), Some(64 << 10));
+        assert_eq!(parse_bytes("3m"), Some(3 << 20));
+        assert_eq!(parse_bytes(" 16G "), Some(16 << 30));
+        assert_eq!(parse_bytes("G"), None);
+        assert_eq!(parse_bytes("-1"), None);
+        assert_eq!(parse_bytes("99999999999999G"), None);
+    }
+}

@@ -1,0 +1,176 @@
+//! Contexts: create, create with a subset of devices, destroy, status.
+//!
+//! For the rest of the driver: [`get`] turns a handle into a [`Context`];
+//! [`Context::devices`] and [`Context::has_device`] say which devices it spans. Destroying
+//! a context frees the memory still allocated in it.
+
+use std::sync::Arc;
+
+use level_zero_sys::*;
+
+use crate::device::{self, Device};
+use crate::driver;
+use crate::ffi::{self, guard, ZeResult};
+use crate::handle::{Kind, Registry};
+use crate::memory;
+
+/// A context: the devices it spans.
+pub(crate) struct Context {
+    handle: usize,
+    devices: Vec<Arc<Device>>,
+}
+
+impl Context {
+    // Part of the crate-internal API for command lists, queues and events.
+    #[allow(dead_code)]
+    /// The context's handle.
+    pub(crate) fn handle(&self) -> ze_context_handle_t {
+        self.handle as ze_context_handle_t
+    }
+
+    /// The handle's numeric value (the key allocations are filed under).
+    pub(crate) fn id(&self) -> usize {
+        self.handle
+    }
+
+    // Part of the crate-internal API for command lists, queues and events.
+    #[allow(dead_code)]
+    /// The devices of the context.
+    pub(crate) fn devices(&self) -> &[Arc<Device>] {
+        &self.devices
+    }
+
+    /// Whether `device` belongs to this context.
+    pub(crate) fn has_device(&self, device: &Device) -> bool {
+        self.devices.iter().any(|d| d.index == device.index)
+    }
+}
+
+static CONTEXTS: Registry<Context> = Registry::new(Kind::Context);
+
+/// The context named by `handle`.
+pub(crate) fn get(handle: ze_context_handle_t) -> ZeResult<Arc<Context>> {
+    CONTEXTS.get(handle)
+}
+
+const CONTEXT_FLAGS: u32 = ze_context_flag_t::ZE_CONTEXT_FLAG_TBD.0;
+
+fn create(
+    driver: ze_driver_handle_t,
+    desc: *const ze_context_desc_t,
+    devices: Option<(u32, *mut ze_device_handle_t)>,
+    out: *mut ze_context_handle_t,
+) -> ZeResult {
+    let driver = driver::get(driver)?;
+    // SAFETY: the caller passes a descriptor or null.
+    let desc = unsafe { ffi::input(desc) }?;
+    if out.is_null() {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+    }
+    ffi::check_stype(
+        desc.stype,
+        ze_structure_type_t::ZE_STRUCTURE_TYPE_CONTEXT_DESC,
+    )?;
+    ffi::check_flags(desc.flags, CONTEXT_FLAGS)?;
+    let devices = match devices {
+        None | Some((0, _)) => driver.devices.clone(),
+        Some((_, list)) if list.is_null() => {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER)
+        }
+        Some((n, list)) => {
+            let mut chosen: Vec<Arc<Device>> = Vec::new();
+            for i in 0..n as usize {
+                // SAFETY: the caller passes an array of `n` device handles.
+                let device = device::get(unsafe { *list.add(i) })?;
+                if !chosen.iter().any(|d| d.index == device.index) {
+                    chosen.push(device);
+                }
+            }
+            chosen
+        }
+    };
+    let (handle, _) = CONTEXTS.insert_with(|handle: ze_context_handle_t| Context {
+        handle: handle as usize,
+        devices,
+    });
+    // SAFETY: checked non-null above; the caller passes a writable handle.
+    unsafe { ffi::write(out, handle) }
+}
+
+unsafe extern "C" fn context_create(
+    driver: ze_driver_handle_t,
+    desc: *const ze_context_desc_t,
+    out: *mut ze_context_handle_t,
+) -> ze_result_t {
+    guard(|| create(driver, desc, None, out))
+}
+
+unsafe extern "C" fn context_create_ex(
+    driver: ze_driver_handle_t,
+    desc: *const ze_context_desc_t,
+    num_devices: u32,
+    devices: *mut ze_device_handle_t,
+    out: *mut ze_context_handle_t,
+) -> ze_result_t {
+    guard(|| create(driver, desc, Some((num_devices, devices)), out))
+}
+
+unsafe extern "C" fn context_destroy(context: ze_context_handle_t) -> ze_result_t {
+    guard(|| {
+        let context = CONTEXTS.remove(context)?;
+        memory::free_all(&context);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn context_get_status(context: ze_context_handle_t) -> ze_result_t {
+    guard(|| get(context).map(|_| ()))
+}
+
+unsafe extern "C" fn system_barrier(
+    context: ze_context_handle_t,
+    device: ze_device_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let context = get(context)?;
+        let device = device::get(device)?;
+        if !context.has_device(&device) {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+        }
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn make_memory_resident(
+    context: ze_context_handle_t,
+    device: ze_device_handle_t,
+    ptr: *mut std::ffi::c_void,
+    size: usize,
+) -> ze_result_t {
+    guard(|| {
+        let context = get(context)?;
+        let device = device::get(device)?;
+        if ptr.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        if !context.has_device(&device) {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+        }
+        // All memory is always resident; the range must still be memory of the context.
+        match memory::lookup(&context, ptr, size)? {
+            Some(_) => Ok(()),
+            None => Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
+        }
+    })
+}
+
+/// Fills the context table.
+pub(crate) fn fill_table(t: &mut ze_context_dditable_t) {
+    t.pfnCreate = Some(context_create);
+    t.pfnCreateEx = Some(context_create_ex);
+    t.pfnDestroy = Some(context_destroy);
+    t.pfnGetStatus = Some(context_get_status);
+    t.pfnSystemBarrier = Some(system_barrier);
+    t.pfnMakeMemoryResident = Some(make_memory_resident);
+    t.pfnEvictMemory = Some(make_memory_resident);
+}

@@ -1,0 +1,506 @@
+//! Devices: discovery and properties of a discrete Intel data-center GPU look-alike.
+//!
+//! Each device has its own device memory ([`Arena`]) and three command queue groups:
+//!
+//! | ordinal | engines | flags | queues | largest fill pattern |
+//! |---|---|---|---|---|
+//! | 0 | compute | `COMPUTE \| COPY` | 1 | 128 bytes |
+//! | 1 | main copy | `COPY` | 1 | 16 bytes |
+//! | 2 | link copy | `COPY` | 7 | 1 byte |
+//!
+//! For the rest of the driver: [`get`] turns a handle into a [`Device`];
+//! [`Device::queue_groups`] describes the groups above.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use level_zero_sys::*;
+
+use crate::arena::{Arena, GRANULE};
+use crate::config::Config;
+use crate::driver;
+use crate::ffi::{self, guard, ZeResult};
+use crate::handle::{Kind, Registry};
+
+/// One command queue group of a device; its index in [`Device::queue_groups`] is its
+/// ordinal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct QueueGroup {
+    /// `ze_command_queue_group_property_flags_t`.
+    pub flags: ze_command_queue_group_property_flags_t,
+    /// Number of queues (engines) in the group.
+    pub num_queues: u32,
+    /// Largest fill pattern, in bytes.
+    pub max_fill_pattern_size: usize,
+}
+
+// Part of the crate-internal API for command lists, queues and events.
+#[allow(dead_code)]
+/// Ordinal of the compute group (compute and copy).
+pub(crate) const COMPUTE_ORDINAL: u32 = 0;
+// Part of the crate-internal API for command lists, queues and events.
+#[allow(dead_code)]
+/// Ordinal of the main copy engine group.
+pub(crate) const MAIN_COPY_ORDINAL: u32 = 1;
+// Part of the crate-internal API for command lists, queues and events.
+#[allow(dead_code)]
+/// Ordinal of the link copy engines group.
+pub(crate) const LINK_COPY_ORDINAL: u32 = 2;
+
+const COPY: u32 =
+    ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0;
+const COMPUTE: u32 =
+    ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0;
+
+const QUEUE_GROUPS: [QueueGroup; 3] = [
+    QueueGroup {
+        flags: COMPUTE | COPY,
+        num_queues: 1,
+        max_fill_pattern_size: 128,
+    },
+    QueueGroup {
+        flags: COPY,
+        num_queues: 1,
+        max_fill_pattern_size: 16,
+    },
+    QueueGroup {
+        flags: COPY,
+        num_queues: 7,
+        max_fill_pattern_size: 1,
+    },
+];
+
+/// PCI device id reported (Intel Data Center GPU Max 1550).
+pub(crate) const DEVICE_ID: u32 = 0x0bd5;
+/// Intel's PCI vendor id.
+pub(crate) const VENDOR_ID: u32 = 0x8086;
+/// Core clock, MHz.
+pub(crate) const CORE_CLOCK_MHZ: u32 = 1600;
+/// Largest alignment an allocation may ask for; larger ones answer
+/// `ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT`.
+pub(crate) const MAX_ALIGNMENT: usize = 2 << 20;
+
+/// A software device.
+pub(crate) struct Device {
+    handle: usize,
+    /// Position in `zeDeviceGet` order.
+    pub index: u32,
+    /// The device's UUID, unique per device and stable across processes.
+    pub uuid: [u8; 16],
+    /// `maxMemAllocSize`.
+    pub max_alloc_size: u64,
+    /// The device memory.
+    pub arena: Arena,
+}
+
+impl Device {
+    /// The device's handle.
+    pub(crate) fn handle(&self) -> ze_device_handle_t {
+        self.handle as ze_device_handle_t
+    }
+
+    /// The command queue groups; the index is the ordinal.
+    pub(crate) fn queue_groups(&self) -> &'static [QueueGroup] {
+        &QUEUE_GROUPS
+    }
+
+    /// The device's name, which says it is the software device.
+    pub(crate) fn name(&self) -> String {
+        format!("Level Zero software device {} (ze_soft, CPU)", self.index)
+    }
+}
+
+static DEVICES: Registry<Device> = Registry::new(Kind::Device);
+
+/// The device named by `handle`.
+pub(crate) fn get(handle: ze_device_handle_t) -> ZeResult<Arc<Device>> {
+    DEVICES.get(handle)
+}
+
+/// Creates and registers device number `index`.
+pub(crate) fn create(index: u32, config: &Config) -> ZeResult<Arc<Device>> {
+    let arena = Arena::new(config.device_memory).map_err(|e| {
+        eprintln!("level-zero-soft: cannot reserve device memory: {e}");
+        ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY
+    })?;
+    let mut uuid = *b"ze-soft-device\0\0";
+    uuid[14..].copy_from_slice(&(index as u16).to_le_bytes());
+    let (_, device) = DEVICES.insert_with(|handle: ze_device_handle_t| Device {
+        handle: handle as usize,
+        index,
+        uuid,
+        max_alloc_size: config.max_alloc_size,
+        arena,
+    });
+    Ok(device)
+}
+
+fn devices_of(driver: ze_driver_handle_t) -> ZeResult<Vec<Arc<Device>>> {
+    Ok(driver::get(driver)?.devices.clone())
+}
+
+unsafe extern "C" fn device_get(
+    driver: ze_driver_handle_t,
+    count: *mut u32,
+    devices: *mut ze_device_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let handles: Vec<_> = devices_of(driver)?.iter().map(|d| d.handle()).collect();
+        // SAFETY: the caller passes a count and an array of *count handles (or null).
+        unsafe { ffi::fill_array(count, devices, &handles) }
+    })
+}
+
+unsafe extern "C" fn get_sub_devices(
+    device: ze_device_handle_t,
+    count: *mut u32,
+    subdevices: *mut ze_device_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        // SAFETY: the caller passes a count and an array of *count handles (or null).
+        unsafe { ffi::fill_array(count, subdevices, &[]) }
+    })
+}
+
+/// Fills `ze_device_properties_t` (stype `DEVICE_PROPERTIES` or `DEVICE_PROPERTIES_1_2`).
+fn fill_properties(device: &Device, p: &mut ze_device_properties_t) -> ZeResult {
+    let v1_2 = p.stype == ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES_1_2;
+    if !v1_2 {
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES,
+        )?;
+    }
+    p.type_ = ze_device_type_t::ZE_DEVICE_TYPE_GPU;
+    p.vendorId = VENDOR_ID;
+    p.deviceId = DEVICE_ID;
+    p.flags = 0;
+    p.subdeviceId = 0;
+    p.coreClockRate = CORE_CLOCK_MHZ;
+    p.maxMemAllocSize = device.max_alloc_size;
+    p.maxHardwareContexts = 1024;
+    p.maxCommandQueuePriority = 0;
+    p.numThreadsPerEU = 8;
+    p.physicalEUSimdWidth = 16;
+    p.numEUsPerSubslice = 8;
+    p.numSubslicesPerSlice = 64;
+    p.numSlices = 1;
+    // Timestamps count nanoseconds: resolution 1 ns, or 10^9 cycles per second in the
+    // 1.2 form of the structure.
+    p.timerResolution = if v1_2 { 1_000_000_000 } else { 1 };
+    p.timestampValidBits = 64;
+    p.kernelTimestampValidBits = 64;
+    p.uuid.id = device.uuid;
+    ffi::copy_name(&mut p.name, &device.name());
+    Ok(())
+}
+
+unsafe extern "C" fn get_properties(
+    device: ze_device_handle_t,
+    properties: *mut ze_device_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        let device = get(device)?;
+        // SAFETY: the caller passes a writable properties structure or null.
+        fill_properties(&device, unsafe { ffi::output(properties) }?)
+    })
+}
+
+unsafe extern "C" fn get_compute_properties(
+    device: ze_device_handle_t,
+    properties: *mut ze_device_compute_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        // SAFETY: the caller passes a writable properties structure or null.
+        let p = unsafe { ffi::output(properties) }?;
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_COMPUTE_PROPERTIES,
+        )?;
+        p.maxTotalGroupSize = 1024;
+        p.maxGroupSizeX = 1024;
+        p.maxGroupSizeY = 1024;
+        p.maxGroupSizeZ = 1024;
+        p.maxGroupCountX = u32::MAX;
+        p.maxGroupCountY = u32::MAX;
+        p.maxGroupCountZ = u32::MAX;
+        p.maxSharedLocalMemory = 128 << 10;
+        p.numSubGroupSizes = 2;
+        p.subGroupSizes = [0; 8];
+        p.subGroupSizes[0] = 16;
+        p.subGroupSizes[1] = 32;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_module_properties(
+    device: ze_device_handle_t,
+    properties: *mut ze_device_module_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        // SAFETY: the caller passes a writable properties structure or null.
+        let p = unsafe { ffi::output(properties) }?;
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MODULE_PROPERTIES,
+        )?;
+        // No kernels: no SPIR-V version, no floating-point capabilities declared.
+        p.spirvVersionSupported = 0;
+        p.flags = 0;
+        p.fp16flags = 0;
+        p.fp32flags = 0;
+        p.fp64flags = 0;
+        p.maxArgumentsSize = 2048;
+        p.printfBufferSize = 4 << 20;
+        p.nativeKernelSupported = ze_native_kernel_uuid_t::default();
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_queue_group_properties(
+    device: ze_device_handle_t,
+    count: *mut u32,
+    properties: *mut ze_command_queue_group_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        let device = get(device)?;
+        // SAFETY: the caller passes a count (or null, checked by `output`).
+        let n = unsafe { ffi::output(count) }?;
+        let groups = device.queue_groups();
+        if *n == 0 || properties.is_null() {
+            *n = groups.len() as u32;
+            return Ok(());
+        }
+        let k = (*n as usize).min(groups.len());
+        for (i, group) in groups.iter().take(k).enumerate() {
+            // SAFETY: i < *n entries, as the caller promised room for.
+            let p = unsafe { &mut *properties.add(i) };
+            ffi::check_stype(
+                p.stype,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_GROUP_PROPERTIES,
+            )?;
+            p.flags = group.flags;
+            p.maxMemoryFillPatternSize = group.max_fill_pattern_size;
+            p.numQueues = group.num_queues;
+        }
+        *n = k as u32;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_memory_properties(
+    device: ze_device_handle_t,
+    count: *mut u32,
+    properties: *mut ze_device_memory_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        let device = get(device)?;
+        // SAFETY: the caller passes a count (or null, checked by `output`).
+        let n = unsafe { ffi::output(count) }?;
+        if *n == 0 || properties.is_null() {
+            *n = 1;
+            return Ok(());
+        }
+        // SAFETY: *n >= 1 entries, as the caller promised room for.
+        let p = unsafe { &mut *properties };
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEMORY_PROPERTIES,
+        )?;
+        p.flags = 0;
+        p.maxClockRate = 3200;
+        p.maxBusWidth = 8192;
+        p.totalSize = device.arena.len() as u64;
+        ffi::copy_name(&mut p.name, "HBM");
+        *n = 1;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_memory_access_properties(
+    device: ze_device_handle_t,
+    properties: *mut ze_device_memory_access_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        // SAFETY: the caller passes a writable properties structure or null.
+        let p = unsafe { ffi::output(properties) }?;
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEMORY_ACCESS_PROPERTIES,
+        )?;
+        use ze_memory_access_cap_flag_t as F;
+        let all = F::ZE_MEMORY_ACCESS_CAP_FLAG_RW.0
+            | F::ZE_MEMORY_ACCESS_CAP_FLAG_ATOMIC.0
+            | F::ZE_MEMORY_ACCESS_CAP_FLAG_CONCURRENT.0
+            | F::ZE_MEMORY_ACCESS_CAP_FLAG_CONCURRENT_ATOMIC.0;
+        p.hostAllocCapabilities = all;
+        p.deviceAllocCapabilities = all;
+        p.sharedSingleDeviceAllocCapabilities = all;
+        p.sharedCrossDeviceAllocCapabilities = all;
+        // System allocations (plain malloc) are not usable by the device.
+        p.sharedSystemAllocCapabilities = 0;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_cache_properties(
+    device: ze_device_handle_t,
+    count: *mut u32,
+    properties: *mut ze_device_cache_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        // SAFETY: the caller passes a count (or null, checked by `output`).
+        let n = unsafe { ffi::output(count) }?;
+        if *n == 0 || properties.is_null() {
+            *n = 1;
+            return Ok(());
+        }
+        // SAFETY: *n >= 1 entries, as the caller promised room for.
+        let p = unsafe { &mut *properties };
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_CACHE_PROPERTIES,
+        )?;
+        p.flags = 0;
+        p.cacheSize = 204 << 20;
+        *n = 1;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_image_properties(
+    device: ze_device_handle_t,
+    properties: *mut ze_device_image_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        // SAFETY: the caller passes a writable properties structure or null.
+        let p = unsafe { ffi::output(properties) }?;
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_IMAGE_PROPERTIES,
+        )?;
+        // No image support: every limit is zero.
+        let (stype, next) = (p.stype, p.pNext);
+        *p = ze_device_image_properties_t {
+            stype,
+            pNext: next,
+            ..Default::default()
+        };
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_external_memory_properties(
+    device: ze_device_handle_t,
+    properties: *mut ze_device_external_memory_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        // SAFETY: the caller passes a writable properties structure or null.
+        let p = unsafe { ffi::output(properties) }?;
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_EXTERNAL_MEMORY_PROPERTIES,
+        )?;
+        // No import or export of external memory.
+        p.memoryAllocationImportTypes = 0;
+        p.memoryAllocationExportTypes = 0;
+        p.imageImportTypes = 0;
+        p.imageExportTypes = 0;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_p2p_properties(
+    device: ze_device_handle_t,
+    peer: ze_device_handle_t,
+    properties: *mut ze_device_p2p_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        get(peer)?;
+        // SAFETY: the caller passes a writable properties structure or null.
+        let p = unsafe { ffi::output(properties) }?;
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_P2P_PROPERTIES,
+        )?;
+        // All devices share one address space and one memory: full access and atomics.
+        p.flags = ze_device_p2p_property_flag_t::ZE_DEVICE_P2P_PROPERTY_FLAG_ACCESS.0
+            | ze_device_p2p_property_flag_t::ZE_DEVICE_P2P_PROPERTY_FLAG_ATOMICS.0;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn can_access_peer(
+    device: ze_device_handle_t,
+    peer: ze_device_handle_t,
+    value: *mut ze_bool_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        get(peer)?;
+        // SAFETY: the caller passes a writable flag or null.
+        unsafe { ffi::write(value, 1) }
+    })
+}
+
+unsafe extern "C" fn get_status(device: ze_device_handle_t) -> ze_result_t {
+    guard(|| get(device).map(|_| ()))
+}
+
+/// Nanoseconds on the monotonic clock shared by host and device timestamps.
+pub(crate) fn timestamp_ns() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    // Offset by one second so that no timestamp is 0.
+    1_000_000_000 + start.elapsed().as_nanos() as u64
+}
+
+unsafe extern "C" fn get_global_timestamps(
+    device: ze_device_handle_t,
+    host: *mut u64,
+    device_ts: *mut u64,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        if host.is_null() || device_ts.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        let now = timestamp_ns();
+        // SAFETY: both checked non-null; the caller passes writable values.
+        unsafe {
+            host.write(now);
+            device_ts.write(now);
+        }
+        Ok(())
+    })
+}
+
+/// Fills the device table.
+pub(crate) fn fill_table(t: &mut ze_device_dditable_t) {
+    t.pfnGet = Some(device_get);
+    t.pfnGetSubDevices = Some(get_sub_devices);
+    t.pfnGetProperties = Some(get_properties);
+    t.pfnGetComputeProperties = Some(get_compute_properties);
+    t.pfnGetModuleProperties = Some(get_module_properties);
+    t.pfnGetCommandQueueGroupProperties = Some(get_queue_group_properties);
+    t.pfnGetMemoryProperties = Some(get_memory_properties);
+    t.pfnGetMemoryAccessProperties = Some(get_memory_access_properties);
+    t.pfnGetCacheProperties = Some(get_cache_properties);
+    t.pfnGetImageProperties = Some(get_image_properties);
+    t.pfnGetExternalMemoryProperties = Some(get_external_memory_properties);
+    t.pfnGetP2PProperties = Some(get_p2p_properties);
+    t.pfnCanAccessPeer = Some(can_access_peer);
+    t.pfnGetStatus = Some(get_status);
+    t.pfnGetGlobalTimestamps = Some(get_global_timestamps);
+}
+
+/// The allocation granularity of device memory, reported as its page size.
+pub(crate) const DEVICE_PAGE_SIZE: usize = GRANULE;

@@ -1,0 +1,204 @@
+//! The driver object: `zeInit`, `zeDriverGet` and the driver's properties.
+//!
+//! There is one driver per process. `zeInit` reads the configuration ([`crate::config`])
+//! and creates the devices; `zeInit` with flags that exclude GPUs (`ZE_INIT_FLAG_VPU_ONLY`
+//! alone) answers `ZE_RESULT_ERROR_UNINITIALIZED`, as Intel's GPU driver does, and the
+//! loader then reports no driver.
+
+use std::ffi::{c_char, c_void, CStr};
+use std::sync::{Arc, OnceLock};
+
+use level_zero_sys::*;
+
+use crate::config;
+use crate::device::{self, Device};
+use crate::ffi::{self, guard, ZeResult};
+use crate::handle::{Kind, Registry};
+
+/// The extensions this driver implements, with their versions.
+pub(crate) const EXTENSIONS: &[(&str, u32)] = &[(
+    "ZE_experimental_relaxed_allocation_limits",
+    ze_relaxed_allocation_limits_exp_version_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_VERSION_1_0.0,
+)];
+
+/// The driver: its handle and its devices.
+pub(crate) struct Driver {
+    handle: usize,
+    /// The devices, in `zeDeviceGet` order.
+    pub devices: Vec<Arc<Device>>,
+}
+
+impl Driver {
+    /// The handle given to the loader.
+    pub(crate) fn handle(&self) -> ze_driver_handle_t {
+        self.handle as ze_driver_handle_t
+    }
+}
+
+static DRIVERS: Registry<Driver> = Registry::new(Kind::Driver);
+static DRIVER: OnceLock<Result<Arc<Driver>, ze_result_t>> = OnceLock::new();
+
+/// The driver, once `zeInit` succeeded; `ZE_RESULT_ERROR_UNINITIALIZED` before.
+pub(crate) fn initialized() -> ZeResult<&'static Arc<Driver>> {
+    match DRIVER.get() {
+        Some(Ok(driver)) => Ok(driver),
+        _ => Err(ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED),
+    }
+}
+
+/// The driver named by `handle`.
+pub(crate) fn get(handle: ze_driver_handle_t) -> ZeResult<Arc<Driver>> {
+    initialized()?;
+    DRIVERS.get(handle)
+}
+
+fn create() -> Result<Arc<Driver>, ze_result_t> {
+    let config = config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
+    let devices = (0..config.devices)
+        .map(|index| device::create(index, config))
+        .collect::<ZeResult<Vec<_>>>()?;
+    let (_, driver) = DRIVERS.insert_with(|handle: ze_driver_handle_t| Driver {
+        handle: handle as usize,
+        devices,
+    });
+    Ok(driver)
+}
+
+const INIT_FLAGS: u32 =
+    ze_init_flag_t::ZE_INIT_FLAG_GPU_ONLY.0 | ze_init_flag_t::ZE_INIT_FLAG_VPU_ONLY.0;
+
+fn init(flags: ze_init_flags_t) -> ZeResult {
+    ffi::check_flags(flags, INIT_FLAGS)?;
+    if flags != 0 && flags & ze_init_flag_t::ZE_INIT_FLAG_GPU_ONLY.0 == 0 {
+        return Err(ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED);
+    }
+    DRIVER
+        .get_or_init(create)
+        .as_ref()
+        .map(|_| ())
+        .map_err(|e| *e)
+}
+
+unsafe extern "C" fn ze_init(flags: ze_init_flags_t) -> ze_result_t {
+    guard(|| init(flags))
+}
+
+unsafe extern "C" fn driver_get(count: *mut u32, drivers: *mut ze_driver_handle_t) -> ze_result_t {
+    guard(|| {
+        let driver = initialized()?;
+        // SAFETY: the loader passes a count and an array of *count handles (or null).
+        unsafe { ffi::fill_array(count, drivers, &[driver.handle()]) }
+    })
+}
+
+unsafe extern "C" fn get_api_version(
+    driver: ze_driver_handle_t,
+    version: *mut ze_api_version_t,
+) -> ze_result_t {
+    guard(|| {
+        get(driver)?;
+        // SAFETY: the caller passes a writable version or null.
+        unsafe { ffi::write(version, HEADER_API_VERSION) }
+    })
+}
+
+/// The driver's UUID: fixed, so that it is the same in every process.
+pub(crate) const DRIVER_UUID: [u8; 16] = *b"ze-soft-driver-1";
+/// The driver version reported in the properties: major.minor.patch of this crate.
+pub(crate) fn driver_version() -> u32 {
+    let part = |s: &str| s.parse::<u32>().unwrap_or(0);
+    (part(env!("CARGO_PKG_VERSION_MAJOR")) << 24)
+        | (part(env!("CARGO_PKG_VERSION_MINOR")) << 16)
+        | part(env!("CARGO_PKG_VERSION_PATCH"))
+}
+
+unsafe extern "C" fn get_properties(
+    driver: ze_driver_handle_t,
+    properties: *mut ze_driver_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(driver)?;
+        // SAFETY: the caller passes a writable properties structure or null.
+        let p = unsafe { ffi::output(properties) }?;
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_PROPERTIES,
+        )?;
+        p.uuid.id = DRIVER_UUID;
+        p.driverVersion = driver_version();
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_ipc_properties(
+    driver: ze_driver_handle_t,
+    properties: *mut ze_driver_ipc_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(driver)?;
+        // SAFETY: the caller passes a writable properties structure or null.
+        let p = unsafe { ffi::output(properties) }?;
+        ffi::check_stype(
+            p.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_IPC_PROPERTIES,
+        )?;
+        // Memory IPC handles work within one process; events have none.
+        p.flags = ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn get_extension_properties(
+    driver: ze_driver_handle_t,
+    count: *mut u32,
+    properties: *mut ze_driver_extension_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        get(driver)?;
+        let list: Vec<ze_driver_extension_properties_t> = EXTENSIONS
+            .iter()
+            .map(|(name, version)| {
+                let mut p = ze_driver_extension_properties_t {
+                    version: *version,
+                    ..Default::default()
+                };
+                ffi::copy_name(&mut p.name, name);
+                p
+            })
+            .collect();
+        // SAFETY: the caller passes a count and an array of *count entries (or null).
+        unsafe { ffi::fill_array(count, properties, &list) }
+    })
+}
+
+unsafe extern "C" fn get_extension_function_address(
+    driver: ze_driver_handle_t,
+    name: *const c_char,
+    function: *mut *mut c_void,
+) -> ze_result_t {
+    guard(|| {
+        get(driver)?;
+        if name.is_null() || function.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        // SAFETY: non-null, and the caller passes a NUL-terminated string.
+        let _name = unsafe { CStr::from_ptr(name) };
+        // No extension of this driver has functions of its own.
+        Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+    })
+}
+
+/// Fills the global table (`zeInit`).
+pub(crate) fn fill_global_table(t: &mut ze_global_dditable_t) {
+    t.pfnInit = Some(ze_init);
+}
+
+/// Fills the driver table.
+pub(crate) fn fill_table(t: &mut ze_driver_dditable_t) {
+    t.pfnGet = Some(driver_get);
+    t.pfnGetApiVersion = Some(get_api_version);
+    t.pfnGetProperties = Some(get_properties);
+    t.pfnGetIpcProperties = Some(get_ipc_properties);
+    t.pfnGetExtensionProperties = Some(get_extension_properties);
+    t.pfnGetExtensionFunctionAddress = Some(get_extension_function_address);
+}

@@ -1,0 +1,145 @@
+//! The C boundary: every `extern "C"` entry point runs its body through [`guard`], which
+//! turns an `Err(code)` into that code and a panic into `ZE_RESULT_ERROR_UNKNOWN`, so no
+//! panic ever unwinds into the caller. Small helpers check the pointers the caller passes.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use level_zero_sys::{ze_result_t, ze_structure_type_t};
+
+/// The result of a driver operation: the error is the Level Zero code to return.
+pub(crate) type ZeResult<T = ()> = Result<T, ze_result_t>;
+
+/// Runs `body`, returning `ZE_RESULT_SUCCESS`, the error code it returned, or
+/// `ZE_RESULT_ERROR_UNKNOWN` if it panicked.
+pub(crate) fn guard(body: impl FnOnce() -> ZeResult) -> ze_result_t {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => ze_result_t::ZE_RESULT_SUCCESS,
+        Ok(Err(code)) => code,
+        Err(_) => ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
+    }
+}
+
+/// A reference to the caller's input structure, or `ZE_RESULT_ERROR_INVALID_NULL_POINTER`.
+///
+/// # Safety
+///
+/// `ptr` is null or points to a live, initialised `T` that stays valid (and is not written
+/// by anyone else) for the returned lifetime.
+pub(crate) unsafe fn input<'a, T>(ptr: *const T) -> ZeResult<&'a T> {
+    // SAFETY: the caller guarantees `ptr` is null or valid.
+    unsafe { ptr.as_ref() }.ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER)
+}
+
+/// A reference to the caller's output structure, or `ZE_RESULT_ERROR_INVALID_NULL_POINTER`.
+///
+/// # Safety
+///
+/// `ptr` is null or points to a live, writable, initialised `T`, not aliased for the
+/// returned lifetime.
+pub(crate) unsafe fn output<'a, T>(ptr: *mut T) -> ZeResult<&'a mut T> {
+    // SAFETY: the caller guarantees `ptr` is null or valid and unaliased.
+    unsafe { ptr.as_mut() }.ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER)
+}
+
+/// Writes `value` through the caller's output pointer, or returns
+/// `ZE_RESULT_ERROR_INVALID_NULL_POINTER`. The old value is not read or dropped.
+///
+/// # Safety
+///
+/// `ptr` is null or valid for a write of one `T`.
+pub(crate) unsafe fn write<T>(ptr: *mut T, value: T) -> ZeResult {
+    if ptr.is_null() {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+    }
+    // SAFETY: non-null, and the caller guarantees it is valid for a write.
+    unsafe { ptr.write(value) };
+    Ok(())
+}
+
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` unless a descriptor's `stype` is `expected`.
+pub(crate) fn check_stype(actual: ze_structure_type_t, expected: ze_structure_type_t) -> ZeResult {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+    }
+}
+
+/// `ZE_RESULT_ERROR_INVALID_ENUMERATION` when `flags` has a bit outside `known`.
+pub(crate) fn check_flags(flags: u32, known: u32) -> ZeResult {
+    if flags & !known == 0 {
+        Ok(())
+    } else {
+        Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION)
+    }
+}
+
+/// Answers the Level Zero "count and array" query pattern: with `*count == 0` (or a null
+/// array) stores the number of items; otherwise copies up to `*count` items into `array`
+/// and stores how many were copied.
+///
+/// # Safety
+///
+/// `count` is null or valid for reads and writes; when `array` is non-null and
+/// `*count > 0`, `array` is valid for `*count` writes of `T`.
+pub(crate) unsafe fn fill_array<T: Copy>(count: *mut u32, array: *mut T, items: &[T]) -> ZeResult {
+    // SAFETY: the caller guarantees `count` is null or valid.
+    let count = unsafe { output(count) }?;
+    let total = u32::try_from(items.len()).unwrap_or(u32::MAX);
+    if *count == 0 || array.is_null() {
+        *count = total;
+        return Ok(());
+    }
+    let n = (*count).min(total) as usize;
+    for (i, item) in items.iter().take(n).enumerate() {
+        // SAFETY: i < n <= *count, and the caller guarantees room for *count items.
+        unsafe { array.add(i).write(*item) };
+    }
+    *count = n as u32;
+    Ok(())
+}
+
+/// The `stype` and `pNext` header every extensible Level Zero structure starts with.
+#[repr(C)]
+pub(crate) struct BaseDesc {
+    /// The structure's type.
+    pub stype: ze_structure_type_t,
+    /// The next structure of the chain, or null.
+    pub p_next: *const std::ffi::c_void,
+}
+
+/// Finds the structure of type `wanted` in a `pNext` chain, returning its address.
+///
+/// # Safety
+///
+/// Every element of the chain starting at `next` is null or a live Level Zero structure
+/// (which starts with `stype` and `pNext`).
+pub(crate) unsafe fn find_in_chain(
+    mut next: *const std::ffi::c_void,
+    wanted: ze_structure_type_t,
+) -> Option<*const std::ffi::c_void> {
+    // A chain longer than this is surely a cycle.
+    for _ in 0..64 {
+        if next.is_null() {
+            return None;
+        }
+        // SAFETY: the caller guarantees every chain element starts with this header.
+        let base = unsafe { &*(next as *const BaseDesc) };
+        if base.stype == wanted {
+            return Some(next);
+        }
+        next = base.p_next;
+    }
+    None
+}
+
+/// Copies `text` into a fixed-size C string field, truncating and NUL-terminating it.
+pub(crate) fn copy_name(field: &mut [std::os::raw::c_char], text: &str) {
+    let n = text.len().min(field.len().saturating_sub(1));
+    for (dst, src) in field.iter_mut().zip(text.bytes().take(n)) {
+        *dst = src as std::os::raw::c_char;
+    }
+    for dst in field.iter_mut().skip(n) {
+        *dst = 0;
+    }
+}

@@ -1,0 +1,373 @@
+//! Unified shared memory: the allocations of every context, found by any address inside
+//! them.
+//!
+//! * **Device memory** comes from the device's [`Arena`](crate::arena::Arena): the returned
+//!   address cannot be touched by the host (it faults); the driver reaches the same bytes
+//!   through the arena's read/write alias.
+//! * **Host and shared memory** is ordinary anonymous host memory (`mmap`), readable and
+//!   writable by the host and by the driver at the same address.
+//!
+//! For the rest of the driver (copies, fills): [`lookup`] tells whether a range lies in one
+//! allocation of a context and gives the address the driver may read and write; the
+//! returned [`Region`] keeps the allocation's memory mapped while it is held, even if the
+//! application frees it meanwhile.
+
+mod calls;
+mod ipc;
+
+use std::collections::BTreeMap;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use level_zero_sys::*;
+
+use crate::context::Context;
+use crate::device::{Device, DEVICE_PAGE_SIZE, MAX_ALIGNMENT};
+use crate::ffi::ZeResult;
+use crate::{config, driver, fault};
+
+pub(crate) use calls::fill_table;
+
+/// The kind of a USM allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MemoryKind {
+    /// `zeMemAllocHost`: host memory the devices can reach.
+    Host,
+    /// `zeMemAllocDevice`: device memory, not host-accessible.
+    Device,
+    /// `zeMemAllocShared`: memory both the host and the devices can reach.
+    Shared,
+}
+
+impl MemoryKind {
+    /// The Level Zero memory type.
+    pub(crate) fn ze_type(self) -> ze_memory_type_t {
+        match self {
+            MemoryKind::Host => ze_memory_type_t::ZE_MEMORY_TYPE_HOST,
+            MemoryKind::Device => ze_memory_type_t::ZE_MEMORY_TYPE_DEVICE,
+            MemoryKind::Shared => ze_memory_type_t::ZE_MEMORY_TYPE_SHARED,
+        }
+    }
+
+    /// The code returned when memory of this kind runs out.
+    pub(crate) fn out_of_memory(self) -> ze_result_t {
+        match self {
+            MemoryKind::Host => ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY,
+            MemoryKind::Device | MemoryKind::Shared => {
+                ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY
+            }
+        }
+    }
+}
+
+/// Where an allocation's bytes live.
+enum Backing {
+    /// A range of a device's arena, at this offset.
+    Arena { offset: usize },
+    /// A private anonymous host mapping.
+    Host { map: usize, map_len: usize },
+}
+
+/// One live USM allocation.
+pub(crate) struct Allocation {
+    /// Unique id, never reused in the process (`ze_memory_allocation_properties_t.id`).
+    pub id: u64,
+    /// Host, device or shared.
+    pub kind: MemoryKind,
+    /// The address the application got.
+    pub base: usize,
+    /// The size the application asked for.
+    pub size: usize,
+    /// The owning context's handle value.
+    pub context: usize,
+    /// The device of device memory and of shared memory bound to a device.
+    pub device: Option<Arc<Device>>,
+    backing: Backing,
+    /// Number of opened, not yet closed IPC handles of this allocation.
+    ipc_opened: AtomicU32,
+}
+
+impl Allocation {
+    // Part of the crate-internal API for command lists, queues and events.
+    #[allow(dead_code)]
+    /// The address the driver reads and writes for `base`.
+    pub(crate) fn driver_base(&self) -> usize {
+        match (&self.backing, &self.device) {
+            (Backing::Arena { .. }, Some(device)) => device.arena.driver_address(self.base),
+            _ => self.base,
+        }
+    }
+
+    /// The page size reported for the allocation.
+    pub(crate) fn page_size(&self) -> usize {
+        match self.backing {
+            Backing::Arena { .. } => DEVICE_PAGE_SIZE,
+            Backing::Host { .. } => host_page_size(),
+        }
+    }
+}
+
+impl Drop for Allocation {
+    fn drop(&mut self) {
+        match self.backing {
+            Backing::Arena { offset } => {
+                if let Some(device) = &self.device {
+                    device.arena.release(offset, self.size);
+                }
+            }
+            Backing::Host { map, map_len } => {
+                // SAFETY: the mapping was made for this allocation alone and is unmapped
+                // once, after the last reference to the allocation went away.
+                unsafe { libc::munmap(map as *mut c_void, map_len) };
+            }
+        }
+    }
+}
+
+/// Every live allocation, by base address.
+static ALLOCATIONS: RwLock<BTreeMap<usize, Arc<Allocation>>> = RwLock::new(BTreeMap::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn read_table() -> std::sync::RwLockReadGuard<'static, BTreeMap<usize, Arc<Allocation>>> {
+    // Updates are single inserts and removes: a poisoned lock still holds a sound map.
+    ALLOCATIONS.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write_table() -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, Arc<Allocation>>> {
+    ALLOCATIONS.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The host's page size.
+pub(crate) fn host_page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).unwrap_or(4096).max(4096)
+}
+
+/// The allocation (of any context) that contains `addr`.
+pub(crate) fn find(addr: usize) -> Option<Arc<Allocation>> {
+    let table = read_table();
+    let (_, a) = table.range(..=addr).next_back()?;
+    (addr - a.base < a.size).then(|| Arc::clone(a))
+}
+
+// Part of the crate-internal API for command lists, queues and events.
+#[allow(dead_code)]
+/// A range inside one allocation, as [`lookup`] found it. Holding it keeps the
+/// allocation's memory mapped.
+pub(crate) struct Region {
+    allocation: Arc<Allocation>,
+    offset: usize,
+}
+
+// Part of the crate-internal API for command lists, queues and events.
+#[allow(dead_code)]
+impl Region {
+    /// Host, device or shared.
+    pub(crate) fn kind(&self) -> MemoryKind {
+        self.allocation.kind
+    }
+
+    /// The device of device memory (and of shared memory bound to a device).
+    pub(crate) fn device(&self) -> Option<&Arc<Device>> {
+        self.allocation.device.as_ref()
+    }
+
+    /// The allocation's base address, as the application sees it.
+    pub(crate) fn base(&self) -> usize {
+        self.allocation.base
+    }
+
+    /// The allocation's size.
+    pub(crate) fn size(&self) -> usize {
+        self.allocation.size
+    }
+
+    /// The address the driver may read and write for the start of the range: the
+    /// read/write alias for device memory, the pointer itself for host and shared memory.
+    pub(crate) fn driver_ptr(&self) -> *mut u8 {
+        (self.allocation.driver_base() + self.offset) as *mut u8
+    }
+
+    /// The allocation the range lies in.
+    pub(crate) fn allocation(&self) -> &Arc<Allocation> {
+        &self.allocation
+    }
+}
+
+/// Where the range `ptr .. ptr + len` lies, for a copy or fill in `context`:
+///
+/// * `Ok(Some(region))`: inside one allocation of `context`;
+/// * `Ok(None)`: not USM memory at all: ordinary host memory the driver may use as is;
+/// * `Err(ZE_RESULT_ERROR_INVALID_NULL_POINTER)`: `ptr` is null;
+/// * `Err(ZE_RESULT_ERROR_INVALID_ARGUMENT)`: an allocation of another context, or device
+///   memory that is not (or no longer) allocated;
+/// * `Err(ZE_RESULT_ERROR_INVALID_SIZE)`: starts in an allocation and runs past its end.
+pub(crate) fn lookup(
+    context: &Context,
+    ptr: *const c_void,
+    len: usize,
+) -> ZeResult<Option<Region>> {
+    if ptr.is_null() {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+    }
+    let addr = ptr as usize;
+    let Some(allocation) = find(addr) else {
+        let in_device_memory = driver::initialized()
+            .map(|d| d.devices.iter().any(|dev| dev.arena.contains(addr)))
+            .unwrap_or(false);
+        return if in_device_memory {
+            Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+        } else {
+            Ok(None)
+        };
+    };
+    if allocation.context != context.id() {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    let offset = addr - allocation.base;
+    if len > allocation.size - offset {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE);
+    }
+    Ok(Some(Region { allocation, offset }))
+}
+
+/// What the application asked for.
+pub(crate) struct Request {
+    pub kind: MemoryKind,
+    pub size: usize,
+    pub alignment: usize,
+    pub device: Option<Arc<Device>>,
+    /// The relaxed-allocation-limits extension allows sizes above `maxMemAllocSize`.
+    pub relaxed: bool,
+}
+
+/// Checks a request against the limits and allocates; returns the new base address.
+pub(crate) fn allocate(context: &Context, request: Request) -> ZeResult<usize> {
+    let config = config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
+    let Request {
+        kind,
+        size,
+        alignment,
+        device,
+        relaxed,
+    } = request;
+    if size == 0 {
+        return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE);
+    }
+    if !(alignment == 0 || alignment.is_power_of_two()) || alignment > MAX_ALIGNMENT {
+        return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT);
+    }
+    let max = device
+        .as_ref()
+        .map_or(config.max_alloc_size, |d| d.max_alloc_size);
+    if size as u64 > max && !relaxed {
+        return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE);
+    }
+    if fault::allocation_fails(config) {
+        return Err(kind.out_of_memory());
+    }
+    let (base, backing) = match (kind, &device) {
+        (MemoryKind::Device, Some(device)) => {
+            let offset = device
+                .arena
+                .allocate(size, alignment)
+                .ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)?;
+            (device.arena.user_address(offset), Backing::Arena { offset })
+        }
+        (MemoryKind::Device, None) => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_HANDLE),
+        _ => map_host(size, alignment).ok_or(kind.out_of_memory())?,
+    };
+    let allocation = Arc::new(Allocation {
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        kind,
+        base,
+        size,
+        context: context.id(),
+        device,
+        backing,
+        ipc_opened: AtomicU32::new(0),
+    });
+    write_table().insert(base, allocation);
+    Ok(base)
+}
+
+/// Maps `size` bytes of zeroed host memory whose address is a multiple of `alignment`.
+fn map_host(size: usize, alignment: usize) -> Option<(usize, Backing)> {
+    let page = host_page_size();
+    let len = size.checked_add(page - 1)? & !(page - 1);
+    let slack = alignment.saturating_sub(page);
+    let total = len.checked_add(slack)?;
+    // SAFETY: a fresh private anonymous mapping chosen by the kernel; it overlaps nothing.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            total,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if addr == libc::MAP_FAILED {
+        return None;
+    }
+    let addr = addr as usize;
+    let start = if slack == 0 {
+        addr
+    } else {
+        (addr + alignment - 1) & !(alignment - 1)
+    };
+    // Give back the slack before and after the aligned range.
+    // SAFETY: both ranges lie inside the mapping just made and hold no object.
+    unsafe {
+        if start > addr {
+            libc::munmap(addr as *mut c_void, start - addr);
+        }
+        let end = start + len;
+        if addr + total > end {
+            libc::munmap(end as *mut c_void, addr + total - end);
+        }
+    }
+    Some((
+        start,
+        Backing::Host {
+            map: start,
+            map_len: len,
+        },
+    ))
+}
+
+/// Frees the allocation whose base is `ptr` in `context`; `ZE_RESULT_ERROR_INVALID_ARGUMENT`
+/// for any other pointer (unknown, interior, already freed, or of another context).
+pub(crate) fn free(context: &Context, ptr: *mut c_void) -> ZeResult {
+    if ptr.is_null() {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+    }
+    let removed = {
+        let mut table = write_table();
+        match table.get(&(ptr as usize)) {
+            Some(a) if a.context == context.id() => table.remove(&(ptr as usize)),
+            _ => None,
+        }
+    };
+    // The memory is released when the last `Region` holding it is dropped.
+    removed
+        .map(drop)
+        .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+}
+
+/// Frees every allocation of `context` (when it is destroyed).
+pub(crate) fn free_all(context: &Context) {
+    let removed: Vec<Arc<Allocation>> = {
+        let mut table = write_table();
+        let bases: Vec<usize> = table
+            .values()
+            .filter(|a| a.context == context.id())
+            .map(|a| a.base)
+            .collect();
+        bases.iter().filter_map(|b| table.remove(b)).collect()
+    };
+    drop(removed);
+}

@@ -1,0 +1,71 @@
+//! The report made when the process exits with USM allocations alive, checked on a child
+//! process (this test binary run again, for the one helper test below).
+
+mod support;
+
+use std::process::Command;
+
+use usm_core::{UsmMemory, UsmShared};
+
+const CHILD_VAR: &str = "USM_CORE_LEAK_CHILD";
+
+/// In the child process only: allocates, forgets the memory and returns, so that the
+/// process exits with one live allocation. In the parent it is a no-op.
+#[test]
+fn child_leaks_one_allocation() {
+    if std::env::var_os(CHILD_VAR).is_none() {
+        return;
+    }
+    let (context, device) = support::context();
+    let m = UsmShared::new(&context, &device, 321).unwrap();
+    println!("leaked {:#x}", m.as_ptr() as usize);
+    std::mem::forget(m);
+}
+
+fn run_child(extra_env: &[(&str, &str)]) -> (String, String) {
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "--exact",
+        "child_leaks_one_allocation",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD_VAR, "1");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn process_exit_with_live_memory_reports_it_on_stderr() {
+    let (stdout, stderr) = run_child(&[]);
+    let leaked = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("leaked "))
+        .unwrap_or_else(|| panic!("no address in {stdout}"));
+    assert!(
+        stderr.contains("usm-core: 1 USM allocation(s) still alive at process exit:"),
+        "{stderr}"
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(leaked))
+        .unwrap_or_else(|| panic!("{leaked} not reported:\n{stderr}"));
+    assert!(line.contains("321 bytes of shared memory"), "{line}");
+    assert!(
+        line.contains("allocated at usm-core/tests/leak_at_exit.rs:"),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_report_at_exit_can_be_silenced() {
+    let (_, stderr) = run_child(&[(usm_core::LEAK_REPORT_ENV, "0")]);
+    assert!(!stderr.contains("still alive"), "{stderr}");
+}

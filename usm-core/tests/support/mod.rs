@@ -1,0 +1,65 @@
+//! Shared set-up of the integration tests: which driver they run on, and small helpers.
+//!
+//! The tests run through the real Level Zero loader. By default the loader is pointed at the
+//! software driver built from this workspace (`ZE_ENABLE_ALT_DRIVERS`, unless already set);
+//! with `USM_TEST_DRIVER=system` the same tests run on the drivers installed on the machine.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use usm_core::{Context, Device, Driver};
+
+/// The variable that selects the driver under test: `soft` (default) or `system`.
+pub const DRIVER_VAR: &str = "USM_TEST_DRIVER";
+
+/// The software driver's variable for its number of devices.
+pub const SOFT_DEVICES_VAR: &str = "ZE_SOFT_DEVICES";
+
+/// Whether the tests run on the software driver of this workspace.
+pub fn on_soft_driver() -> bool {
+    std::env::var(DRIVER_VAR).map_or(true, |v| v != "system")
+}
+
+/// Points the loader at the driver under test and initialises Level Zero, once per process.
+///
+/// Panics with the reason when that fails: every test needs it.
+pub fn init() {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    let outcome = DONE.get_or_init(|| {
+        if on_soft_driver() {
+            // Two devices, so that tests can cross devices and device subsets.
+            if std::env::var_os(SOFT_DEVICES_VAR).is_none() {
+                std::env::set_var(SOFT_DEVICES_VAR, "2");
+            }
+            ze_soft::enable_for_process()?;
+        }
+        usm_core::init().map_err(|e| e.to_string())
+    });
+    if let Err(e) = outcome {
+        panic!("cannot initialise Level Zero for the tests: {e}");
+    }
+}
+
+/// The first driver.
+pub fn driver() -> Driver {
+    init();
+    Driver::all().expect("zeDriverGet")[0]
+}
+
+/// The first GPU device of the first driver that has one.
+pub fn device() -> Device {
+    init();
+    Device::all_gpus().expect("device discovery")[0].clone()
+}
+
+/// A new context over [`device`]: each test gets its own, so counters are its own.
+pub fn context() -> (Context, Device) {
+    let device = device();
+    let context = Context::new(device.driver(), std::slice::from_ref(&device)).expect("context");
+    (context, device)
+}
+
+/// The address of a pointer, for messages and arithmetic.
+pub fn addr<T>(p: *const T) -> usize {
+    p as usize
+}
