@@ -16,7 +16,7 @@ use crate::memory::{UsmKind, UsmMemory, UsmView};
 /// the array touches (from its lowest to its highest byte), with the array's layout
 /// relative to the start of that view.
 ///
-/// Works wherever usm-core takes memory ([`UsmMemory`]); [`view`](Self::view) gives the
+/// Works wherever usm-core takes memory ([`UsmMemory`]); [`as_view`](Self::as_view) gives the
 /// view itself for host reads.
 #[derive(Debug, Clone)]
 pub struct SuaiView<'a> {
@@ -28,7 +28,7 @@ pub struct SuaiView<'a> {
 
 impl<'a> SuaiView<'a> {
     /// The view of the touched bytes.
-    pub fn view(&self) -> &UsmView<'a> {
+    pub fn as_view(&self) -> &UsmView<'a> {
         &self.view
     }
 
@@ -37,8 +37,9 @@ impl<'a> SuaiView<'a> {
         self.view
     }
 
-    /// The array's layout relative to the start of the view: explicit strides, and the
-    /// offset in elements of element `[0, ..., 0]` from the view's first byte.
+    /// The array's layout relative to the start of the view: the dict's type, shape and
+    /// strides, and the offset in elements of element `[0, ..., 0]` from the view's first
+    /// byte.
     pub fn layout(&self) -> &ArrayLayout {
         &self.layout
     }
@@ -56,12 +57,12 @@ impl<'a> SuaiView<'a> {
     /// The byte offset in the view of the element at `index`, or `None` when the index has
     /// another length than the shape or lies outside it.
     pub fn byte_offset(&self, index: &[usize]) -> Option<usize> {
-        let strides = self.layout.strides.as_deref()?;
+        let strides = self.layout.strides_or_contiguous().ok()?;
         if index.len() != self.layout.shape.len() {
             return None;
         }
         let mut element = self.layout.offset as i128;
-        for ((&i, &extent), &stride) in index.iter().zip(&self.layout.shape).zip(strides) {
+        for ((&i, &extent), &stride) in index.iter().zip(&self.layout.shape).zip(&strides) {
             if i >= extent {
                 return None;
             }
@@ -162,7 +163,7 @@ impl SuaiDict {
                     context: this,
                     other,
                 },
-                other => SuaiError::Usm(other),
+                other => other.into(),
             })?;
         let first = info.offset as i128 + self.span.start as i128;
         let last = first + self.span.len as i128 - 1;
@@ -183,7 +184,7 @@ impl SuaiDict {
         let layout = ArrayLayout {
             typestr: self.layout.typestr,
             shape: self.layout.shape.clone(),
-            strides: Some(self.layout.strides_or_contiguous()?),
+            strides: self.layout.strides.clone(),
             // `origin` is a whole number of elements by construction.
             offset: (self.span.origin / itemsize) as isize,
         };

@@ -189,9 +189,15 @@ pub enum SuaiError {
         /// The kind of the memory.
         found: UsmKind,
     },
-    /// A Level Zero query failed, or another usm-core error.
+    /// A Level Zero query failed, or another usm-core error (boxed: it is large).
     #[error(transparent)]
-    Usm(#[from] crate::Error),
+    Usm(Box<crate::Error>),
+}
+
+impl From<crate::Error> for SuaiError {
+    fn from(e: crate::Error) -> SuaiError {
+        SuaiError::Usm(Box::new(e))
+    }
 }
 
 /// The JSON text of a value, for error messages (cut short when long).

@@ -46,6 +46,8 @@
 //!
 //! # Example: produce, hand over as JSON, consume
 //!
+//! (The same steps run as the test `the_documented_example_works` in `tests/suai.rs`.)
+//!
 //! ```no_run
 //! use usm_core::suai::{ArrayLayout, SuaiDict, Access};
 //! use usm_core::{Context, UsmKind, UsmMemory, UsmShared};
@@ -70,9 +72,9 @@
 //! let received = SuaiDict::from_json(&json)?;
 //! // SAFETY: `memory` outlives the view and is not written while the view is used.
 //! let array = unsafe { received.consume(Some(UsmKind::Shared))? };
-//! assert_eq!((array.view().offset(), array.len()), (0, 24));
+//! assert_eq!((array.as_view().offset(), array.len()), (0, 24));
 //! let at = array.byte_offset(&[0, 2]).unwrap(); // element [0][2] is memory's element 5
-//! assert_eq!(&array.view().as_slice()?[at..at + 4], &5.0f32.to_ne_bytes());
+//! assert_eq!(&array.as_view().as_slice()?[at..at + 4], &5.0f32.to_ne_bytes());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

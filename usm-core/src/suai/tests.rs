@@ -448,3 +448,8 @@ proptest! {
         prop_assert_eq!(back, dict);
     }
 }
+
+#[test]
+fn errors_are_small_enough_to_return_cheaply() {
+    assert!(std::mem::size_of::<SuaiError>() <= 64);
+}
