@@ -181,6 +181,10 @@ impl ArrayLayout {
 mod tests {
     use super::*;
 
+    fn at(start: isize, len: usize, origin: usize) -> Span {
+        Span { start, len, origin }
+    }
+
     fn typed(s: &str, shape: Vec<usize>) -> ArrayLayout {
         ArrayLayout::new(s.parse().unwrap(), shape)
     }
@@ -192,28 +196,14 @@ mod tests {
             .with_offset(9)
             .span()
             .unwrap();
-        assert_eq!(
-            span,
-            Span {
-                start: 7,
-                len: 13,
-                origin: 2
-            }
-        );
+        assert_eq!(span, at(7, 13, 2));
         assert_eq!(span.last(), 19);
     }
 
     #[test]
     fn contiguous_span_is_element_count_times_itemsize_at_offset() {
         let span = typed("<f4", vec![3, 4]).with_offset(2).span().unwrap();
-        assert_eq!(
-            span,
-            Span {
-                start: 8,
-                len: 48,
-                origin: 0
-            }
-        );
+        assert_eq!(span, at(8, 48, 0));
     }
 
     #[test]
@@ -223,37 +213,19 @@ mod tests {
             .with_strides(vec![1, 3])
             .span()
             .unwrap();
-        assert_eq!(
-            span,
-            Span {
-                start: 0,
-                len: 96,
-                origin: 0
-            }
-        );
+        assert_eq!(span, at(0, 96, 0));
         // Every other element of 5, backwards, starting at element 8.
         let span = typed("<i4", vec![5])
             .with_strides(vec![-2])
             .with_offset(8)
             .span()
             .unwrap();
-        assert_eq!(
-            span,
-            Span {
-                start: 0,
-                len: 36,
-                origin: 32
-            }
-        );
+        assert_eq!(span, at(0, 36, 32));
     }
 
     #[test]
     fn empty_and_zero_dimensional_arrays_touch_one_element() {
-        let one = Span {
-            start: 12,
-            len: 4,
-            origin: 0,
-        };
+        let one = at(12, 4, 0);
         assert_eq!(typed("<u4", vec![]).with_offset(3).span().unwrap(), one);
         assert_eq!(typed("<u4", vec![5, 0]).with_offset(3).span().unwrap(), one);
         let strided = typed("<u4", vec![0, 7]).with_strides(vec![-9, 100]);
@@ -266,27 +238,13 @@ mod tests {
             .with_strides(vec![0, 1])
             .span()
             .unwrap();
-        assert_eq!(
-            span,
-            Span {
-                start: 0,
-                len: 6,
-                origin: 0
-            }
-        );
+        assert_eq!(span, at(0, 6, 0));
     }
 
     #[test]
     fn negative_offset_starts_before_the_pointer() {
         let span = typed("<u2", vec![2]).with_offset(-3).span().unwrap();
-        assert_eq!(
-            span,
-            Span {
-                start: -6,
-                len: 4,
-                origin: 0
-            }
-        );
+        assert_eq!(span, at(-6, 4, 0));
     }
 
     #[test]

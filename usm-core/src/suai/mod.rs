@@ -40,7 +40,11 @@
 //! (negative strides included); an array with no elements, or with 0 dimensions, touches
 //! one element at `offset`. dpctl's documentation calls the second entry of `data` a
 //! read-only flag, as NumPy's array interface does, and so does usm-core: `true` means
-//! read-only. Type strings must start with a byte order (NumPy would also read spellings
+//! read-only. (dpctl's `usm_ndarray` writes it that way; its `MemoryUSM*` objects write
+//! `true` for their writable memory, so a consumer that must write should not rely on
+//! the flag of a dict from those.) Non-native byte orders are accepted, as dpctl's
+//! memory objects accept them; [`TypeStr::matches`] tells whether elements read as a Rust
+//! type without swapping. Type strings must start with a byte order (NumPy would also read spellings
 //! such as `"float32"`, which the interface does not use), and integers must be JSON
 //! integers (`2`, not `2.0`).
 //!
