@@ -312,6 +312,17 @@ fn spans_past_the_address_space_are_refused() {
 }
 
 #[test]
+fn serde_deserialization_runs_every_rule() {
+    let err = serde_json::from_value::<SuaiDict>(with("shape", json!([-3]))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`shape[0]` is -3; extents must not be negative"
+    );
+    let dict: SuaiDict = serde_json::from_value(valid()).unwrap();
+    assert_eq!(dict.span().len, 13);
+}
+
+#[test]
 fn errors_name_the_rule_in_words() {
     let err = refuse(with("shape", json!([2, -1])));
     assert_eq!(
@@ -410,6 +421,11 @@ proptest! {
     #[test]
     fn parser_never_panics_on_any_json_value(value in any_json()) {
         let _ = SuaiDict::from_value(&value);
+    }
+
+    #[test]
+    fn parser_never_panics_on_arbitrary_text(text in "\\PC{0,64}") {
+        let _ = SuaiDict::from_json(&text);
     }
 
     #[test]
