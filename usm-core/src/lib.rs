@@ -36,8 +36,11 @@ pub mod driver;
 pub mod error;
 pub mod init;
 pub mod memory;
+pub mod queue;
+pub mod scope;
 pub mod suai;
 pub mod trace;
+pub mod transfer;
 
 pub use classify::{as_usm_memory, PointerInfo};
 pub use context::Context;
@@ -48,8 +51,13 @@ pub use init::{api, init, loader};
 pub use memory::{
     AllocOptions, CacheBias, Placement, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView,
 };
+pub use queue::{ChosenEngine, Engine, Mode, Queue, QueueOptions};
+pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
 pub use suai::{SuaiDict, SuaiError, SuaiView};
 pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
+pub use transfer::{
+    Extent, Operand, PatternRule, Region, TransferError, UsmDestination, UsmSource,
+};
 
 /// The raw Level Zero bindings usm-core is built on.
 pub use level_zero_sys as sys;
