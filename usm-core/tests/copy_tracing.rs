@@ -30,7 +30,8 @@ struct Visitor<'a>(&'a mut Fields);
 
 impl Visit for Visitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_string(), format!("{value:?}"));
+        self.0
+            .insert(field.name().to_string(), format!("{value:?}"));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.0.insert(field.name().to_string(), value.to_string());
@@ -57,8 +58,12 @@ where
     }
 
     fn on_event(&self, event: &tracing::Event<'_>, ctx: LayerContext<'_, S>) {
-        let Some(span) = ctx.event_span(event) else { return };
-        let Some(&index) = span.extensions().get::<usize>() else { return };
+        let Some(span) = ctx.event_span(event) else {
+            return;
+        };
+        let Some(&index) = span.extensions().get::<usize>() else {
+            return;
+        };
         let mut fields = Fields::new();
         event.record(&mut Visitor(&mut fields));
         self.0.lock().unwrap()[index].events.push(fields);
@@ -113,11 +118,17 @@ fn fills_and_host_reads_have_spans_of_their_own() {
         queue.to_vec(&d).unwrap();
     });
     let ops = capture.operations();
-    let fill = ops.iter().find(|o| o.name == "usm fill").expect("fill span");
+    let fill = ops
+        .iter()
+        .find(|o| o.name == "usm fill")
+        .expect("fill span");
     assert_eq!(fill.fields["bytes"], "64");
     assert_eq!(fill.fields["pattern"], "2");
     assert_eq!(fill.fields["kind"], "Some(Device)");
-    let read = ops.iter().find(|o| o.name == "usm copy").expect("copy span");
+    let read = ops
+        .iter()
+        .find(|o| o.name == "usm copy")
+        .expect("copy span");
     assert_eq!(read.fields["direction"], "device->system");
 }
 

@@ -8,7 +8,10 @@ use proptest::prelude::*;
 use usm_core::suai::{
     context_id, Access, ArrayLayout, SuaiDict, SuaiError, SuaiView, SyclObj, TypeStr,
 };
-use usm_core::{Context, Device, Error, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared};
+use usm_core::{
+    Context, Device, Error, Queue, UsmDestination, UsmDevice, UsmHost, UsmKind, UsmMemory,
+    UsmShared,
+};
 
 const KINDS: [UsmKind; 3] = [UsmKind::Device, UsmKind::Shared, UsmKind::Host];
 
@@ -143,6 +146,54 @@ fn negative_strides_view_exactly_the_touched_bytes() {
             [9, 7, 19, 17]
         );
         assert_eq!(array.byte_offset(&[2, 0]), None);
+    }
+}
+
+/// `n` bytes of `kind` holding 0, 1, 2, ..., written by a copy.
+fn counting_of_kind(
+    queue: &Queue,
+    context: &Context,
+    device: &Device,
+    kind: UsmKind,
+    n: usize,
+) -> Box<dyn UsmDestination> {
+    let mut memory: Box<dyn UsmDestination> = match kind {
+        UsmKind::Device => Box::new(UsmDevice::new(context, device, n).unwrap()),
+        UsmKind::Shared => Box::new(UsmShared::new(context, device, n).unwrap()),
+        UsmKind::Host => Box::new(UsmHost::new(context, n).unwrap()),
+    };
+    let bytes: Vec<u8> = (0..n as u8).collect();
+    queue.write_from_slice(memory.as_mut(), &bytes).unwrap();
+    memory
+}
+
+#[test]
+fn consumed_arrays_of_every_kind_copy_exactly_their_bytes() {
+    let (context, device) = support::context();
+    let queue = Queue::new(&context, &device).unwrap();
+    for kind in KINDS {
+        let memory = counting_of_kind(&queue, &context, &device, kind, 20);
+        let layout = ArrayLayout::new(TypeStr::BYTES, vec![2, 2])
+            .with_strides(vec![10, -2])
+            .with_offset(9);
+        let dict = SuaiDict::describe(memory.as_ref(), layout, Access::ReadOnly).unwrap();
+        let array = take(&through_json(&dict), &context, Some(kind)).unwrap();
+        let copied = queue.to_vec(&array).unwrap();
+        assert_eq!(copied, (7..20).collect::<Vec<u8>>(), "{kind}");
+        let element = |i: &[usize]| copied[array.byte_offset(i).unwrap()];
+        assert_eq!(
+            [
+                element(&[0, 0]),
+                element(&[0, 1]),
+                element(&[1, 0]),
+                element(&[1, 1])
+            ],
+            [9, 7, 19, 17]
+        );
+        // The view serves as the source of a device copy, too.
+        let mut target = UsmDevice::new(&context, &device, 13).unwrap();
+        queue.copy_all(&mut target, &array).unwrap();
+        assert_eq!(queue.to_vec(&target).unwrap(), copied);
     }
 }
 

@@ -11,13 +11,15 @@ use crate::context::Context;
 use crate::device::Device;
 use crate::error::Error;
 use crate::memory::{UsmKind, UsmMemory, UsmView};
+use crate::transfer::UsmSource;
 
 /// An array received through the interface: a non-owning [`UsmView`] of exactly the bytes
 /// the array touches (from its lowest to its highest byte), with the array's layout
 /// relative to the start of that view.
 ///
-/// Works wherever usm-core takes memory ([`UsmMemory`]); [`as_view`](Self::as_view) gives the
-/// view itself for host reads.
+/// Works wherever usm-core takes memory ([`UsmMemory`]) or reads it ([`UsmSource`]: a
+/// [`Queue`](crate::Queue) copies from it); [`as_view`](Self::as_view) gives the view
+/// itself for host reads.
 #[derive(Debug, Clone)]
 pub struct SuaiView<'a> {
     view: UsmView<'a>,
@@ -107,6 +109,10 @@ impl UsmMemory for SuaiView<'_> {
         self.view.device()
     }
 }
+
+// SAFETY: the view was made by `SuaiDict::consume_in`, whose caller promised that the bytes
+// stay allocated and unwritten by others for 'a; the value offers only reads.
+unsafe impl UsmSource for SuaiView<'_> {}
 
 impl SuaiDict {
     /// Consumes the dict in the context its `syclobj` names (resolved in this process's
