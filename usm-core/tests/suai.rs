@@ -198,6 +198,24 @@ fn consumed_arrays_of_every_kind_copy_exactly_their_bytes() {
 }
 
 #[test]
+fn a_dict_naming_a_queue_gives_a_queue_on_its_device() {
+    let (context, device) = support::context();
+    let queue = Queue::new(&context, &device).unwrap();
+    let host = counting_of_kind(&queue, &context, &device, UsmKind::Host, 8);
+    // Host memory is bound to no device; naming the queue names one.
+    let plain = SuaiDict::of_memory(host.as_ref()).unwrap();
+    assert_eq!(plain.syclobj().device_handle, None);
+    let dict = plain.with_syclobj(SyclObj::of_queue(&queue));
+    assert_eq!(dict.syclobj().device_handle, Some(device.raw() as usize));
+    let array = take(&through_json(&dict), &context, Some(UsmKind::Host)).unwrap();
+    assert_eq!(array.named_device(), Some(&device));
+    let on = array.queue().unwrap();
+    assert_eq!(on.device(), &device);
+    assert_eq!(on.context(), &context);
+    assert_eq!(on.to_vec(&array).unwrap(), (0..8).collect::<Vec<u8>>());
+}
+
+#[test]
 fn negative_strides_read_the_right_host_elements() {
     let (context, device) = support::context();
     let memory = counting(&context, &device, 20);

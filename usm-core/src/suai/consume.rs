@@ -11,6 +11,7 @@ use crate::context::Context;
 use crate::device::Device;
 use crate::error::Error;
 use crate::memory::{UsmKind, UsmMemory, UsmView};
+use crate::queue::Queue;
 use crate::transfer::UsmSource;
 
 /// An array received through the interface: a non-owning [`UsmView`] of exactly the bytes
@@ -54,6 +55,26 @@ impl<'a> SuaiView<'a> {
     /// The device the dict's `syclobj` named, if any.
     pub fn named_device(&self) -> Option<&Device> {
         self.named_device.as_ref()
+    }
+
+    /// A queue for work on the array, as dpctl makes one for a consumed dict: on the
+    /// device `syclobj` named, else the device the memory is bound to, else (host memory
+    /// named without a device) the context's first device.
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::new`].
+    pub fn queue(&self) -> Result<Queue, SuaiError> {
+        let context = self.view.context();
+        let device = self
+            .named_device
+            .as_ref()
+            .or(self.view.device())
+            .or(context.devices().first())
+            .ok_or(Error::NoDevice {
+                what: "device in the context",
+            })?;
+        Ok(Queue::new(context, device)?)
     }
 
     /// The byte offset in the view of the element at `index`, or `None` when the index has

@@ -145,6 +145,14 @@ impl SuaiDict {
         })
     }
 
+    /// The same dict naming `syclobj` instead (for instance [`SyclObj::of_queue`], to name
+    /// the queue the consumer should use). Whether it names the memory's context is checked
+    /// when the dict is consumed.
+    pub fn with_syclobj(mut self, syclobj: SyclObj) -> SuaiDict {
+        self.syclobj = syclobj;
+        self
+    }
+
     /// Parses and validates a dict from JSON text.
     ///
     /// ```

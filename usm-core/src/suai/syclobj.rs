@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::error::SuaiError;
 use crate::context::{Context, ContextInner};
 use crate::device::Device;
+use crate::queue::Queue;
 
 /// The name of a context (and device) in a dict's `syclobj` entry.
 ///
@@ -84,6 +85,12 @@ impl SyclObj {
             context_handle: context.raw() as usize,
             device_handle: device.map(|d| d.raw() as usize),
         }
+    }
+
+    /// The name of `queue`: its context and its device (dpctl's memory objects name their
+    /// queue this way).
+    pub fn of_queue(queue: &Queue) -> SyclObj {
+        SyclObj::new(queue.context(), Some(queue.device()))
     }
 
     /// The live context this names.
