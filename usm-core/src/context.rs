@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
-use level_zero_sys::{ze_context_desc_t, ze_context_handle_t, ze_structure_type_t};
+use level_zero_sys::{ze_context_desc_t, ze_context_handle_t, ze_structure_type_t, Api};
 
 use crate::device::{Device, DeviceType};
 use crate::driver::{Driver, RELAXED_ALLOCATION_LIMITS_EXTENSION};
@@ -28,6 +28,9 @@ pub struct Context {
 
 pub(crate) struct ContextInner {
     handle: ze_context_handle_t,
+    /// The loader's table, kept here so that the allocation path reads a field instead of
+    /// the process-wide initialisation state.
+    api: &'static Api,
     driver: Driver,
     devices: Vec<Device>,
     /// The devices and, recursively, their sub-devices: where memory may be bound.
@@ -48,7 +51,7 @@ unsafe impl Sync for ContextInner {}
 
 impl Drop for ContextInner {
     fn drop(&mut self) {
-        let Ok(api) = api() else { return };
+        let api = self.api;
         // SAFETY: the handle came from zeContextCreate and nothing made from it is alive
         // (every such object holds an Arc of this value).
         let outcome = unsafe { api.zeContextDestroy(self.handle) };
@@ -170,6 +173,7 @@ impl Context {
         };
         let inner = Arc::new(ContextInner {
             handle,
+            api,
             driver: *driver,
             devices,
             reachable,
@@ -256,6 +260,12 @@ impl Context {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         )
+    }
+
+    /// The loader's table of entry points (initialisation succeeded when this context was
+    /// made).
+    pub(crate) fn api(&self) -> &'static Api {
+        self.inner.api
     }
 
     pub(crate) fn tracker(&self) -> &Tracker {

@@ -12,9 +12,9 @@
 //! to `warn` events of `usm_core::leak` then, the report goes to standard error instead.
 //! Set `USM_LEAK_REPORT=0` to silence the report at exit.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use crate::context::ContextInner;
@@ -86,34 +86,38 @@ pub struct LiveAllocation {
     pub location: &'static Location<'static>,
 }
 
-#[derive(Default)]
-struct KindCounters {
-    live_count: AtomicU64,
-    live_bytes: AtomicU64,
-    peak_count: AtomicU64,
-    peak_bytes: AtomicU64,
-    total_allocations: AtomicU64,
-    total_frees: AtomicU64,
-}
-
-impl KindCounters {
-    fn snapshot(&self) -> KindStats {
-        KindStats {
-            live_count: self.live_count.load(Ordering::Relaxed),
-            live_bytes: self.live_bytes.load(Ordering::Relaxed),
-            peak_count: self.peak_count.load(Ordering::Relaxed),
-            peak_bytes: self.peak_bytes.load(Ordering::Relaxed),
-            total_allocations: self.total_allocations.load(Ordering::Relaxed),
-            total_frees: self.total_frees.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// The per-context bookkeeping.
+/// The per-context bookkeeping: counters and the live allocations, under one lock (one
+/// uncontended lock per allocation and per free is cheaper than several atomics plus a
+/// lock).
 #[derive(Default)]
 pub(crate) struct Tracker {
-    counters: [KindCounters; 3],
-    live: Mutex<BTreeMap<usize, LiveAllocation>>,
+    state: Mutex<TrackerState>,
+}
+
+#[derive(Default)]
+struct TrackerState {
+    counters: [KindStats; 3],
+    live: HashMap<usize, LiveAllocation, BuildHasherDefault<AddressHasher>>,
+}
+
+/// A hasher for addresses: allocations are at least 8-byte aligned and spread over the
+/// address space, so a multiplicative mix of the value is enough (and much cheaper than
+/// SipHash on the allocation path).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = ((n as u64) >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 fn index(kind: UsmKind) -> usize {
@@ -131,41 +135,53 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Tracker {
     pub(crate) fn on_alloc(&self, record: LiveAllocation) {
-        let c = &self.counters[index(record.kind)];
-        let bytes = record.size as u64;
-        let count = c.live_count.fetch_add(1, Ordering::Relaxed) + 1;
-        let live = c.live_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        c.peak_count.fetch_max(count, Ordering::Relaxed);
-        c.peak_bytes.fetch_max(live, Ordering::Relaxed);
-        c.total_allocations.fetch_add(1, Ordering::Relaxed);
-        lock(&self.live).insert(record.addr, record);
+        let mut state = lock(&self.state);
+        let c = &mut state.counters[index(record.kind)];
+        c.live_count += 1;
+        c.live_bytes += record.size as u64;
+        c.peak_count = c.peak_count.max(c.live_count);
+        c.peak_bytes = c.peak_bytes.max(c.live_bytes);
+        c.total_allocations += 1;
+        state.live.insert(record.addr, record);
     }
 
     pub(crate) fn on_free(&self, addr: usize, kind: UsmKind, size: usize) {
-        let c = &self.counters[index(kind)];
-        c.live_count.fetch_sub(1, Ordering::Relaxed);
-        c.live_bytes.fetch_sub(size as u64, Ordering::Relaxed);
-        c.total_frees.fetch_add(1, Ordering::Relaxed);
-        lock(&self.live).remove(&addr);
+        let mut state = lock(&self.state);
+        let c = &mut state.counters[index(kind)];
+        c.live_count = c.live_count.saturating_sub(1);
+        c.live_bytes = c.live_bytes.saturating_sub(size as u64);
+        c.total_frees += 1;
+        state.live.remove(&addr);
     }
 
     pub(crate) fn stats(&self) -> ContextStats {
+        let state = lock(&self.state);
         ContextStats {
-            device: self.counters[0].snapshot(),
-            shared: self.counters[1].snapshot(),
-            host: self.counters[2].snapshot(),
+            device: state.counters[0],
+            shared: state.counters[1],
+            host: state.counters[2],
         }
     }
 
+    /// The live allocations, by address.
     pub(crate) fn live(&self) -> Vec<LiveAllocation> {
-        lock(&self.live).values().cloned().collect()
+        let mut all: Vec<_> = lock(&self.state).live.values().cloned().collect();
+        all.sort_by_key(|a| a.addr);
+        all
     }
 
-    /// The live allocation containing `addr`, if usm-core made it.
-    pub(crate) fn find(&self, addr: usize) -> Option<LiveAllocation> {
-        let live = lock(&self.live);
-        let (_, a) = live.range(..=addr).next_back()?;
-        (addr < a.addr + a.size.max(1)).then(|| a.clone())
+    /// The live allocation starting at `base`, if usm-core made it.
+    pub(crate) fn starting_at(&self, base: usize) -> Option<LiveAllocation> {
+        lock(&self.state).live.get(&base).cloned()
+    }
+
+    /// The live allocation containing `addr`, if usm-core made it (a scan: for cold paths).
+    pub(crate) fn containing(&self, addr: usize) -> Option<LiveAllocation> {
+        lock(&self.state)
+            .live
+            .values()
+            .find(|a| a.addr <= addr && addr - a.addr < a.size.max(1))
+            .cloned()
     }
 }
 
@@ -229,11 +245,20 @@ fn live_contexts() -> Vec<Arc<ContextInner>> {
 }
 
 /// The raw handle (as an address) of the usm-core context with a live allocation that
-/// contains `addr`.
-pub(crate) fn owner_context(addr: usize) -> Option<usize> {
+/// starts at `base`.
+pub(crate) fn owner_of_base(base: usize) -> Option<usize> {
     live_contexts()
         .iter()
-        .find_map(|c| c.tracker.find(addr))
+        .find_map(|c| c.tracker.starting_at(base))
+        .map(|a| a.context)
+}
+
+/// The raw handle (as an address) of the usm-core context with a live allocation that
+/// contains `addr` (a scan of every live allocation: for cold paths).
+pub(crate) fn owner_containing(addr: usize) -> Option<usize> {
+    live_contexts()
+        .iter()
+        .find_map(|c| c.tracker.containing(addr))
         .map(|a| a.context)
 }
 

@@ -14,7 +14,6 @@ use super::{address_alignment, AllocOptions, UsmKind};
 use crate::context::Context;
 use crate::device::Device;
 use crate::error::{check, AllocationFailure, Error, Result, UsmAllocationError};
-use crate::init::api;
 use crate::trace::LiveAllocation;
 
 /// An owned USM allocation: freed with `zeMemFree` on drop. Holds a dependent handle of its
@@ -91,7 +90,7 @@ impl RawAllocation {
         if relaxed_limits && !context.supports_relaxed_limits()? {
             return Err(fail(AllocationFailure::RelaxedLimitsUnsupported));
         }
-        let api = api()?;
+        let api = context.api();
         let relaxed = ze_relaxed_allocation_limits_exp_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_RELAXED_ALLOCATION_LIMITS_EXP_DESC,
             pNext: std::ptr::null(),
@@ -264,16 +263,17 @@ impl Drop for RawAllocation {
         let addr = self.ptr.as_ptr() as usize;
         let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
         let start = debug.then(Instant::now);
-        let outcome = match api() {
-            // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is
-            // alive (we hold a handle), and it is freed exactly once, here.
-            Ok(api) => check(
-                "zeMemFree",
-                unsafe { api.zeMemFree(self.context.raw(), self.ptr.as_ptr()) },
-                || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
-            ),
-            Err(e) => Err(e),
-        };
+        // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is alive
+        // (we hold a handle), and it is freed exactly once, here.
+        let outcome = check(
+            "zeMemFree",
+            unsafe {
+                self.context
+                    .api()
+                    .zeMemFree(self.context.raw(), self.ptr.as_ptr())
+            },
+            || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
+        );
         self.context.tracker().on_free(addr, self.kind, self.len);
         match outcome {
             Ok(()) => {
