@@ -4,7 +4,8 @@
 //! usm-core writes it for its memory ([`SuaiDict::of_memory`], [`SuaiDict::describe`]),
 //! reads it from others ([`SuaiDict::from_json`], or serde), validates it with the rules
 //! dpctl applies, and turns it into a non-owning view of exactly the bytes the array
-//! touches ([`SuaiDict::consume`], [`SuaiDict::consume_in`]).
+//! touches ([`SuaiDict::consume`], [`SuaiDict::consume_in`]; for writing, when the dict
+//! allows it: [`SuaiDict::consume_mut`], [`SuaiDict::consume_mut_in`]).
 //!
 //! # The dict
 //!
@@ -83,6 +84,7 @@
 //! ```
 
 mod consume;
+mod consume_mut;
 mod error;
 mod layout;
 mod parse;
@@ -93,6 +95,7 @@ mod typestr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use consume::SuaiView;
+pub use consume_mut::SuaiViewMut;
 pub use error::SuaiError;
 pub use layout::{ArrayLayout, Span};
 pub use produce::Access;
