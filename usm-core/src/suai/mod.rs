@@ -34,8 +34,9 @@
 //! context name; the span overflows the address space. When consumed: the named context is
 //! not alive (or is not the consumer's), the named device is not in it, the pointer is not
 //! USM memory of it, the span leaves the allocation the pointer lies in
-//! (`zeMemGetAddressRange`), or the memory is of another USM kind than asked for (a device
-//! view of shared memory is an error, as in dpctl).
+//! (`zeMemGetAddressRange`), the memory is of another USM kind than asked for (a device
+//! view of shared memory is an error, as in dpctl), or it is consumed for writing while
+//! `data` marks it read-only.
 //!
 //! The span is what dpctl computes: the lowest to the highest byte over all elements
 //! (negative strides included); an array with no elements, or with 0 dimensions, touches
