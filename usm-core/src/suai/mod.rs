@@ -46,9 +46,9 @@
 //! `true` for their writable memory, so a consumer that must write should not rely on
 //! the flag of a dict from those.) Non-native byte orders are accepted, as dpctl's
 //! memory objects accept them; [`TypeStr::matches`] tells whether elements read as a Rust
-//! type without swapping. Type strings must start with a byte order (NumPy would also read spellings
-//! such as `"float32"`, which the interface does not use), and integers must be JSON
-//! integers (`2`, not `2.0`).
+//! type without swapping. Type strings must start with a byte order (NumPy would also
+//! read spellings such as `"float32"`, which the interface does not use), and integers
+//! must be JSON integers (`2`, not `2.0`).
 //!
 //! # Example: produce, hand over as JSON, consume
 //!
@@ -62,7 +62,7 @@
 //! let mut memory = UsmShared::new(&context, &device, 24)?;
 //! memory.as_mut_slice_of::<f32>()?.copy_from_slice(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
 //!
-//! // The whole allocation as bytes, the dict dpctl's `MemoryUSMShared` would give:
+//! // The whole allocation as bytes (`|u1`), as dpctl's memory objects describe themselves:
 //! let bytes = SuaiDict::of_memory(&memory)?;
 //! assert_eq!(bytes.layout().shape, [24]);
 //!
