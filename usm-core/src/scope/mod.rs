@@ -43,6 +43,62 @@
 //!   work never races on held memory either, whatever events the caller passes.
 //! * Fill patterns are copied into the scope and live until it ends.
 //!
+//! These do not compile: freeing held memory inside the scope,
+//!
+//! ```compile_fail,E0505
+//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+//! let mut h = usm_core::UsmHost::new(context, 8)?;
+//! usm_core::scope(|s| {
+//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+//!     drop(h);
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! reading on the host memory the device may be writing,
+//!
+//! ```compile_fail,E0502
+//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+//! let mut h = usm_core::UsmHost::new(context, 8)?;
+//! usm_core::scope(|s| {
+//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+//!     assert_eq!(h.as_slice()[0], 1);
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! and holding memory that would be freed before the scope ends:
+//!
+//! ```compile_fail,E0597
+//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+//! usm_core::scope(|s| {
+//!     let mut h = usm_core::UsmHost::new(context, 8)?;
+//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! The same code compiles once the memory outlives the scope and is read after it:
+//!
+//! ```no_run
+//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+//! let mut h = usm_core::UsmHost::new(context, 8)?;
+//! usm_core::scope(|s| {
+//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+//!     Ok(())
+//! })?;
+//! assert_eq!(h.as_slice()[0], 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Events go back to their queue's pool (reset, for reuse) when the scope ends: a scope
+//! holds one event per submission until then, so very long-running work is better split
+//! into several scopes.
+//!
 //! If waiting for an event fails (the driver reports the work failed or the device was
 //! lost), the work is treated as finished: the error is returned after all other events
 //! were awaited.
