@@ -10,7 +10,7 @@
 //!   engine, see [`queue::engine`]) copies between any kinds and host slices, fills with
 //!   patterns, copies 2-D/3-D regions, reads memory into a `Vec` ([`Queue::to_vec`]);
 //!   bad input is a [`TransferError`] before anything is submitted.
-//! * Asynchronous work: [`scope`] returns [`Event`]s, orders work on the same memory by
+//! * Asynchronous work: [`scope()`] returns [`Event`]s, orders work on the same memory by
 //!   itself, and waits for everything before it returns, so memory in flight can be
 //!   neither freed nor touched.
 //! * Classification: [`Context::classify`] and [`as_usm_memory`] for any pointer.

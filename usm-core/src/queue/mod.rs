@@ -3,7 +3,7 @@
 //!
 //! A [`Queue`] runs work in submission order. In [`Mode::Synchronous`] every append
 //! returns after the work is done; in [`Mode::Asynchronous`] (the default) appends return
-//! at once, synchronous calls wait for an event of their own, and [`scope`](crate::scope)
+//! at once, synchronous calls wait for an event of their own, and [`scope`](crate::scope())
 //! lets work overlap with the host. See [`engine`] for which engine a queue uses.
 
 pub mod engine;
@@ -196,7 +196,7 @@ impl Queue {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] when `device` is not one of the context's devices;
-    /// [`TransferError::NoSuchEngine`] when the device lacks the engine or index; the code
+    /// [`TransferError::NoSuchEngine`](crate::TransferError::NoSuchEngine) when the device lacks the engine or index; the code
     /// of `zeCommandListCreateImmediate`.
     pub fn with_options(
         context: &Context,

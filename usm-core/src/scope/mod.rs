@@ -1,4 +1,4 @@
-//! Asynchronous copies and fills: a [`scope`] in which work runs beside the host, returns
+//! Asynchronous copies and fills: a [`scope()`] in which work runs beside the host, returns
 //! [`Event`]s, and depends on earlier work, and at whose end all of it has completed.
 //!
 //! ```no_run
@@ -25,10 +25,10 @@
 //!
 //! * Memory enters a scope only by a borrow for the whole scope: [`Scope::hold`] takes
 //!   `&'scope M`, [`Scope::hold_mut`] takes `&'scope mut M`. `'scope` outlives the closure
-//!   given to [`scope`], so memory made inside the closure cannot be held (it would not
+//!   given to [`scope()`], so memory made inside the closure cannot be held (it would not
 //!   live long enough), and held memory cannot be dropped, moved or (for `hold_mut`) read
-//!   or written by the host until [`scope`] returns.
-//! * [`scope`] returns only after waiting for every event signalled by work submitted in
+//!   or written by the host until [`scope()`] returns.
+//! * [`scope()`] returns only after waiting for every event signalled by work submitted in
 //!   it, also when the closure fails or panics (the panic is caught, the work awaited, then
 //!   the panic resumed). Users never own the [`Scope`], so they cannot forget it; dropping
 //!   or forgetting an [`Event`] changes nothing, the scope has its own record.
@@ -145,7 +145,7 @@ where
     }
 }
 
-/// A scope for asynchronous copies and fills; see [`scope`] and the module docs.
+/// A scope for asynchronous copies and fills; see [`scope()`] and the module docs.
 ///
 /// Shareable between threads (`std::thread::scope` inside it works): submissions are
 /// serialised inside.
