@@ -96,7 +96,7 @@ impl Context {
         // Drivers may answer for allocations of every context of the driver (the
         // specification leaves it open); an allocation usm-core made in another context is
         // still foreign to this one.
-        if let Some(owner) = trace::owner_context(addr) {
+        if let Some(owner) = trace::owner_of_base(base) {
             if owner != self.raw() as usize {
                 return Err(Error::ForeignContext {
                     addr,
@@ -127,7 +127,7 @@ impl Context {
 
     /// The error for an address the driver does not know in this context.
     fn not_ours(&self, addr: usize) -> Error {
-        match trace::owner_context(addr) {
+        match trace::owner_containing(addr) {
             Some(other) if other != self.raw() as usize => Error::ForeignContext {
                 addr,
                 this: self.raw() as usize,

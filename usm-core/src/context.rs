@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use level_zero_sys::{ze_context_desc_t, ze_context_handle_t, ze_structure_type_t};
+use level_zero_sys::{ze_context_desc_t, ze_context_handle_t, ze_structure_type_t, Api};
 
 use crate::device::{Device, DeviceType};
 use crate::driver::{Driver, RELAXED_ALLOCATION_LIMITS_EXTENSION};
@@ -20,7 +20,9 @@ use crate::trace::{self, ContextStats, LiveAllocation, Tracker};
 /// When the last *user* handle is dropped while allocations made from it are still alive,
 /// a leak report (`warn`, target `usm_core::leak`) names each of them with the place it was
 /// allocated; the context itself stays alive until they are freed. Objects made from a
-/// context hold a [`Context::dependent`] handle, which does not count as a user handle.
+/// context (memory, views) hold an internal handle that keeps it alive without counting as
+/// a user handle; cloning the `&Context` they hand out (`memory.context().clone()`) makes
+/// a user handle again.
 pub struct Context {
     inner: Arc<ContextInner>,
     user: bool,
@@ -28,6 +30,9 @@ pub struct Context {
 
 pub(crate) struct ContextInner {
     handle: ze_context_handle_t,
+    /// The loader's table, kept here so that the allocation path reads a field instead of
+    /// the process-wide initialisation state.
+    api: &'static Api,
     driver: Driver,
     devices: Vec<Device>,
     /// The devices and, recursively, their sub-devices: where memory may be bound.
@@ -48,7 +53,7 @@ unsafe impl Sync for ContextInner {}
 
 impl Drop for ContextInner {
     fn drop(&mut self) {
-        let Ok(api) = api() else { return };
+        let api = self.api;
         // SAFETY: the handle came from zeContextCreate and nothing made from it is alive
         // (every such object holds an Arc of this value).
         let outcome = unsafe { api.zeContextDestroy(self.handle) };
@@ -124,6 +129,13 @@ impl Context {
                 reason: format!("{d:?} belongs to {:?}, not to {driver:?}", d.driver()),
             });
         }
+        let mut unique: Vec<Device> = Vec::with_capacity(devices.len());
+        for d in devices {
+            if !unique.contains(d) {
+                unique.push(d.clone());
+            }
+        }
+        let devices = &unique[..];
         let all = driver.devices()?;
         let whole = devices.is_empty() || all.iter().all(|d| devices.contains(d));
         let desc = ze_context_desc_t {
@@ -170,6 +182,7 @@ impl Context {
         };
         let inner = Arc::new(ContextInner {
             handle,
+            api,
             driver: *driver,
             devices,
             reachable,
@@ -256,6 +269,12 @@ impl Context {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         )
+    }
+
+    /// The loader's table of entry points (initialisation succeeded when this context was
+    /// made).
+    pub(crate) fn api(&self) -> &'static Api {
+        self.inner.api
     }
 
     pub(crate) fn tracker(&self) -> &Tracker {

@@ -184,3 +184,22 @@ fn context_over_a_subset_holds_only_those_devices() {
         Some(last)
     );
 }
+
+#[test]
+fn the_validation_layer_is_loaded_when_asked_for() {
+    support::init();
+    let versions = usm_core::loader().unwrap().versions().unwrap();
+    let names: Vec<&str> = versions.iter().map(|v| v.component.as_str()).collect();
+    assert!(names.contains(&"loader"), "{names:?}");
+    let asked = std::env::var("ZE_ENABLE_VALIDATION_LAYER").is_ok_and(|v| v == "1");
+    let loaded = names.iter().any(|n| n.contains("validation"));
+    assert_eq!(loaded, asked, "{names:?}");
+}
+
+#[test]
+fn a_device_named_twice_is_in_the_context_once() {
+    let device = support::device();
+    let twice = [device.clone(), device.clone()];
+    let context = Context::new(device.driver(), &twice).unwrap();
+    assert_eq!(context.devices(), std::slice::from_ref(&device));
+}

@@ -83,10 +83,9 @@ fn every_allocation_and_free_emits_a_debug_event_with_its_facts() {
     let (context, device) = support::context();
     let capture = Capture::default();
     let (addr, line) = capture.run(|| {
+        let options = AllocOptions::new().alignment(256);
         let line = line!() + 1;
-        let m =
-            UsmShared::with_options(&context, &device, 4096, &AllocOptions::new().alignment(256))
-                .unwrap();
+        let m = UsmShared::with_options(&context, &device, 4096, &options).unwrap();
         let addr = m.as_ptr() as usize;
         drop(m);
         (addr, line)
@@ -107,8 +106,7 @@ fn every_allocation_and_free_emits_a_debug_event_with_its_facts() {
     assert_eq!(a.field("device"), format!("Some({device:?})"));
     assert!(a.field("elapsed_ns").parse::<u64>().is_ok());
     assert!(
-        a.field("at")
-            .ends_with(&format!("tests/tracing.rs:{line}:17")),
+        a.field("at").contains(&format!("tests/tracing.rs:{line}:")),
         "{}",
         a.field("at")
     );
@@ -150,12 +148,13 @@ fn a_failed_allocation_emits_an_event_with_the_code() {
     let failed = capture.with_message("usm alloc failed");
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert_eq!(failed[0].level, Level::DEBUG);
-    assert_eq!(
-        failed[0].field("code"),
-        "Some(\"ZE_RESULT_ERROR_UNSUPPORTED_SIZE\")"
-    );
+    assert_eq!(failed[0].field("code"), "ZE_RESULT_ERROR_UNSUPPORTED_SIZE");
     assert_eq!(failed[0].field("bytes"), (usize::MAX / 2).to_string());
-    assert_eq!(failed[1].field("code"), "None");
+    assert_eq!(
+        failed[1].fields.get("code"),
+        None,
+        "no driver code for size 0"
+    );
     assert!(failed[1].field("error").contains("zero-sized"));
     assert!(capture.with_message("usm free").is_empty());
 }

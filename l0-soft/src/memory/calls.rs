@@ -182,11 +182,6 @@ unsafe extern "C" fn mem_free(context: ze_context_handle_t, ptr: *mut c_void) ->
     guard(|| free(&*context::get(context)?, ptr))
 }
 
-const FREE_POLICIES: u32 =
-    ze_driver_memory_free_policy_ext_flag_t::ZE_DRIVER_MEMORY_FREE_POLICY_EXT_FLAG_BLOCKING_FREE.0
-        | ze_driver_memory_free_policy_ext_flag_t::ZE_DRIVER_MEMORY_FREE_POLICY_EXT_FLAG_DEFER_FREE
-            .0;
-
 unsafe extern "C" fn mem_free_ext(
     context: ze_context_handle_t,
     desc: *const ze_memory_free_ext_desc_t,
@@ -196,7 +191,10 @@ unsafe extern "C" fn mem_free_ext(
         let context = context::get(context)?;
         // SAFETY: the caller passes a descriptor or null.
         let desc = unsafe { ffi::input(desc) }?;
-        ffi::check_flags(desc.freePolicy, FREE_POLICIES)?;
+        if ptr.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        ffi::check_flags(desc.freePolicy, crate::driver::FREE_POLICIES)?;
         ffi::check_stype(
             desc.stype,
             ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_FREE_EXT_DESC,

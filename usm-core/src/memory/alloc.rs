@@ -14,7 +14,6 @@ use super::{address_alignment, AllocOptions, UsmKind};
 use crate::context::Context;
 use crate::device::Device;
 use crate::error::{check, AllocationFailure, Error, Result, UsmAllocationError};
-use crate::init::api;
 use crate::trace::LiveAllocation;
 
 /// An owned USM allocation: freed with `zeMemFree` on drop. Holds a dependent handle of its
@@ -27,6 +26,8 @@ pub(crate) struct RawAllocation {
     context: Context,
     device: Option<Device>,
     location: &'static Location<'static>,
+    /// Where the context's tracker keeps this allocation's record.
+    slot: usize,
 }
 
 // SAFETY: the allocation is plain memory in the unified address space, reachable from any
@@ -91,7 +92,7 @@ impl RawAllocation {
         if relaxed_limits && !context.supports_relaxed_limits()? {
             return Err(fail(AllocationFailure::RelaxedLimitsUnsupported));
         }
-        let api = api()?;
+        let api = context.api();
         let relaxed = ze_relaxed_allocation_limits_exp_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_RELAXED_ALLOCATION_LIMITS_EXP_DESC,
             pNext: std::ptr::null(),
@@ -176,7 +177,7 @@ impl RawAllocation {
             return Err(fail(AllocationFailure::Driver(e)));
         };
         let addr = ptr.as_ptr() as usize;
-        context.tracker().on_alloc(LiveAllocation {
+        let slot = context.tracker().on_alloc(LiveAllocation {
             context: context.raw() as usize,
             addr,
             kind,
@@ -209,6 +210,7 @@ impl RawAllocation {
             context: context.dependent(),
             device: device.cloned(),
             location,
+            slot,
         })
     }
 
@@ -264,17 +266,18 @@ impl Drop for RawAllocation {
         let addr = self.ptr.as_ptr() as usize;
         let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
         let start = debug.then(Instant::now);
-        let outcome = match api() {
-            // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is
-            // alive (we hold a handle), and it is freed exactly once, here.
-            Ok(api) => check(
-                "zeMemFree",
-                unsafe { api.zeMemFree(self.context.raw(), self.ptr.as_ptr()) },
-                || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
-            ),
-            Err(e) => Err(e),
-        };
-        self.context.tracker().on_free(addr, self.kind, self.len);
+        // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is alive
+        // (we hold a handle), and it is freed exactly once, here.
+        let outcome = check(
+            "zeMemFree",
+            unsafe {
+                self.context
+                    .api()
+                    .zeMemFree(self.context.raw(), self.ptr.as_ptr())
+            },
+            || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
+        );
+        self.context.tracker().on_free(self.slot);
         match outcome {
             Ok(()) => {
                 if let Some(start) = start {
