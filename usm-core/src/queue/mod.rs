@@ -361,7 +361,7 @@ impl QueueInner {
         signal: ze_event_handle_t,
         waits: &[ze_event_handle_t],
     ) -> Result<()> {
-        let api = api()?;
+        let api = self.context.api();
         let n = waits.len() as u32;
         // Level Zero takes the wait list as a mutable pointer but only reads it.
         let w = if waits.is_empty() {

@@ -108,13 +108,15 @@ mod held;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use level_zero_sys::ze_event_handle_t;
 
 pub use held::{HeldMut, HeldRef};
 
 use crate::error::{Error, Result};
-use crate::queue::{query_event, wait_event, Command, Queue, QueueInner};
+use crate::queue::{query_event, start_clock, wait_event, Command, Queue, QueueInner};
+use crate::transfer::report;
 use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestination, UsmSource};
 
 /// Runs `f` with a [`Scope`] for asynchronous work, and returns once all work submitted in
@@ -205,6 +207,8 @@ struct State {
 struct Submitted {
     event: ze_event_handle_t,
     queue: Arc<QueueInner>,
+    /// With debug tracing on: the operation's span, its submission time and bytes.
+    trace: Option<(tracing::Span, Instant, usize)>,
 }
 
 // SAFETY: the event handle is only waited on and reset, both free-threaded; the queue is
@@ -297,7 +301,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             engine = %queue.engine()
         )
         .entered();
-        self.submit(queue, &command, access, after)
+        self.submit(queue, &command, access, after, dst.side.len)
     }
 
     /// Fills `dst` with copies of `pattern` (rules as [`Queue::fill`]) after `after` and
@@ -334,7 +338,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: Some(dst.hold),
             reads: None,
         };
-        let event = self.submit(queue, &command, access, after)?;
+        let event = self.submit(queue, &command, access, after, d.len)?;
         // The pattern's heap bytes do not move with the box; kept until the scope ends.
         self.lock().patterns.push(kept);
         Ok(event)
@@ -382,7 +386,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: Some(dst.0.hold),
             reads: Some(src.0.hold),
         };
-        self.submit(queue, &command, access, after)
+        self.submit(queue, &command, access, after, extent.bytes() as usize)
     }
 
     /// An event that signals once all of `after` have (a barrier on `queue`).
@@ -395,7 +399,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: None,
             reads: None,
         };
-        self.submit(queue, &Command::Barrier, access, after)
+        self.submit(queue, &Command::Barrier, access, after, 0)
     }
 
     /// Reads `src` into a new vector, after `after` and earlier writes to it, and waits.
@@ -425,7 +429,15 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: None,
             reads: Some(src.hold),
         };
-        let event = self.submit(queue, &command, access, after)?;
+        let _span = tracing::debug_span!(
+            target: "usm_core::copy",
+            "usm copy async",
+            bytes = out.len(),
+            direction = direction(src.side.kind, None),
+            engine = %queue.engine()
+        )
+        .entered();
+        let event = self.submit(queue, &command, access, after, out.len())?;
         // `out` must not be freed before the copy into it is done: wait here. A failed
         // wait means the work ended with an error, so `out` is no longer written.
         event.wait()?;
@@ -450,6 +462,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         command: &Command<'_>,
         access: Access,
         after: &[Event<'scope>],
+        bytes: usize,
     ) -> Result<Event<'scope>> {
         let context = queue.context().raw() as usize;
         if after.iter().any(|e| e.context != context) {
@@ -491,6 +504,9 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         state.submitted.push(Submitted {
             event,
             queue: Arc::clone(&queue.inner),
+            trace: start_clock()
+                .filter(|_| bytes > 0)
+                .map(|t| (tracing::Span::current(), t, bytes)),
         });
         if let Some(h) = access.writes {
             let hold = &mut state.holds[h];
@@ -514,9 +530,16 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let submitted = std::mem::take(&mut self.lock().submitted);
         let mut first_error: Option<Error> = None;
         for s in &submitted {
-            if let Err(e) = wait_event(s.event) {
-                tracing::error!(error = %e, "asynchronous work failed");
-                first_error.get_or_insert(e);
+            match wait_event(s.event) {
+                Ok(()) => {
+                    if let Some((span, start, bytes)) = &s.trace {
+                        span.in_scope(|| report(Some(*start), *bytes));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "asynchronous work failed");
+                    first_error.get_or_insert(e);
+                }
             }
         }
         for s in submitted {
