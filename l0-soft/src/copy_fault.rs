@@ -11,7 +11,7 @@
 //!
 //! A failed completion is reported by everything that waits for the command: its signal
 //! event (`zeEventHostSynchronize`, `zeEventQueryStatus`), the fence of the submission,
-//! `zeCommandQueueSynchronize` / `zeCommandListHostSynchronize`-style waits, and the
+//! `zeCommandQueueSynchronize`, and the
 //! append itself on a synchronous immediate list. Commands that wait on the failed
 //! event fail the same way. The variables are read at the first copy or fill; a malformed
 //! value is reported on standard error and makes every copy and fill append answer

@@ -20,7 +20,9 @@ use crate::trace::{self, ContextStats, LiveAllocation, Tracker};
 /// When the last *user* handle is dropped while allocations made from it are still alive,
 /// a leak report (`warn`, target `usm_core::leak`) names each of them with the place it was
 /// allocated; the context itself stays alive until they are freed. Objects made from a
-/// context hold a [`Context::dependent`] handle, which does not count as a user handle.
+/// context (memory, views) hold an internal handle that keeps it alive without counting as
+/// a user handle; cloning the `&Context` they hand out (`memory.context().clone()`) makes
+/// a user handle again.
 pub struct Context {
     inner: Arc<ContextInner>,
     user: bool,
@@ -127,6 +129,13 @@ impl Context {
                 reason: format!("{d:?} belongs to {:?}, not to {driver:?}", d.driver()),
             });
         }
+        let mut unique: Vec<Device> = Vec::with_capacity(devices.len());
+        for d in devices {
+            if !unique.contains(d) {
+                unique.push(d.clone());
+            }
+        }
+        let devices = &unique[..];
         let all = driver.devices()?;
         let whole = devices.is_empty() || all.iter().all(|d| devices.contains(d));
         let desc = ze_context_desc_t {

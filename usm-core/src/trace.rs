@@ -12,8 +12,6 @@
 //! to `warn` events of `usm_core::leak` then, the report goes to standard error instead.
 //! Set `USM_LEAK_REPORT=0` to silence the report at exit.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
@@ -89,6 +87,10 @@ pub struct LiveAllocation {
 /// The per-context bookkeeping: counters and the live allocations, under one lock (one
 /// uncontended lock per allocation and per free is cheaper than several atomics plus a
 /// lock).
+///
+/// Live allocations sit in a slab: each allocation keeps the index of its slot, so that
+/// recording and forgetting it are a few stores, whatever the number of live allocations.
+/// Looking one up by address is a scan, done only to classify pointers and report leaks.
 #[derive(Default)]
 pub(crate) struct Tracker {
     state: Mutex<TrackerState>,
@@ -97,27 +99,8 @@ pub(crate) struct Tracker {
 #[derive(Default)]
 struct TrackerState {
     counters: [KindStats; 3],
-    live: HashMap<usize, LiveAllocation, BuildHasherDefault<AddressHasher>>,
-}
-
-/// A hasher for addresses: allocations are at least 8-byte aligned and spread over the
-/// address space, so a multiplicative mix of the value is enough (and much cheaper than
-/// SipHash on the allocation path).
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = ((n as u64) >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
+    slots: Vec<Option<LiveAllocation>>,
+    vacant: Vec<usize>,
 }
 
 fn index(kind: UsmKind) -> usize {
@@ -134,7 +117,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Tracker {
-    pub(crate) fn on_alloc(&self, record: LiveAllocation) {
+    /// Records a new allocation; returns its slot, to give back to [`Tracker::on_free`].
+    pub(crate) fn on_alloc(&self, record: LiveAllocation) -> usize {
         let mut state = lock(&self.state);
         let c = &mut state.counters[index(record.kind)];
         c.live_count += 1;
@@ -142,16 +126,29 @@ impl Tracker {
         c.peak_count = c.peak_count.max(c.live_count);
         c.peak_bytes = c.peak_bytes.max(c.live_bytes);
         c.total_allocations += 1;
-        state.live.insert(record.addr, record);
+        match state.vacant.pop() {
+            Some(slot) => {
+                state.slots[slot] = Some(record);
+                slot
+            }
+            None => {
+                state.slots.push(Some(record));
+                state.slots.len() - 1
+            }
+        }
     }
 
-    pub(crate) fn on_free(&self, addr: usize, kind: UsmKind, size: usize) {
+    /// Forgets the allocation recorded in `slot`.
+    pub(crate) fn on_free(&self, slot: usize) {
         let mut state = lock(&self.state);
-        let c = &mut state.counters[index(kind)];
+        let Some(record) = state.slots.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        state.vacant.push(slot);
+        let c = &mut state.counters[index(record.kind)];
         c.live_count = c.live_count.saturating_sub(1);
-        c.live_bytes = c.live_bytes.saturating_sub(size as u64);
+        c.live_bytes = c.live_bytes.saturating_sub(record.size as u64);
         c.total_frees += 1;
-        state.live.remove(&addr);
     }
 
     pub(crate) fn stats(&self) -> ContextStats {
@@ -165,21 +162,27 @@ impl Tracker {
 
     /// The live allocations, by address.
     pub(crate) fn live(&self) -> Vec<LiveAllocation> {
-        let mut all: Vec<_> = lock(&self.state).live.values().cloned().collect();
+        let mut all: Vec<_> = lock(&self.state).slots.iter().flatten().cloned().collect();
         all.sort_by_key(|a| a.addr);
         all
     }
 
     /// The live allocation starting at `base`, if usm-core made it.
     pub(crate) fn starting_at(&self, base: usize) -> Option<LiveAllocation> {
-        lock(&self.state).live.get(&base).cloned()
+        lock(&self.state)
+            .slots
+            .iter()
+            .flatten()
+            .find(|a| a.addr == base)
+            .cloned()
     }
 
     /// The live allocation containing `addr`, if usm-core made it (a scan: for cold paths).
     pub(crate) fn containing(&self, addr: usize) -> Option<LiveAllocation> {
         lock(&self.state)
-            .live
-            .values()
+            .slots
+            .iter()
+            .flatten()
             .find(|a| a.addr <= addr && addr - a.addr < a.size.max(1))
             .cloned()
     }
@@ -289,4 +292,60 @@ pub fn report_leaks() -> Vec<LiveAllocation> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(addr: usize, kind: UsmKind, size: usize) -> LiveAllocation {
+        LiveAllocation {
+            context: 0x10,
+            addr,
+            kind,
+            size,
+            alignment: 0,
+            location: Location::caller(),
+        }
+    }
+
+    #[test]
+    fn slots_are_reused_and_counters_follow() {
+        let t = Tracker::default();
+        let a = t.on_alloc(record(0x3000, UsmKind::Device, 100));
+        let b = t.on_alloc(record(0x1000, UsmKind::Device, 50));
+        let c = t.on_alloc(record(0x2000, UsmKind::Host, 10));
+        assert_eq!((a, b, c), (0, 1, 2));
+        t.on_free(b);
+        assert_eq!(t.on_alloc(record(0x5000, UsmKind::Shared, 7)), b);
+        let s = t.stats();
+        assert_eq!((s.device.live_count, s.device.live_bytes), (1, 100));
+        assert_eq!((s.device.peak_count, s.device.peak_bytes), (2, 150));
+        assert_eq!((s.device.total_allocations, s.device.total_frees), (2, 1));
+        assert_eq!((s.shared.live_count, s.host.live_bytes), (1, 10));
+        let addrs: Vec<usize> = t.live().iter().map(|a| a.addr).collect();
+        assert_eq!(addrs, [0x2000, 0x3000, 0x5000]);
+    }
+
+    #[test]
+    fn freeing_a_slot_twice_changes_nothing() {
+        let t = Tracker::default();
+        let a = t.on_alloc(record(0x1000, UsmKind::Host, 8));
+        t.on_free(a);
+        t.on_free(a);
+        let s = t.stats();
+        assert_eq!((s.host.live_count, s.host.total_frees), (0, 1));
+        assert!(t.live().is_empty());
+    }
+
+    #[test]
+    fn lookups_find_bases_and_interior_addresses() {
+        let t = Tracker::default();
+        t.on_alloc(record(0x1000, UsmKind::Device, 0x100));
+        assert_eq!(t.starting_at(0x1000).map(|a| a.size), Some(0x100));
+        assert_eq!(t.starting_at(0x1001), None);
+        assert_eq!(t.containing(0x10ff).map(|a| a.addr), Some(0x1000));
+        assert_eq!(t.containing(0x1100), None);
+        assert_eq!(t.containing(0xfff), None);
+    }
 }

@@ -195,3 +195,11 @@ fn the_validation_layer_is_loaded_when_asked_for() {
     let loaded = names.iter().any(|n| n.contains("validation"));
     assert_eq!(loaded, asked, "{names:?}");
 }
+
+#[test]
+fn a_device_named_twice_is_in_the_context_once() {
+    let device = support::device();
+    let twice = [device.clone(), device.clone()];
+    let context = Context::new(device.driver(), &twice).unwrap();
+    assert_eq!(context.devices(), std::slice::from_ref(&device));
+}

@@ -26,6 +26,8 @@ pub(crate) struct RawAllocation {
     context: Context,
     device: Option<Device>,
     location: &'static Location<'static>,
+    /// Where the context's tracker keeps this allocation's record.
+    slot: usize,
 }
 
 // SAFETY: the allocation is plain memory in the unified address space, reachable from any
@@ -48,32 +50,7 @@ impl RawAllocation {
         let location = Location::caller();
         let alignment = options.get_alignment();
         let fail = |reason: AllocationFailure| -> Error {
-            // Only a refusal by the driver is worth another query for the device's name;
-            // input errors are reported without touching the driver.
-            let device_name = match reason {
-                AllocationFailure::Driver(_) => device.and_then(|d| d.properties().ok()),
-                _ => None,
-            };
-            let error = UsmAllocationError {
-                kind,
-                size: len,
-                alignment,
-                device: device.cloned(),
-                device_name: device_name.map(|p| p.name),
-                reason,
-            };
-            tracing::debug!(
-                target: "usm_core::alloc",
-                %kind,
-                bytes = len,
-                alignment,
-                device = ?device,
-                code = error.code().map(crate::error::code_name),
-                at = %location,
-                error = %error,
-                "usm alloc failed"
-            );
-            Error::Allocation(error)
+            allocation_failed(kind, len, alignment, device, location, reason)
         };
         if len == 0 {
             return Err(fail(AllocationFailure::ZeroSize));
@@ -175,7 +152,7 @@ impl RawAllocation {
             return Err(fail(AllocationFailure::Driver(e)));
         };
         let addr = ptr.as_ptr() as usize;
-        context.tracker().on_alloc(LiveAllocation {
+        let slot = context.tracker().on_alloc(LiveAllocation {
             context: context.raw() as usize,
             addr,
             kind,
@@ -208,6 +185,7 @@ impl RawAllocation {
             context: context.dependent(),
             device: device.cloned(),
             location,
+            slot,
         })
     }
 
@@ -258,6 +236,46 @@ impl RawAllocation {
     }
 }
 
+/// Builds (and reports at `debug`) the error of a failed allocation. Kept out of line: the
+/// allocation path only pays for it when it fails.
+#[cold]
+#[inline(never)]
+fn allocation_failed(
+    kind: UsmKind,
+    len: usize,
+    alignment: usize,
+    device: Option<&Device>,
+    location: &'static Location<'static>,
+    reason: AllocationFailure,
+) -> Error {
+    // Only a refusal by the driver is worth another query for the device's name; input
+    // errors are reported without touching the driver.
+    let device_name = match reason {
+        AllocationFailure::Driver(_) => device.and_then(|d| d.properties().ok()),
+        _ => None,
+    };
+    let error = UsmAllocationError {
+        kind,
+        size: len,
+        alignment,
+        device: device.cloned(),
+        device_name: device_name.map(|p| p.name),
+        reason,
+    };
+    tracing::debug!(
+        target: "usm_core::alloc",
+        %kind,
+        bytes = len,
+        alignment,
+        device = ?device,
+        code = error.code().map(crate::error::code_name),
+        at = %location,
+        error = %error,
+        "usm alloc failed"
+    );
+    Error::Allocation(error)
+}
+
 impl Drop for RawAllocation {
     fn drop(&mut self) {
         let addr = self.ptr.as_ptr() as usize;
@@ -274,7 +292,7 @@ impl Drop for RawAllocation {
             },
             || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
         );
-        self.context.tracker().on_free(addr, self.kind, self.len);
+        self.context.tracker().on_free(self.slot);
         match outcome {
             Ok(()) => {
                 if let Some(start) = start {
