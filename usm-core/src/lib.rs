@@ -6,6 +6,13 @@
 //! * Memory: [`UsmDevice`], [`UsmShared`], [`UsmHost`] (freed on drop; they keep their
 //!   context alive), sharing the [`UsmMemory`] trait; [`AllocOptions`] for alignment and
 //!   flags. Shared and host memory offer byte and typed slices.
+//! * Copies and fills: a [`Queue`] (an immediate command list on a copy or compute
+//!   engine, see [`queue::engine`]) copies between any kinds and host slices, fills with
+//!   patterns, copies 2-D/3-D regions, reads memory into a `Vec` ([`Queue::to_vec`]);
+//!   bad input is a [`TransferError`] before anything is submitted.
+//! * Asynchronous work: [`scope()`] returns [`Event`]s, orders work on the same memory by
+//!   itself, and waits for everything before it returns, so memory in flight can be
+//!   neither freed nor touched.
 //! * Classification: [`Context::classify`] and [`as_usm_memory`] for any pointer.
 //! * Errors: [`Error`], with every Level Zero result code named ([`ZeError`]) and
 //!   [`UsmAllocationError`] for allocations.

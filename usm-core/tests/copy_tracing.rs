@@ -148,6 +148,15 @@ fn asynchronous_work_has_a_span_per_submission() {
         })
         .unwrap()
     });
-    let names: Vec<_> = capture.operations().into_iter().map(|o| o.name).collect();
+    let ops = capture.operations();
+    let names: Vec<_> = ops.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["usm copy async", "usm fill async"]);
+    assert_eq!(ops[0].fields["direction"], "system->device");
+    // Each reports its rate once the scope has seen it complete.
+    for op in &ops {
+        assert_eq!(op.events.len(), 1, "{op:?}");
+        assert_eq!(op.events[0]["message"], "done");
+        assert_eq!(op.events[0]["bytes"], "100");
+        assert!(op.events[0]["gb_per_s"].parse::<f64>().unwrap() > 0.0);
+    }
 }

@@ -14,7 +14,7 @@ fn out_of_memory_from_the_driver_is_a_usm_allocation_error() {
     }
     // Every second allocation fails, from this process's first one (this is the only test
     // of this binary, so the count is ours).
-    std::env::set_var("ZE_SOFT_FAIL_ALLOC_EVERY", "2");
+    support::init_with(&[("ZE_SOFT_FAIL_ALLOC_EVERY", "2")]);
     let (context, device) = support::context();
     let ok = UsmDevice::new(&context, &device, 4096).unwrap();
     let Err(Error::Allocation(e)) = UsmDevice::new(&context, &device, 4096) else {

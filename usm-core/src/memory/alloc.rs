@@ -50,32 +50,7 @@ impl RawAllocation {
         let location = Location::caller();
         let alignment = options.get_alignment();
         let fail = |reason: AllocationFailure| -> Error {
-            // Only a refusal by the driver is worth another query for the device's name;
-            // input errors are reported without touching the driver.
-            let device_name = match reason {
-                AllocationFailure::Driver(_) => device.and_then(|d| d.properties().ok()),
-                _ => None,
-            };
-            let error = UsmAllocationError {
-                kind,
-                size: len,
-                alignment,
-                device: device.cloned(),
-                device_name: device_name.map(|p| p.name),
-                reason,
-            };
-            tracing::debug!(
-                target: "usm_core::alloc",
-                %kind,
-                bytes = len,
-                alignment,
-                device = ?device,
-                code = error.code().map(crate::error::code_name),
-                at = %location,
-                error = %error,
-                "usm alloc failed"
-            );
-            Error::Allocation(error)
+            allocation_failed(kind, len, alignment, device, location, reason)
         };
         if len == 0 {
             return Err(fail(AllocationFailure::ZeroSize));
@@ -259,6 +234,46 @@ impl RawAllocation {
         // SAFETY: as in `bytes`; `&mut self` makes this the only reference.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().cast::<u8>(), self.len) }
     }
+}
+
+/// Builds (and reports at `debug`) the error of a failed allocation. Kept out of line: the
+/// allocation path only pays for it when it fails.
+#[cold]
+#[inline(never)]
+fn allocation_failed(
+    kind: UsmKind,
+    len: usize,
+    alignment: usize,
+    device: Option<&Device>,
+    location: &'static Location<'static>,
+    reason: AllocationFailure,
+) -> Error {
+    // Only a refusal by the driver is worth another query for the device's name; input
+    // errors are reported without touching the driver.
+    let device_name = match reason {
+        AllocationFailure::Driver(_) => device.and_then(|d| d.properties().ok()),
+        _ => None,
+    };
+    let error = UsmAllocationError {
+        kind,
+        size: len,
+        alignment,
+        device: device.cloned(),
+        device_name: device_name.map(|p| p.name),
+        reason,
+    };
+    tracing::debug!(
+        target: "usm_core::alloc",
+        %kind,
+        bytes = len,
+        alignment,
+        device = ?device,
+        code = error.code().map(crate::error::code_name),
+        at = %location,
+        error = %error,
+        "usm alloc failed"
+    );
+    Error::Allocation(error)
 }
 
 impl Drop for RawAllocation {

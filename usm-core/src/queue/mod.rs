@@ -3,7 +3,7 @@
 //!
 //! A [`Queue`] runs work in submission order. In [`Mode::Synchronous`] every append
 //! returns after the work is done; in [`Mode::Asynchronous`] (the default) appends return
-//! at once, synchronous calls wait for an event of their own, and [`scope`](crate::scope)
+//! at once, synchronous calls wait for an event of their own, and [`scope`](crate::scope())
 //! lets work overlap with the host. See [`engine`] for which engine a queue uses.
 
 pub mod engine;
@@ -196,7 +196,7 @@ impl Queue {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] when `device` is not one of the context's devices;
-    /// [`TransferError::NoSuchEngine`] when the device lacks the engine or index; the code
+    /// [`TransferError::NoSuchEngine`](crate::TransferError::NoSuchEngine) when the device lacks the engine or index; the code
     /// of `zeCommandListCreateImmediate`.
     pub fn with_options(
         context: &Context,
@@ -361,7 +361,7 @@ impl QueueInner {
         signal: ze_event_handle_t,
         waits: &[ze_event_handle_t],
     ) -> Result<()> {
-        let api = api()?;
+        let api = self.context.api();
         let n = waits.len() as u32;
         // Level Zero takes the wait list as a mutable pointer but only reads it.
         let w = if waits.is_empty() {

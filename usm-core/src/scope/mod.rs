@@ -1,4 +1,4 @@
-//! Asynchronous copies and fills: a [`scope`] in which work runs beside the host, returns
+//! Asynchronous copies and fills: a [`scope()`] in which work runs beside the host, returns
 //! [`Event`]s, and depends on earlier work, and at whose end all of it has completed.
 //!
 //! ```no_run
@@ -25,10 +25,10 @@
 //!
 //! * Memory enters a scope only by a borrow for the whole scope: [`Scope::hold`] takes
 //!   `&'scope M`, [`Scope::hold_mut`] takes `&'scope mut M`. `'scope` outlives the closure
-//!   given to [`scope`], so memory made inside the closure cannot be held (it would not
+//!   given to [`scope()`], so memory made inside the closure cannot be held (it would not
 //!   live long enough), and held memory cannot be dropped, moved or (for `hold_mut`) read
-//!   or written by the host until [`scope`] returns.
-//! * [`scope`] returns only after waiting for every event signalled by work submitted in
+//!   or written by the host until [`scope()`] returns.
+//! * [`scope()`] returns only after waiting for every event signalled by work submitted in
 //!   it, also when the closure fails or panics (the panic is caught, the work awaited, then
 //!   the panic resumed). Users never own the [`Scope`], so they cannot forget it; dropping
 //!   or forgetting an [`Event`] changes nothing, the scope has its own record.
@@ -43,6 +43,62 @@
 //!   work never races on held memory either, whatever events the caller passes.
 //! * Fill patterns are copied into the scope and live until it ends.
 //!
+//! These do not compile: freeing held memory inside the scope,
+//!
+//! ```compile_fail,E0505
+//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+//! let mut h = usm_core::UsmHost::new(context, 8)?;
+//! usm_core::scope(|s| {
+//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+//!     drop(h);
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! reading on the host memory the device may be writing,
+//!
+//! ```compile_fail,E0502
+//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+//! let mut h = usm_core::UsmHost::new(context, 8)?;
+//! usm_core::scope(|s| {
+//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+//!     assert_eq!(h.as_slice()[0], 1);
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! and holding memory that would be freed before the scope ends:
+//!
+//! ```compile_fail,E0597
+//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+//! usm_core::scope(|s| {
+//!     let mut h = usm_core::UsmHost::new(context, 8)?;
+//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! The same code compiles once the memory outlives the scope and is read after it:
+//!
+//! ```no_run
+//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+//! let mut h = usm_core::UsmHost::new(context, 8)?;
+//! usm_core::scope(|s| {
+//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+//!     Ok(())
+//! })?;
+//! assert_eq!(h.as_slice()[0], 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Events go back to their queue's pool (reset, for reuse) when the scope ends: a scope
+//! holds one event per submission until then, so very long-running work is better split
+//! into several scopes.
+//!
 //! If waiting for an event fails (the driver reports the work failed or the device was
 //! lost), the work is treated as finished: the error is returned after all other events
 //! were awaited.
@@ -52,13 +108,15 @@ mod held;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use level_zero_sys::ze_event_handle_t;
 
 pub use held::{HeldMut, HeldRef};
 
 use crate::error::{Error, Result};
-use crate::queue::{query_event, wait_event, Command, Queue, QueueInner};
+use crate::queue::{query_event, start_clock, wait_event, Command, Queue, QueueInner};
+use crate::transfer::report;
 use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestination, UsmSource};
 
 /// Runs `f` with a [`Scope`] for asynchronous work, and returns once all work submitted in
@@ -89,7 +147,7 @@ where
     }
 }
 
-/// A scope for asynchronous copies and fills; see [`scope`] and the module docs.
+/// A scope for asynchronous copies and fills; see [`scope()`] and the module docs.
 ///
 /// Shareable between threads (`std::thread::scope` inside it works): submissions are
 /// serialised inside.
@@ -149,6 +207,8 @@ struct State {
 struct Submitted {
     event: ze_event_handle_t,
     queue: Arc<QueueInner>,
+    /// With debug tracing on: the operation's span, its submission time and bytes.
+    trace: Option<(tracing::Span, Instant, usize)>,
 }
 
 // SAFETY: the event handle is only waited on and reset, both free-threaded; the queue is
@@ -241,7 +301,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             engine = %queue.engine()
         )
         .entered();
-        self.submit(queue, &command, access, after)
+        self.submit(queue, &command, access, after, dst.side.len)
     }
 
     /// Fills `dst` with copies of `pattern` (rules as [`Queue::fill`]) after `after` and
@@ -278,7 +338,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: Some(dst.hold),
             reads: None,
         };
-        let event = self.submit(queue, &command, access, after)?;
+        let event = self.submit(queue, &command, access, after, d.len)?;
         // The pattern's heap bytes do not move with the box; kept until the scope ends.
         self.lock().patterns.push(kept);
         Ok(event)
@@ -326,7 +386,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: Some(dst.0.hold),
             reads: Some(src.0.hold),
         };
-        self.submit(queue, &command, access, after)
+        self.submit(queue, &command, access, after, extent.bytes() as usize)
     }
 
     /// An event that signals once all of `after` have (a barrier on `queue`).
@@ -339,7 +399,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: None,
             reads: None,
         };
-        self.submit(queue, &Command::Barrier, access, after)
+        self.submit(queue, &Command::Barrier, access, after, 0)
     }
 
     /// Reads `src` into a new vector, after `after` and earlier writes to it, and waits.
@@ -369,7 +429,15 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: None,
             reads: Some(src.hold),
         };
-        let event = self.submit(queue, &command, access, after)?;
+        let _span = tracing::debug_span!(
+            target: "usm_core::copy",
+            "usm copy async",
+            bytes = out.len(),
+            direction = direction(src.side.kind, None),
+            engine = %queue.engine()
+        )
+        .entered();
+        let event = self.submit(queue, &command, access, after, out.len())?;
         // `out` must not be freed before the copy into it is done: wait here. A failed
         // wait means the work ended with an error, so `out` is no longer written.
         event.wait()?;
@@ -394,6 +462,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         command: &Command<'_>,
         access: Access,
         after: &[Event<'scope>],
+        bytes: usize,
     ) -> Result<Event<'scope>> {
         let context = queue.context().raw() as usize;
         if after.iter().any(|e| e.context != context) {
@@ -435,6 +504,9 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         state.submitted.push(Submitted {
             event,
             queue: Arc::clone(&queue.inner),
+            trace: start_clock()
+                .filter(|_| bytes > 0)
+                .map(|t| (tracing::Span::current(), t, bytes)),
         });
         if let Some(h) = access.writes {
             let hold = &mut state.holds[h];
@@ -458,9 +530,16 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let submitted = std::mem::take(&mut self.lock().submitted);
         let mut first_error: Option<Error> = None;
         for s in &submitted {
-            if let Err(e) = wait_event(s.event) {
-                tracing::error!(error = %e, "asynchronous work failed");
-                first_error.get_or_insert(e);
+            match wait_event(s.event) {
+                Ok(()) => {
+                    if let Some((span, start, bytes)) = &s.trace {
+                        span.in_scope(|| report(Some(*start), *bytes));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "asynchronous work failed");
+                    first_error.get_or_insert(e);
+                }
             }
         }
         for s in submitted {

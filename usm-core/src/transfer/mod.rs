@@ -10,13 +10,16 @@
 //! memory or view) and [`UsmDestination`] (owned memory, whose `&mut` borrow is exclusive).
 //!
 //! Each copy and fill runs in a `debug` span (target `usm_core::copy`) with its bytes,
-//! direction and engine; synchronous calls also report the achieved GB/s.
+//! direction and engine, and a `done` event in that span gives the achieved GB/s: for
+//! synchronous calls from the call to its completion; for work in a
+//! [`scope`](crate::scope()) from submission to its completion as observed when the scope
+//! ends (an upper bound of the time the work took).
 
 mod error;
 mod ops;
 mod region;
 
-pub(crate) use ops::check_copy;
+pub(crate) use ops::{check_copy, report};
 
 use std::ffi::c_void;
 

@@ -24,12 +24,28 @@ pub fn on_soft_driver() -> bool {
 ///
 /// Panics with the reason when that fails: every test needs it.
 pub fn init() {
+    init_with(&[]);
+}
+
+/// As [`init`], with extra configuration of the software driver (`ZE_SOFT_*` variables),
+/// for the first call in the process.
+///
+/// The software driver's configuration inherited from the environment is cleared first
+/// (the tests say what they expect of it), and it gets two devices, so that tests can
+/// cross devices and device subsets.
+pub fn init_with(soft_config: &[(&str, &str)]) {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
     let outcome = DONE.get_or_init(|| {
         if on_soft_driver() {
-            // Two devices, so that tests can cross devices and device subsets.
-            if std::env::var_os(SOFT_DEVICES_VAR).is_none() {
-                std::env::set_var(SOFT_DEVICES_VAR, "2");
+            for (name, _) in std::env::vars_os() {
+                let name = name.to_string_lossy();
+                if name.starts_with("ZE_SOFT_") && name != ze_soft::LIBRARY_VAR {
+                    std::env::remove_var(&*name);
+                }
+            }
+            std::env::set_var(SOFT_DEVICES_VAR, "2");
+            for (name, value) in soft_config {
+                std::env::set_var(name, value);
             }
             ze_soft::enable_for_process()?;
         }
