@@ -14,13 +14,23 @@ const SPLIT_THRESHOLD: usize = 4 << 20;
 /// At most this many threads share one copy.
 const MAX_SPLIT: usize = 4;
 
+/// How many threads share a large copy: `ZE_SOFT_COPY_THREADS` (1 to 4), else half the
+/// logical CPUs (at most 4, at least 1). Memory bandwidth, not the CPU, limits a large
+/// copy; on a 2-CPU machine one thread copies faster than two.
 fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(MAX_SPLIT)
+        let configured = std::env::var("ZE_SOFT_COPY_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0);
+        configured
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get() / 2)
+                    .unwrap_or(1)
+            })
+            .clamp(1, MAX_SPLIT)
     })
 }
 
@@ -60,6 +70,16 @@ fn split(len: usize, parts: usize, job: &(dyn Fn(usize, usize) + Sync)) {
 /// `src` must be readable and `dst` writable for `len` bytes, and no other thread may
 /// write either range during the call.
 pub(crate) unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: the caller's guarantees.
+    unsafe { copy_in_parts(dst, src, len, parts_for(len)) }
+}
+
+/// [`copy_bytes`] with the number of threads given (when the ranges do not overlap).
+///
+/// # Safety
+///
+/// As for [`copy_bytes`].
+unsafe fn copy_in_parts(dst: *mut u8, src: *const u8, len: usize, parts: usize) {
     if len == 0 || std::ptr::eq(dst, src) {
         return;
     }
@@ -70,7 +90,7 @@ pub(crate) unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
         unsafe { std::ptr::copy(src, dst, len) };
         return;
     }
-    split(len, parts_for(len), &|off, n| {
+    split(len, parts, &|off, n| {
         // SAFETY: `off + n <= len`, so both pieces lie inside the caller's ranges, which
         // do not overlap each other; the pieces of different threads are disjoint.
         unsafe { std::ptr::copy_nonoverlapping((s + off) as *const u8, (d + off) as *mut u8, n) }
@@ -85,14 +105,21 @@ pub(crate) unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
 /// `dst` must be writable for `len` bytes, no other thread may access it during the
 /// call, and `pattern` must not be empty and must not overlap it.
 pub(crate) unsafe fn fill_bytes(dst: *mut u8, pattern: &[u8], len: usize) {
+    // SAFETY: the caller's guarantees.
+    unsafe { fill_in_parts(dst, pattern, len, parts_for(len)) }
+}
+
+/// [`fill_bytes`] with the number of threads given.
+///
+/// # Safety
+///
+/// As for [`fill_bytes`].
+unsafe fn fill_in_parts(dst: *mut u8, pattern: &[u8], len: usize, parts: usize) {
     if len == 0 {
         return;
     }
     let d = dst as usize;
     let p = pattern.len();
-    // Every piece starts at a multiple of the pattern size (pieces are multiples of
-    // 4 KiB and patterns are powers of two up to that, or the split is not used).
-    let parts = if p <= 4096 { parts_for(len) } else { 1 };
     split(len, parts, &|off, n| {
         // SAFETY: `[off, off + n)` lies inside the caller's range; pieces are disjoint.
         unsafe { fill_piece((d + off) as *mut u8, pattern, off % p, n) }
@@ -285,7 +312,7 @@ mod tests {
         let mut buf = vec![0u8; len];
         let pattern: Vec<u8> = (0..64).collect();
         // SAFETY: a live buffer of `len` bytes.
-        unsafe { fill_bytes(buf.as_mut_ptr(), &pattern, len) };
+        unsafe { fill_in_parts(buf.as_mut_ptr(), &pattern, len, 3) };
         assert!(buf.iter().enumerate().all(|(i, &b)| b == (i % 64) as u8));
     }
 
@@ -295,7 +322,7 @@ mod tests {
         let src: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
         let mut dst = vec![0u8; len];
         // SAFETY: two live buffers of `len` bytes.
-        unsafe { copy_bytes(dst.as_mut_ptr(), src.as_ptr(), len) };
+        unsafe { copy_in_parts(dst.as_mut_ptr(), src.as_ptr(), len, 3) };
         assert!(dst == src);
     }
 
