@@ -6,6 +6,8 @@
 //! `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`, and for every table `_ze_*_dditable_t` an
 //! implementation of `FillUnsupported` that points each entry at its function. The driver
 //! fills a table with these first, then overrides the entries it implements.
+//!
+//! It also links the shared library with `-z nodelete` (see `main`).
 
 use std::collections::BTreeMap;
 use std::env;
@@ -37,6 +39,11 @@ fn bare_fn(ty: &syn::Type) -> Option<&syn::TypeBareFn> {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // The loader unloads a driver whose zeInit declined (for example with
+    // ZE_INIT_FLAG_VPU_ONLY) but keeps calling the table entries it copied; worker threads
+    // may also still run at unload. Marked "nodelete", the library stays mapped after
+    // dlclose, so those calls answer an error code instead of jumping into unmapped code.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     println!("cargo:rerun-if-env-changed=DEP_LEVEL_ZERO_HEADERS_BINDINGS");
     let path = env::var_os("DEP_LEVEL_ZERO_HEADERS_BINDINGS")
         .map(PathBuf::from)

@@ -53,7 +53,9 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn positive(name: &str) -> Result<Option<u64>, String> {
+/// Reads a positive integer variable: `Ok(None)` when unset or empty, `Err(message)` when
+/// malformed.
+pub(crate) fn count_var(name: &str) -> Result<Option<u64>, String> {
     match var(name) {
         None => Ok(None),
         Some(v) => match v.trim().parse::<u64>() {
@@ -66,7 +68,7 @@ fn positive(name: &str) -> Result<Option<u64>, String> {
 impl Config {
     /// Reads the configuration from the environment.
     pub(crate) fn from_env() -> Result<Config, String> {
-        let devices = match positive("ZE_SOFT_DEVICES")? {
+        let devices = match count_var("ZE_SOFT_DEVICES")? {
             None => 1,
             Some(n) if n <= u64::from(MAX_DEVICES) => n as u32,
             Some(n) => return Err(format!("ZE_SOFT_DEVICES={n}: at most {MAX_DEVICES}")),
@@ -95,8 +97,8 @@ impl Config {
             devices,
             device_memory,
             max_alloc_size,
-            fail_alloc_nth: positive("ZE_SOFT_FAIL_ALLOC")?,
-            fail_alloc_every: positive("ZE_SOFT_FAIL_ALLOC_EVERY")?,
+            fail_alloc_nth: count_var("ZE_SOFT_FAIL_ALLOC")?,
+            fail_alloc_every: count_var("ZE_SOFT_FAIL_ALLOC_EVERY")?,
         })
     }
 }

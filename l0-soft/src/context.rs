@@ -74,9 +74,8 @@ fn create(
     ffi::check_flags(desc.flags, CONTEXT_FLAGS)?;
     let devices = match devices {
         None | Some((0, _)) => driver.devices.clone(),
-        Some((_, list)) if list.is_null() => {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER)
-        }
+        // The specification's code for a count without a list.
+        Some((_, list)) if list.is_null() => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE),
         Some((n, list)) => {
             let mut chosen: Vec<Arc<Device>> = Vec::new();
             for i in 0..n as usize {

@@ -16,10 +16,26 @@ use crate::ffi::{self, guard, ZeResult};
 use crate::handle::{Kind, Registry};
 
 /// The extensions this driver implements, with their versions.
-pub(crate) const EXTENSIONS: &[(&str, u32)] = &[(
-    "ZE_experimental_relaxed_allocation_limits",
-    ze_relaxed_allocation_limits_exp_version_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_VERSION_1_0.0,
-)];
+pub(crate) fn extensions() -> [(&'static std::ffi::CStr, u32); 2] {
+    [
+        (
+            ZE_RELAXED_ALLOCATION_LIMITS_EXP_NAME,
+            ze_relaxed_allocation_limits_exp_version_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_VERSION_1_0
+                .0,
+        ),
+        (
+            ZE_MEMORY_FREE_POLICIES_EXT_NAME,
+            ze_memory_free_policies_ext_version_t::ZE_MEMORY_FREE_POLICIES_EXT_VERSION_1_0.0,
+        ),
+    ]
+}
+
+/// The free policies of `zeMemFreeExt` this driver reports (both: memory that queued work
+/// still uses stays mapped until that work ends, so freeing never blocks).
+pub(crate) const FREE_POLICIES: u32 =
+    ze_driver_memory_free_policy_ext_flag_t::ZE_DRIVER_MEMORY_FREE_POLICY_EXT_FLAG_BLOCKING_FREE.0
+        | ze_driver_memory_free_policy_ext_flag_t::ZE_DRIVER_MEMORY_FREE_POLICY_EXT_FLAG_DEFER_FREE
+            .0;
 
 /// The driver: its handle and its devices.
 pub(crate) struct Driver {
@@ -119,13 +135,27 @@ unsafe extern "C" fn get_properties(
     guard(|| {
         get(driver)?;
         // SAFETY: the caller passes a writable properties structure or null.
-        let p = unsafe { ffi::output(properties) }?;
-        ffi::check_stype(
-            p.stype,
-            ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_PROPERTIES,
-        )?;
+        let p = unsafe {
+            ffi::typed_output(
+                properties,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_PROPERTIES,
+            )
+        }?;
         p.uuid.id = DRIVER_UUID;
         p.driverVersion = driver_version();
+        // SAFETY: the chain of an output structure holds the caller's extension structures.
+        let free = unsafe {
+            ffi::find_in_chain(
+                p.pNext,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_MEMORY_FREE_EXT_PROPERTIES,
+            )
+        };
+        if let Some(free) = free {
+            // SAFETY: a structure of this stype is the free-policies properties structure,
+            // writable as part of the caller's output chain.
+            let free = unsafe { &mut *(free as *mut ze_driver_memory_free_ext_properties_t) };
+            free.freePolicies = FREE_POLICIES;
+        }
         Ok(())
     })
 }
@@ -137,11 +167,12 @@ unsafe extern "C" fn get_ipc_properties(
     guard(|| {
         get(driver)?;
         // SAFETY: the caller passes a writable properties structure or null.
-        let p = unsafe { ffi::output(properties) }?;
-        ffi::check_stype(
-            p.stype,
-            ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_IPC_PROPERTIES,
-        )?;
+        let p = unsafe {
+            ffi::typed_output(
+                properties,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_IPC_PROPERTIES,
+            )
+        }?;
         // Memory IPC handles work within one process; events have none.
         p.flags = ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0;
         Ok(())
@@ -155,14 +186,14 @@ unsafe extern "C" fn get_extension_properties(
 ) -> ze_result_t {
     guard(|| {
         get(driver)?;
-        let list: Vec<ze_driver_extension_properties_t> = EXTENSIONS
+        let list: Vec<ze_driver_extension_properties_t> = extensions()
             .iter()
             .map(|(name, version)| {
                 let mut p = ze_driver_extension_properties_t {
                     version: *version,
                     ..Default::default()
                 };
-                ffi::copy_name(&mut p.name, name);
+                ffi::copy_name(&mut p.name, &name.to_string_lossy());
                 p
             })
             .collect();

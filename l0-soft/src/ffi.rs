@@ -56,6 +56,54 @@ pub(crate) unsafe fn write<T>(ptr: *mut T, value: T) -> ZeResult {
     Ok(())
 }
 
+/// A Level Zero structure that starts with `stype` and `pNext`.
+pub(crate) trait Typed {
+    /// The structure's `stype`.
+    fn stype(&self) -> ze_structure_type_t;
+}
+
+macro_rules! typed {
+    ($($t:ty),* $(,)?) => {$(
+        impl Typed for $t {
+            fn stype(&self) -> ze_structure_type_t {
+                self.stype
+            }
+        }
+    )*};
+}
+
+typed!(
+    level_zero_sys::ze_driver_properties_t,
+    level_zero_sys::ze_driver_ipc_properties_t,
+    level_zero_sys::ze_device_properties_t,
+    level_zero_sys::ze_device_compute_properties_t,
+    level_zero_sys::ze_device_module_properties_t,
+    level_zero_sys::ze_command_queue_group_properties_t,
+    level_zero_sys::ze_device_memory_properties_t,
+    level_zero_sys::ze_device_memory_access_properties_t,
+    level_zero_sys::ze_device_cache_properties_t,
+    level_zero_sys::ze_device_image_properties_t,
+    level_zero_sys::ze_device_external_memory_properties_t,
+    level_zero_sys::ze_device_p2p_properties_t,
+    level_zero_sys::ze_memory_allocation_properties_t,
+);
+
+/// The caller's output structure: `ZE_RESULT_ERROR_INVALID_NULL_POINTER` when null,
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` when its `stype` is not `expected`.
+///
+/// # Safety
+///
+/// As [`output`].
+pub(crate) unsafe fn typed_output<'a, T: Typed>(
+    ptr: *mut T,
+    expected: ze_structure_type_t,
+) -> ZeResult<&'a mut T> {
+    // SAFETY: the caller's guarantee, passed on.
+    let out = unsafe { output(ptr) }?;
+    check_stype(out.stype(), expected)?;
+    Ok(out)
+}
+
 /// `ZE_RESULT_ERROR_INVALID_ARGUMENT` unless a descriptor's `stype` is `expected`.
 pub(crate) fn check_stype(actual: ze_structure_type_t, expected: ze_structure_type_t) -> ZeResult {
     if actual == expected {
@@ -108,16 +156,43 @@ pub(crate) struct BaseDesc {
     pub p_next: *const std::ffi::c_void,
 }
 
+/// A `pNext` pointer: `*const c_void` in input structures, `*mut c_void` in output ones.
+pub(crate) trait ChainPointer: Copy {
+    /// The pointer as a constant pointer.
+    fn address(self) -> *const std::ffi::c_void;
+    /// The pointer back from a constant pointer.
+    fn from_address(p: *const std::ffi::c_void) -> Self;
+}
+
+impl ChainPointer for *const std::ffi::c_void {
+    fn address(self) -> *const std::ffi::c_void {
+        self
+    }
+    fn from_address(p: *const std::ffi::c_void) -> Self {
+        p
+    }
+}
+
+impl ChainPointer for *mut std::ffi::c_void {
+    fn address(self) -> *const std::ffi::c_void {
+        self
+    }
+    fn from_address(p: *const std::ffi::c_void) -> Self {
+        p.cast_mut()
+    }
+}
+
 /// Finds the structure of type `wanted` in a `pNext` chain, returning its address.
 ///
 /// # Safety
 ///
 /// Every element of the chain starting at `next` is null or a live Level Zero structure
 /// (which starts with `stype` and `pNext`).
-pub(crate) unsafe fn find_in_chain(
-    mut next: *const std::ffi::c_void,
+pub(crate) unsafe fn find_in_chain<P: ChainPointer>(
+    next: P,
     wanted: ze_structure_type_t,
-) -> Option<*const std::ffi::c_void> {
+) -> Option<P> {
+    let mut next = next.address();
     // A chain longer than this is surely a cycle.
     for _ in 0..64 {
         if next.is_null() {
@@ -126,7 +201,7 @@ pub(crate) unsafe fn find_in_chain(
         // SAFETY: the caller guarantees every chain element starts with this header.
         let base = unsafe { &*(next as *const BaseDesc) };
         if base.stype == wanted {
-            return Some(next);
+            return Some(P::from_address(next));
         }
         next = base.p_next;
     }
@@ -141,5 +216,44 @@ pub(crate) fn copy_name(field: &mut [std::os::raw::c_char], text: &str) {
     }
     for dst in field.iter_mut().skip(n) {
         *dst = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_turns_errors_and_panics_into_codes() {
+        assert_eq!(guard(|| Ok(())), ze_result_t::ZE_RESULT_SUCCESS);
+        assert_eq!(
+            guard(|| Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE)),
+            ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+        );
+        assert_eq!(
+            guard(|| panic!("a bug in the driver")),
+            ze_result_t::ZE_RESULT_ERROR_UNKNOWN
+        );
+    }
+
+    #[test]
+    fn count_and_array_queries_report_and_truncate() {
+        let items = [1u32, 2, 3];
+        let mut count = 0;
+        // SAFETY: a live count and no array.
+        unsafe { fill_array(&mut count, std::ptr::null_mut(), &items) }.unwrap();
+        assert_eq!(count, 3);
+        let mut out = [0u32; 2];
+        count = 2;
+        // SAFETY: room for `count` items.
+        unsafe { fill_array(&mut count, out.as_mut_ptr(), &items) }.unwrap();
+        assert_eq!((count, out), (2, [1, 2]));
+    }
+
+    #[test]
+    fn names_are_truncated_and_terminated() {
+        let mut field = [1 as std::os::raw::c_char; 4];
+        copy_name(&mut field, "abcdef");
+        assert_eq!(field, [97, 98, 99, 0]);
     }
 }

@@ -10,8 +10,9 @@ const FILE_NAME: &str = "libze_soft.so";
 
 /// The path of the software driver library.
 ///
-/// `ZE_SOFT_LIBRARY` when set; else the first `libze_soft.so` found next to the running
-/// executable, in its `deps/` folder, or in its parent folder. Cargo builds the library at
+/// `ZE_SOFT_LIBRARY` when set; else the first `libze_soft.so` found in the running
+/// executable's `deps/` folder, next to it, or in its parent's `deps/` folder or parent
+/// folder itself. Cargo builds the library at
 /// `target/<profile>/libze_soft.so` and `target/<profile>/deps/libze_soft.so`, so test
 /// binaries (in `deps/`) and examples (in `examples/`) of the workspace find it.
 pub fn library_path() -> Option<PathBuf> {
@@ -20,10 +21,14 @@ pub fn library_path() -> Option<PathBuf> {
     }
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
+    // `deps/` first: cargo refreshes it on every build, while the copy next to it
+    // (`target/<profile>/libze_soft.so`) is only refreshed by `cargo build`.
+    let parent = dir.parent();
     let candidates = [
-        Some(dir.join(FILE_NAME)),
         Some(dir.join("deps").join(FILE_NAME)),
-        dir.parent().map(|p| p.join(FILE_NAME)),
+        Some(dir.join(FILE_NAME)),
+        parent.map(|p| p.join("deps").join(FILE_NAME)),
+        parent.map(|p| p.join(FILE_NAME)),
     ];
     candidates.into_iter().flatten().find(|p| p.is_file())
 }

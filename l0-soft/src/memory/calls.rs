@@ -46,13 +46,14 @@ fn device_in(context: &Context, device: ze_device_handle_t) -> ZeResult<Arc<Devi
     }
 }
 
-/// Stores the new allocation's address.
+/// Allocates and stores the new allocation's address in `out`.
 ///
 /// # Safety
 ///
-/// `out` is valid for a write (checked non-null by the caller).
-unsafe fn store(out: *mut *mut c_void, addr: usize) -> ZeResult {
-    // SAFETY: the caller guarantees `out` is writable.
+/// `out` is null or valid for a write.
+unsafe fn allocate_into(context: &Context, request: Request, out: *mut *mut c_void) -> ZeResult {
+    let addr = allocate(context, request)?;
+    // SAFETY: the caller guarantees `out` is null or writable.
     unsafe { ffi::write(out, addr as *mut c_void) }
 }
 
@@ -89,9 +90,8 @@ unsafe extern "C" fn alloc_device(
             device: Some(device),
             relaxed,
         };
-        let addr = allocate(&context, request)?;
-        // SAFETY: checked non-null above.
-        unsafe { store(out, addr) }
+        // SAFETY: `out` was checked non-null above; the caller passes it writable.
+        unsafe { allocate_into(&context, request, out) }
     })
 }
 
@@ -138,9 +138,8 @@ unsafe extern "C" fn alloc_shared(
             device,
             relaxed,
         };
-        let addr = allocate(&context, request)?;
-        // SAFETY: checked non-null above.
-        unsafe { store(out, addr) }
+        // SAFETY: `out` was checked non-null above; the caller passes it writable.
+        unsafe { allocate_into(&context, request, out) }
     })
 }
 
@@ -172,20 +171,14 @@ unsafe extern "C" fn alloc_host(
             device: None,
             relaxed,
         };
-        let addr = allocate(&context, request)?;
-        // SAFETY: checked non-null above.
-        unsafe { store(out, addr) }
+        // SAFETY: `out` was checked non-null above; the caller passes it writable.
+        unsafe { allocate_into(&context, request, out) }
     })
 }
 
 unsafe extern "C" fn mem_free(context: ze_context_handle_t, ptr: *mut c_void) -> ze_result_t {
     guard(|| free(&*context::get(context)?, ptr))
 }
-
-const FREE_POLICIES: u32 =
-    ze_driver_memory_free_policy_ext_flag_t::ZE_DRIVER_MEMORY_FREE_POLICY_EXT_FLAG_BLOCKING_FREE.0
-        | ze_driver_memory_free_policy_ext_flag_t::ZE_DRIVER_MEMORY_FREE_POLICY_EXT_FLAG_DEFER_FREE
-            .0;
 
 unsafe extern "C" fn mem_free_ext(
     context: ze_context_handle_t,
@@ -196,7 +189,10 @@ unsafe extern "C" fn mem_free_ext(
         let context = context::get(context)?;
         // SAFETY: the caller passes a descriptor or null.
         let desc = unsafe { ffi::input(desc) }?;
-        ffi::check_flags(desc.freePolicy, FREE_POLICIES)?;
+        if ptr.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        ffi::check_flags(desc.freePolicy, crate::driver::FREE_POLICIES)?;
         ffi::check_stype(
             desc.stype,
             ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_FREE_EXT_DESC,
@@ -219,11 +215,12 @@ unsafe extern "C" fn get_alloc_properties(
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
         }
         // SAFETY: the caller passes a writable structure or null.
-        let p = unsafe { ffi::output(properties) }?;
-        ffi::check_stype(
-            p.stype,
-            ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
-        )?;
+        let p = unsafe {
+            ffi::typed_output(
+                properties,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
+            )
+        }?;
         // Like Intel's driver, any allocation of the driver answers, whatever its context.
         let found = find(ptr as usize);
         let (type_, id, page, device) = match &found {
