@@ -49,7 +49,10 @@ impl Driver {
                 ..Default::default()
             };
             let mut ctx = null_mut();
-            check(l.zeContextCreate(driver, &desc, &mut ctx), "zeContextCreate");
+            check(
+                l.zeContextCreate(driver, &desc, &mut ctx),
+                "zeContextCreate",
+            );
             let qd = ze_command_queue_desc_t {
                 stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC,
                 ordinal: 0,
@@ -105,8 +108,15 @@ impl Driver {
     fn copy(&self, dst: *mut c_void, src: *const c_void, len: usize) {
         // SAFETY: both ranges are live allocations of at least `len` bytes.
         let rc = unsafe {
-            self.l
-                .zeCommandListAppendMemoryCopy(self.list, dst, src, len, null_mut(), 0, null_mut())
+            self.l.zeCommandListAppendMemoryCopy(
+                self.list,
+                dst,
+                src,
+                len,
+                null_mut(),
+                0,
+                null_mut(),
+            )
         };
         check(rc, "zeCommandListAppendMemoryCopy");
     }
@@ -169,7 +179,12 @@ impl Buffers {
     }
 }
 
-const KINDS: [&str; 4] = ["host_memcpy", "host_to_device", "device_to_host", "device_to_device"];
+const KINDS: [&str; 4] = [
+    "host_memcpy",
+    "host_to_device",
+    "device_to_host",
+    "device_to_device",
+];
 
 fn time(f: &mut impl FnMut()) -> Duration {
     let start = Instant::now();
