@@ -3,6 +3,10 @@
 //! helpers that create objects and move bytes, each asserting success.
 #![allow(dead_code)]
 
+mod buffer;
+#[allow(unused_imports)]
+pub use buffer::{Buffer, Kind, KINDS};
+
 use std::ffi::c_void;
 use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
