@@ -176,6 +176,8 @@ pub(crate) struct Region {
 pub(crate) enum RegionError {
     /// Rows wider than the pitch, or slices taller than the slice pitch.
     BadPitch,
+    /// The region reaches beyond any address the process can have.
+    TooLarge,
 }
 
 impl Region {
@@ -197,10 +199,22 @@ impl Region {
             return Err(RegionError::BadPitch);
         }
         let depth = if three_d { u64::from(r.depth) } else { 1 };
-        if three_d && depth > 1 && (y + h) * pitch > slice_pitch {
+        let wide = |v: u64| u128::from(v);
+        let slice_height = wide(y + h.saturating_sub(1)) * wide(pitch) + wide(x + w);
+        if three_d && depth > 1 && slice_height > wide(slice_pitch) {
             return Err(RegionError::BadPitch);
         }
-        let origin = x + y * pitch + if three_d { z * slice_pitch } else { 0 };
+        let z = if three_d { z } else { 0 };
+        // Every offset computed from here on is below the end, which fits in 48 bits.
+        let origin = wide(x) + wide(y) * wide(pitch) + wide(z) * wide(slice_pitch);
+        let end = origin
+            + wide(depth.saturating_sub(1)) * wide(slice_pitch)
+            + wide(h.saturating_sub(1)) * wide(pitch)
+            + wide(w);
+        if end > 1 << 48 {
+            return Err(RegionError::TooLarge);
+        }
+        let origin = origin as u64;
         Ok(Region {
             origin,
             width: w,
@@ -272,6 +286,9 @@ impl Region {
 /// Every row of `dst_region` from `dst` must be writable and every row of `src_region`
 /// from `src` readable, the regions must not overlap, and no other thread may write them.
 pub(crate) unsafe fn copy_region(dst: *mut u8, d: &Region, src: *const u8, s: &Region) {
+    if d.is_empty() {
+        return;
+    }
     let w = d.width as usize;
     for z in 0..d.depth {
         for y in 0..d.height {
@@ -346,6 +363,15 @@ mod tests {
         );
         let flat = Region::new(&region(0, 0, 5, 4, 1, 0), 4, 999).unwrap();
         assert_eq!(flat.origin, 0, "2-D copies ignore the slice origin");
+        // Slices that would land on each other, and regions past any address.
+        assert_eq!(
+            Region::new(&region(0, 0, 0, 4, 1, 9), 0, 0),
+            Err(RegionError::BadPitch)
+        );
+        assert_eq!(
+            Region::new(&region(0, u32::MAX, 0, 8, u32::MAX, 0), u32::MAX, 0),
+            Err(RegionError::TooLarge)
+        );
     }
 
     #[test]

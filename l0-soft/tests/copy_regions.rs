@@ -180,19 +180,49 @@ fn copy_region_errors() {
     );
     // Rows wider than the pitch.
     assert_rc(copy(other.ptr, &r, 4, buf.ptr, &r, 16), INVALID_SIZE);
-    // Past the end of the allocation: 300 rows of 16 bytes.
+    // Past the end of the destination allocation: 300 rows of 16 bytes (the source is
+    // plain host memory, large enough).
     let tall = region(0, 0, 0, 8, 300, 0);
+    let big = vec![0u8; 300 * 16];
+    assert_rc(
+        copy(other.ptr, &tall, 16, big.as_ptr().cast(), &tall, 16),
+        INVALID_SIZE,
+    );
+    // Beyond any address.
+    let huge = region(0, u32::MAX, 0, 8, u32::MAX, 0);
     assert_rc(
         copy(
-            other.ptr,
-            &tall,
-            16,
-            buf.ptr,
-            &region(0, 0, 0, 8, 300, 0),
-            1,
+            big.as_ptr() as *mut c_void,
+            &huge,
+            u32::MAX,
+            big.as_ptr().cast(),
+            &huge,
+            u32::MAX,
         ),
         INVALID_SIZE,
     );
+    // Slices on top of each other.
+    let slices = region(0, 0, 0, 8, 1, 4);
+    assert_rc(
+        ze!(zeCommandListAppendMemoryCopyRegion(
+            list,
+            other.ptr,
+            &slices,
+            16,
+            0,
+            buf.ptr,
+            &slices,
+            16,
+            16,
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_SIZE,
+    );
+    // Nothing to copy.
+    let empty = region(0, 0, 0, 0, 4, 0);
+    ok(copy(other.ptr, &empty, 16, buf.ptr, &empty, 16));
     assert_rc(copy(null_mut(), &r, 16, buf.ptr, &r, 16), NULL_POINTER);
     assert_rc(
         ze!(zeCommandListAppendMemoryCopyRegion(
