@@ -207,6 +207,8 @@ struct State {
 struct Submitted {
     event: ze_event_handle_t,
     queue: Arc<QueueInner>,
+    /// Raw handle of the queue's context.
+    context: usize,
     /// With debug tracing on: the operation's span, its submission time and bytes.
     trace: Option<(tracing::Span, Instant, usize)>,
 }
@@ -470,31 +472,31 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         }
         let mut state = self.lock();
         let mut waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.raw).collect();
-        let depend = |i: usize, waits: &mut Vec<ze_event_handle_t>| {
-            let e = state.submitted[i].event;
-            if !waits.contains(&e) {
-                waits.push(e);
-            }
-        };
+        let mut earlier: Vec<usize> = Vec::new();
         if let Some(h) = access.writes {
             let hold = &state.holds[h];
-            let earlier: Vec<usize> = hold.last_write.iter().chain(&hold.reads).copied().collect();
-            for i in earlier {
-                depend(i, &mut waits);
-            }
+            earlier.extend(hold.last_write.iter().chain(&hold.reads));
         }
         if let Some(h) = access.reads {
-            if let Some(i) = state.holds[h].last_write {
-                depend(i, &mut waits);
+            earlier.extend(state.holds[h].last_write);
+        }
+        for i in earlier {
+            let s = &state.submitted[i];
+            if s.context != context {
+                // Plain host memory used by queues of two contexts: an event of one
+                // context cannot be waited on in the other, so the host waits for it.
+                // A failed wait means the work ended (with an error): the order holds.
+                let _ = wait_event(s.event);
+            } else if !waits.contains(&s.event) {
+                waits.push(s.event);
             }
         }
         let event = queue.inner.lock_events().acquire()?;
         // SAFETY: the addresses in `command` lie in memory held by this scope (checked by
         // the callers): borrowed for 'scope, so alive, and untouched by the host for writes,
         // until `scope` has waited for `event`, which it records below. Held memory used
-        // by other device work is ordered by `waits`. The events are of the queue's
-        // context (checked above; the recorded ones were made by queues of the same holds'
-        // context).
+        // by other device work is ordered by `waits` (or finished, for other contexts).
+        // The events are of the queue's context (checked above and in the loop).
         let appended = unsafe { queue.inner.append(command, event, &waits) };
         if let Err(e) = appended {
             queue.inner.lock_events().release(event);
@@ -504,6 +506,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         state.submitted.push(Submitted {
             event,
             queue: Arc::clone(&queue.inner),
+            context,
             trace: start_clock()
                 .filter(|_| bytes > 0)
                 .map(|t| (tracing::Span::current(), t, bytes)),
