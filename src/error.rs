@@ -18,6 +18,12 @@ pub enum CliError {
          (build the workspace with `cargo build`, or set ZE_SOFT_LIBRARY to its path)"
     )]
     SoftDriverMissing,
+    /// An array interface dict was refused.
+    #[error(transparent)]
+    Suai(#[from] usm_core::SuaiError),
+    /// A check of the demo found wrong data.
+    #[error("verification failed: {0}")]
+    Verification(String),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),

@@ -3,11 +3,13 @@
 //! Errors are printed as one line on stderr; the exit code says what kind of failure it
 //! was (see [`error::CliError::exit_code`]).
 
+mod bench;
+mod demo;
 mod driver_choice;
 mod error;
 mod info;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +41,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Allocate, write, copy, fill, verify, classify and describe USM memory on the
+    /// default device, with allocation diagnostics.
+    Demo,
+    /// Copy bandwidth and latency, and allocation latency, against same-run baselines.
+    Bench(bench::BenchArgs),
 }
 
 fn init_logging(verbose: u8, default: &str) {
@@ -53,13 +60,19 @@ fn init_logging(verbose: u8, default: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
     let selected = driver_choice::apply(cli.driver)?;
-    init_logging(cli.verbose, "warn");
+    let default_log = match cli.command {
+        // The demo shows the allocation diagnostics by default.
+        Command::Demo => "warn,usm_core::alloc=debug,usm_core::leak=debug",
+        _ => "warn",
+    };
+    init_logging(cli.verbose, default_log);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
@@ -71,6 +84,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
             } else {
                 info::print_text(&report, &mut out)?;
             }
+        }
+        Command::Demo => demo::run(&selected, &mut out)?,
+        Command::Bench(args) => {
+            let (context, device) = usm_core::Context::default_gpu()?;
+            let report = bench::run(&args, &context, &device)?;
+            report.write(args.output_format(), &mut out)?;
         }
     }
     out.flush()?;

@@ -16,6 +16,8 @@
 //! * Classification: [`Context::classify`] and [`as_usm_memory`] for any pointer.
 //! * Errors: [`Error`], with every Level Zero result code named ([`ZeError`]) and
 //!   [`UsmAllocationError`] for allocations.
+//! * Array interface: [`suai`] writes, validates and reads the `__sycl_usm_array_interface__`
+//!   dict ([`SuaiDict`]) through which dpctl and the SYCL Python ecosystem share memory.
 //! * Diagnostics: `debug` events for every allocation and free, [`Context::stats`],
 //!   leak reports when a context's last handle drops and from [`report_leaks`].
 //!
@@ -43,6 +45,7 @@ pub mod init;
 pub mod memory;
 pub mod queue;
 pub mod scope;
+pub mod suai;
 pub mod trace;
 pub mod transfer;
 
@@ -57,6 +60,7 @@ pub use memory::{
 };
 pub use queue::{ChosenEngine, Engine, Mode, Queue, QueueOptions};
 pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
+pub use suai::{SuaiDict, SuaiError, SuaiView};
 pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
 pub use transfer::{
     Extent, Operand, PatternRule, Region, TransferError, UsmDestination, UsmSource,
