@@ -149,6 +149,20 @@ impl QueueGroup {
     pub fn is_copy_only(&self) -> bool {
         self.is_copy() && !self.is_compute()
     }
+
+    /// Whether the group runs cooperative kernels.
+    pub fn supports_cooperative_kernels(&self) -> bool {
+        self.flags
+            & ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COOPERATIVE_KERNELS.0
+            != 0
+    }
+
+    /// Whether the group can collect metrics.
+    pub fn supports_metrics(&self) -> bool {
+        self.flags
+            & ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_METRICS.0
+            != 0
+    }
 }
 
 impl Device {
