@@ -15,6 +15,7 @@ use crate::trace;
 /// What the driver says about a USM pointer (`zeMemGetAllocProperties` and
 /// `zeMemGetAddressRange`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PointerInfo {
     /// The kind of the allocation.
     pub kind: UsmKind,

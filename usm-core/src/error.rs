@@ -348,6 +348,7 @@ impl fmt::Display for AllocationFailure {
 /// The counterpart of dpctl's `USMAllocationError`, which dpctl raises when the allocator
 /// returns null; here every refusal carries the driver's code ([`code`](Self::code)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error(
     "cannot allocate {size} bytes of {kind} USM memory (alignment {alignment}{on}): {reason}",
     on = describe_device(device.as_ref(), device_name.as_deref())

@@ -277,13 +277,17 @@ fn relaxed_limits_allow_a_size_above_the_maximum_allocation() {
         return;
     }
     assert!(size as u64 <= props.total_memory, "{props:?}");
-    let big = UsmDevice::with_options(&context, &device, size, &relaxed).unwrap();
-    assert_eq!(big.len(), size);
-    let info = context.classify(big.as_ptr()).unwrap();
-    assert_eq!((info.kind, info.offset), (UsmKind::Device, 0));
-    assert!(info.size >= size);
-    let end = big.as_ptr().cast::<u8>().wrapping_add(size - 1);
-    assert_eq!(context.classify(end.cast()).unwrap().offset, size - 1);
+    // One at a time: each reserves more than 4 GiB of address space.
+    for kind in KINDS {
+        let big = allocate(&context, &device, kind, size, &relaxed)
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(big.len(), size);
+        let info = context.classify(big.as_ptr()).unwrap();
+        assert_eq!((info.kind, info.offset), (kind, 0));
+        assert!(info.size >= size);
+        let end = big.as_ptr().cast::<u8>().wrapping_add(size - 1);
+        assert_eq!(context.classify(end.cast()).unwrap().offset, size - 1);
+    }
 }
 
 #[test]
