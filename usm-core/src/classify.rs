@@ -8,7 +8,6 @@ use level_zero_sys::{ze_memory_allocation_properties_t, ze_memory_type_t, ze_str
 use crate::context::Context;
 use crate::device::Device;
 use crate::error::{check, Error, Result};
-use crate::init::api;
 use crate::memory::{UsmKind, UsmView};
 use crate::trace;
 
@@ -64,7 +63,7 @@ impl Context {
         if ptr.is_null() {
             return Err(Error::NotUsm { addr });
         }
-        let api = api()?;
+        let api = self.api();
         let mut props = ze_memory_allocation_properties_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
             ..Default::default()
@@ -97,7 +96,8 @@ impl Context {
         // Drivers may answer for allocations of every context of the driver (the
         // specification leaves it open); an allocation usm-core made in another context is
         // still foreign to this one.
-        if let Some(owner) = trace::owner_of_base(base) {
+        let ours = self.tracker().starting_at(base).is_some();
+        if let Some(owner) = trace::owner_of_base(base).filter(|_| !ours) {
             if owner != self.raw() as usize {
                 return Err(Error::ForeignContext {
                     addr,
