@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use usm_core::{UsmMemory, UsmShared};
 
 const CHILD_VAR: &str = "USM_CORE_LEAK_CHILD";
@@ -23,23 +21,9 @@ fn child_leaks_one_allocation() {
 }
 
 fn run_child(extra_env: &[(&str, &str)]) -> (String, String) {
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = Command::new(exe);
-    cmd.args([
-        "--exact",
-        "child_leaks_one_allocation",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD_VAR, "1");
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
-    (stdout, stderr)
+    let mut env = vec![(CHILD_VAR, "1")];
+    env.extend_from_slice(extra_env);
+    support::run_test_in_child("child_leaks_one_allocation", &env)
 }
 
 #[test]
