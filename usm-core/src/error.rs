@@ -88,12 +88,6 @@ pub enum Error {
         /// Misalignment or size mismatch, in words.
         reason: String,
     },
-    /// The driver does not offer an extension that the request needs.
-    #[error("the driver does not support the extension `{name}`")]
-    ExtensionUnsupported {
-        /// The extension's name.
-        name: &'static str,
-    },
 }
 
 impl Error {
@@ -239,7 +233,9 @@ pub fn code_meaning(code: ze_result_t) -> &'static str {
             "an external dependency is unavailable or missing"
         }
         R::ZE_RESULT_WARNING_DROPPED_DATA => "data may have been dropped",
-        R::ZE_RESULT_ERROR_UNINITIALIZED => "the driver is not initialized (zeInit)",
+        R::ZE_RESULT_ERROR_UNINITIALIZED => {
+            "the driver is not initialized: zeInit was not called, or found no driver"
+        }
         R::ZE_RESULT_ERROR_UNSUPPORTED_VERSION => "the version is not supported",
         R::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE => "the feature is not supported",
         R::ZE_RESULT_ERROR_INVALID_ARGUMENT => "an argument is invalid",

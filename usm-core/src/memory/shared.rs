@@ -37,9 +37,9 @@ impl UsmShared {
     ///
     /// # Errors
     ///
-    /// As [`UsmShared::new`]; also an alignment that is not a power of two, and
-    /// [`Error::ExtensionUnsupported`](crate::Error::ExtensionUnsupported) for relaxed
-    /// limits on a driver without them.
+    /// As [`UsmShared::new`]; also, as [`Error::Allocation`](crate::Error::Allocation), an
+    /// alignment that is not a power of two, a device that is not in the context, and
+    /// relaxed limits on a driver without them.
     #[track_caller]
     pub fn with_options(
         context: &Context,
