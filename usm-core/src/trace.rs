@@ -13,7 +13,7 @@
 //! Set `USM_LEAK_REPORT=0` to silence the report at exit.
 
 use std::panic::Location;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 
 use crate::context::ContextInner;
 use crate::memory::UsmKind;
@@ -116,6 +116,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The lock if no other thread holds it.
+fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match m.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
 impl Tracker {
     /// Records a new allocation; returns its slot, to give back to [`Tracker::on_free`].
     pub(crate) fn on_alloc(&self, record: LiveAllocation) -> usize {
@@ -165,6 +174,15 @@ impl Tracker {
         let mut all: Vec<_> = lock(&self.state).slots.iter().flatten().cloned().collect();
         all.sort_by_key(|a| a.addr);
         all
+    }
+
+    /// As [`Tracker::live`], or `None` when another thread holds the lock.
+    fn try_live(&self) -> Option<Vec<LiveAllocation>> {
+        let state = try_lock(&self.state)?;
+        let mut all: Vec<_> = state.slots.iter().flatten().cloned().collect();
+        drop(state);
+        all.sort_by_key(|a| a.addr);
+        Some(all)
     }
 
     /// The live allocation starting at `base`, if usm-core made it.
@@ -219,7 +237,11 @@ extern "C" fn report_at_exit() {
             return;
         }
         let listened = tracing::enabled!(target: "usm_core::leak", tracing::Level::WARN);
-        let leaks = report_leaks();
+        // Other threads may still run during exit: never wait for a lock here.
+        let leaks = live_everywhere(Wait::No);
+        for a in &leaks {
+            warn_leak(a, "USM allocation still alive at process exit");
+        }
         if !listened && !leaks.is_empty() {
             use std::io::Write;
             let mut err = std::io::stderr().lock();
@@ -284,12 +306,39 @@ pub(crate) fn warn_leak(a: &LiveAllocation, why: &str) {
 ///
 /// Call it at the end of `main` (or of a test) to find memory that was never freed.
 pub fn report_leaks() -> Vec<LiveAllocation> {
+    let leaks = live_everywhere(Wait::Yes);
+    for a in &leaks {
+        warn_leak(a, "USM allocation still alive");
+    }
+    leaks
+}
+
+/// Whether a report may wait for locks held by other threads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Yes,
+    /// Skip what is locked (at process exit, where waiting could hang).
+    No,
+}
+
+/// The live allocations of every usm-core context.
+fn live_everywhere(wait: Wait) -> Vec<LiveAllocation> {
+    let contexts: Vec<Arc<ContextInner>> = match wait {
+        Wait::Yes => live_contexts(),
+        Wait::No => try_lock(&CONTEXTS)
+            .map(|all| all.iter().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default(),
+    };
     let mut out = Vec::new();
-    for context in live_contexts() {
-        for a in context.tracker.live() {
-            warn_leak(&a, "USM allocation still alive");
-            out.push(a);
+    for context in &contexts {
+        match wait {
+            Wait::Yes => out.extend(context.tracker.live()),
+            Wait::No => out.extend(context.tracker.try_live().unwrap_or_default()),
         }
+    }
+    // At exit, a context must not be destroyed from here: keep the handles alive.
+    if wait == Wait::No {
+        std::mem::forget(contexts);
     }
     out
 }
