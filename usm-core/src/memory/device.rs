@@ -15,6 +15,14 @@ use crate::error::Result;
 /// assert_eq!(memory.kind(), UsmKind::Device);
 /// # Ok::<(), usm_core::Error>(())
 /// ```
+///
+/// The host cannot read it, so there is no slice to take:
+///
+/// ```compile_fail,E0599
+/// fn read(memory: &usm_core::UsmDevice) -> &[u8] {
+///     memory.as_slice()
+/// }
+/// ```
 pub struct UsmDevice {
     raw: RawAllocation,
 }

@@ -17,6 +17,24 @@ use crate::error::Result;
 /// assert_eq!(memory.as_slice_of::<u32>()?[0], 0x0707_0707);
 /// # Ok::<(), usm_core::Error>(())
 /// ```
+///
+/// Typed views need plain old data (`bytemuck::Pod`): no references, no padding.
+///
+/// ```compile_fail,E0277
+/// fn pointers(memory: &usm_core::UsmShared) -> usm_core::Result<&[&u8]> {
+///     memory.as_slice_of::<&u8>()
+/// }
+/// ```
+///
+/// A view borrows the memory it was taken from, so it cannot outlive it:
+///
+/// ```compile_fail,E0597
+/// use usm_core::{Context, UsmMemory, UsmShared, UsmView};
+/// fn dangling<'a>(context: &Context, device: &usm_core::Device) -> UsmView<'a> {
+///     let memory = UsmShared::new(context, device, 16).unwrap();
+///     memory.view(0, 8).unwrap()
+/// }
+/// ```
 pub struct UsmShared {
     raw: RawAllocation,
 }
