@@ -49,6 +49,10 @@ impl Context {
     ///
     /// Works for interior pointers and for memory not allocated through usm-core.
     ///
+    /// Cost: two driver queries, plus a scan of the live allocations of the *other*
+    /// usm-core contexts of the process that have any (none in the common case of one
+    /// context), to tell foreign memory apart.
+    ///
     /// # Errors
     ///
     /// [`Error::NotUsm`] for host stack/heap memory, null and unknown addresses;
@@ -96,15 +100,12 @@ impl Context {
         // Drivers may answer for allocations of every context of the driver (the
         // specification leaves it open); an allocation usm-core made in another context is
         // still foreign to this one.
-        let ours = self.tracker().starting_at(base).is_some();
-        if let Some(owner) = trace::owner_of_base(base).filter(|_| !ours) {
-            if owner != self.raw() as usize {
-                return Err(Error::ForeignContext {
-                    addr,
-                    this: self.raw() as usize,
-                    other: owner,
-                });
-            }
+        if let Some(other) = trace::other_owner_of_base(base, self.raw() as usize) {
+            return Err(Error::ForeignContext {
+                addr,
+                this: self.raw() as usize,
+                other,
+            });
         }
         let device = (!device.is_null()).then(|| {
             self.devices()
@@ -128,13 +129,13 @@ impl Context {
 
     /// The error for an address the driver does not know in this context.
     fn not_ours(&self, addr: usize) -> Error {
-        match trace::owner_containing(addr) {
-            Some(other) if other != self.raw() as usize => Error::ForeignContext {
+        match trace::other_owner_containing(addr, self.raw() as usize) {
+            Some(other) => Error::ForeignContext {
                 addr,
                 this: self.raw() as usize,
                 other,
             },
-            _ => Error::NotUsm { addr },
+            None => Error::NotUsm { addr },
         }
     }
 }

@@ -103,6 +103,13 @@ struct TrackerState {
     vacant: Vec<usize>,
 }
 
+impl TrackerState {
+    /// Whether no allocation is alive (the slab may still hold vacant slots).
+    fn is_empty(&self) -> bool {
+        self.counters.iter().all(|c| c.live_count == 0)
+    }
+}
+
 fn index(kind: UsmKind) -> usize {
     match kind {
         UsmKind::Device => 0,
@@ -187,7 +194,11 @@ impl Tracker {
 
     /// The live allocation starting at `base`, if usm-core made it.
     pub(crate) fn starting_at(&self, base: usize) -> Option<LiveAllocation> {
-        lock(&self.state)
+        let state = lock(&self.state);
+        if state.is_empty() {
+            return None;
+        }
+        state
             .slots
             .iter()
             .flatten()
@@ -197,7 +208,11 @@ impl Tracker {
 
     /// The live allocation containing `addr`, if usm-core made it (a scan: for cold paths).
     pub(crate) fn containing(&self, addr: usize) -> Option<LiveAllocation> {
-        lock(&self.state)
+        let state = lock(&self.state);
+        if state.is_empty() {
+            return None;
+        }
+        state
             .slots
             .iter()
             .flatten()
@@ -269,20 +284,23 @@ fn live_contexts() -> Vec<Arc<ContextInner>> {
     lock(&CONTEXTS).iter().filter_map(Weak::upgrade).collect()
 }
 
-/// The raw handle (as an address) of the usm-core context with a live allocation that
-/// starts at `base`.
-pub(crate) fn owner_of_base(base: usize) -> Option<usize> {
+/// The raw handle (as an address) of the usm-core context other than `except` with a live
+/// allocation that starts at `base`: a scan of the live allocations of the other contexts
+/// (none when they have no live memory).
+pub(crate) fn other_owner_of_base(base: usize, except: usize) -> Option<usize> {
     live_contexts()
         .iter()
+        .filter(|c| c.handle_addr() != except)
         .find_map(|c| c.tracker.starting_at(base))
         .map(|a| a.context)
 }
 
-/// The raw handle (as an address) of the usm-core context with a live allocation that
-/// contains `addr` (a scan of every live allocation: for cold paths).
-pub(crate) fn owner_containing(addr: usize) -> Option<usize> {
+/// The raw handle (as an address) of the usm-core context other than `except` with a live
+/// allocation that contains `addr` (a scan, as [`other_owner_of_base`]).
+pub(crate) fn other_owner_containing(addr: usize, except: usize) -> Option<usize> {
     live_contexts()
         .iter()
+        .filter(|c| c.handle_addr() != except)
         .find_map(|c| c.tracker.containing(addr))
         .map(|a| a.context)
 }
