@@ -51,7 +51,10 @@ pub mod transfer;
 
 pub use classify::{as_usm_memory, PointerInfo};
 pub use context::Context;
-pub use device::{Device, DeviceProperties, DeviceType, MemoryProperties, QueueGroup};
+pub use device::{
+    AccessCapabilities, Device, DeviceProperties, DeviceType, MemoryAccess, MemoryProperties,
+    QueueGroup,
+};
 pub use driver::{Driver, DriverProperties, Extension, RELAXED_ALLOCATION_LIMITS_EXTENSION};
 pub use error::{check, AllocationFailure, Error, Result, UsmAllocationError, ZeError};
 pub use init::{api, init, loader};
