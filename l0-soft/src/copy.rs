@@ -14,13 +14,23 @@ const SPLIT_THRESHOLD: usize = 4 << 20;
 /// At most this many threads share one copy.
 const MAX_SPLIT: usize = 4;
 
+/// How many threads share a large copy: `ZE_SOFT_COPY_THREADS` (1 to 4), else half the
+/// logical CPUs (at most 4, at least 1). Memory bandwidth, not the CPU, limits a large
+/// copy; on a 2-CPU machine one thread copies faster than two.
 fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(MAX_SPLIT)
+        let configured = std::env::var("ZE_SOFT_COPY_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0);
+        configured
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get() / 2)
+                    .unwrap_or(1)
+            })
+            .clamp(1, MAX_SPLIT)
     })
 }
 
@@ -60,6 +70,16 @@ fn split(len: usize, parts: usize, job: &(dyn Fn(usize, usize) + Sync)) {
 /// `src` must be readable and `dst` writable for `len` bytes, and no other thread may
 /// write either range during the call.
 pub(crate) unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: the caller's guarantees.
+    unsafe { copy_in_parts(dst, src, len, parts_for(len)) }
+}
+
+/// [`copy_bytes`] with the number of threads given (when the ranges do not overlap).
+///
+/// # Safety
+///
+/// As for [`copy_bytes`].
+unsafe fn copy_in_parts(dst: *mut u8, src: *const u8, len: usize, parts: usize) {
     if len == 0 || std::ptr::eq(dst, src) {
         return;
     }
@@ -70,7 +90,7 @@ pub(crate) unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
         unsafe { std::ptr::copy(src, dst, len) };
         return;
     }
-    split(len, parts_for(len), &|off, n| {
+    split(len, parts, &|off, n| {
         // SAFETY: `off + n <= len`, so both pieces lie inside the caller's ranges, which
         // do not overlap each other; the pieces of different threads are disjoint.
         unsafe { std::ptr::copy_nonoverlapping((s + off) as *const u8, (d + off) as *mut u8, n) }
@@ -85,14 +105,21 @@ pub(crate) unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
 /// `dst` must be writable for `len` bytes, no other thread may access it during the
 /// call, and `pattern` must not be empty and must not overlap it.
 pub(crate) unsafe fn fill_bytes(dst: *mut u8, pattern: &[u8], len: usize) {
+    // SAFETY: the caller's guarantees.
+    unsafe { fill_in_parts(dst, pattern, len, parts_for(len)) }
+}
+
+/// [`fill_bytes`] with the number of threads given.
+///
+/// # Safety
+///
+/// As for [`fill_bytes`].
+unsafe fn fill_in_parts(dst: *mut u8, pattern: &[u8], len: usize, parts: usize) {
     if len == 0 {
         return;
     }
     let d = dst as usize;
     let p = pattern.len();
-    // Every piece starts at a multiple of the pattern size (pieces are multiples of
-    // 4 KiB and patterns are powers of two up to that, or the split is not used).
-    let parts = if p <= 4096 { parts_for(len) } else { 1 };
     split(len, parts, &|off, n| {
         // SAFETY: `[off, off + n)` lies inside the caller's range; pieces are disjoint.
         unsafe { fill_piece((d + off) as *mut u8, pattern, off % p, n) }
@@ -149,6 +176,8 @@ pub(crate) struct Region {
 pub(crate) enum RegionError {
     /// Rows wider than the pitch, or slices taller than the slice pitch.
     BadPitch,
+    /// The region reaches beyond any address the process can have.
+    TooLarge,
 }
 
 impl Region {
@@ -170,10 +199,22 @@ impl Region {
             return Err(RegionError::BadPitch);
         }
         let depth = if three_d { u64::from(r.depth) } else { 1 };
-        if three_d && depth > 1 && (y + h) * pitch > slice_pitch {
+        let wide = |v: u64| u128::from(v);
+        let slice_height = wide(y + h.saturating_sub(1)) * wide(pitch) + wide(x + w);
+        if three_d && depth > 1 && slice_height > wide(slice_pitch) {
             return Err(RegionError::BadPitch);
         }
-        let origin = x + y * pitch + if three_d { z * slice_pitch } else { 0 };
+        let z = if three_d { z } else { 0 };
+        // Every offset computed from here on is below the end, which fits in 48 bits.
+        let origin = wide(x) + wide(y) * wide(pitch) + wide(z) * wide(slice_pitch);
+        let end = origin
+            + wide(depth.saturating_sub(1)) * wide(slice_pitch)
+            + wide(h.saturating_sub(1)) * wide(pitch)
+            + wide(w);
+        if end > 1 << 48 {
+            return Err(RegionError::TooLarge);
+        }
+        let origin = origin as u64;
         Ok(Region {
             origin,
             width: w,
@@ -245,6 +286,9 @@ impl Region {
 /// Every row of `dst_region` from `dst` must be writable and every row of `src_region`
 /// from `src` readable, the regions must not overlap, and no other thread may write them.
 pub(crate) unsafe fn copy_region(dst: *mut u8, d: &Region, src: *const u8, s: &Region) {
+    if d.is_empty() {
+        return;
+    }
     let w = d.width as usize;
     for z in 0..d.depth {
         for y in 0..d.height {
@@ -285,7 +329,7 @@ mod tests {
         let mut buf = vec![0u8; len];
         let pattern: Vec<u8> = (0..64).collect();
         // SAFETY: a live buffer of `len` bytes.
-        unsafe { fill_bytes(buf.as_mut_ptr(), &pattern, len) };
+        unsafe { fill_in_parts(buf.as_mut_ptr(), &pattern, len, 3) };
         assert!(buf.iter().enumerate().all(|(i, &b)| b == (i % 64) as u8));
     }
 
@@ -295,7 +339,7 @@ mod tests {
         let src: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
         let mut dst = vec![0u8; len];
         // SAFETY: two live buffers of `len` bytes.
-        unsafe { copy_bytes(dst.as_mut_ptr(), src.as_ptr(), len) };
+        unsafe { copy_in_parts(dst.as_mut_ptr(), src.as_ptr(), len, 3) };
         assert!(dst == src);
     }
 
@@ -319,6 +363,15 @@ mod tests {
         );
         let flat = Region::new(&region(0, 0, 5, 4, 1, 0), 4, 999).unwrap();
         assert_eq!(flat.origin, 0, "2-D copies ignore the slice origin");
+        // Slices that would land on each other, and regions past any address.
+        assert_eq!(
+            Region::new(&region(0, 0, 0, 4, 1, 9), 0, 0),
+            Err(RegionError::BadPitch)
+        );
+        assert_eq!(
+            Region::new(&region(0, u32::MAX, 0, 8, u32::MAX, 0), u32::MAX, 0),
+            Err(RegionError::TooLarge)
+        );
     }
 
     #[test]

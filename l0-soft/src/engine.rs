@@ -31,6 +31,9 @@ pub(crate) struct Job {
     job_guards: Vec<BusyGuard>,
     /// Signaled (with the job's first failure) when every step has run.
     fence: Option<Arc<Completion>>,
+    /// The submitter reports the job's failure itself (synchronous queues), so the
+    /// engine does not report it again at the next synchronize.
+    caller_reports: bool,
 }
 
 /// The last step's signal, fired when the job is counted as done.
@@ -44,7 +47,13 @@ impl Job {
             step_guards: Vec::new(),
             job_guards: Vec::new(),
             fence: None,
+            caller_reports: false,
         }
+    }
+
+    /// Leaves reporting the job's failure to the submitter.
+    pub(crate) fn caller_reports_failure(&mut self) {
+        self.caller_reports = true;
     }
 
     /// Appends `steps`, taking a reference on every event they use.
@@ -80,6 +89,7 @@ impl Job {
             mut step_guards,
             job_guards,
             fence,
+            caller_reports: _,
         } = self;
         let total: usize = steps.iter().map(|s| s.len()).sum();
         let mut result = ze_result_t::ZE_RESULT_SUCCESS;
@@ -234,12 +244,13 @@ fn work(shared: &Shared) {
                 s = shared.work.wait(s).unwrap_or_else(|p| p.into_inner());
             }
         };
+        let quiet = job.caller_reports;
         let finished = catch_unwind(AssertUnwindSafe(|| {
             job.run(|result, fire| {
                 let mut s = lock(&shared.state);
                 fire();
                 s.completed += 1;
-                if result != ze_result_t::ZE_RESULT_SUCCESS && s.failure.is_none() {
+                if result != ze_result_t::ZE_RESULT_SUCCESS && !quiet && s.failure.is_none() {
                     s.failure = Some(result);
                 }
             })

@@ -151,7 +151,9 @@ unsafe extern "C" fn execute(
             queue.engine.submit(job)?;
             return Ok(());
         }
-        // Synchronous mode: wait for this submission and answer its result.
+        // Synchronous mode: wait for this submission and answer its result (here, not
+        // again at the next synchronize).
+        job.caller_reports_failure();
         let done = match job.fence() {
             Some(f) => Arc::clone(f),
             None => {

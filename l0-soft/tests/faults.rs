@@ -281,6 +281,8 @@ fn failed_completions_reach_fences_queue_synchronize_and_synchronous_appends() {
         )),
         DEVICE_LOST,
     );
+    // ... and only there.
+    ok(ze!(zeCommandQueueSynchronize(sq, u64::MAX)));
     ok(ze!(zeFenceDestroy(f)));
     ok(ze!(zeCommandQueueDestroy(q)));
     ok(ze!(zeCommandQueueDestroy(sq)));

@@ -3,6 +3,10 @@
 //! helpers that create objects and move bytes, each asserting success.
 #![allow(dead_code)]
 
+mod buffer;
+#[allow(unused_imports)]
+pub use buffer::{Buffer, Kind, KINDS};
+
 use std::ffi::c_void;
 use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
@@ -68,10 +72,26 @@ unsafe impl Send for Env {}
 // SAFETY: as above; nothing is mutated through a shared `Env`.
 unsafe impl Sync for Env {}
 
+static ENV: OnceLock<Env> = OnceLock::new();
+
+/// The shared environment, initialised at the first call with the driver configured by
+/// `vars` (set before the loader starts; later calls ignore them).
+pub fn env_with(vars: &[(&str, &str)]) -> &'static Env {
+    ENV.get_or_init(|| {
+        for (k, v) in vars {
+            std::env::set_var(k, v);
+        }
+        init()
+    })
+}
+
 /// The shared environment, initialised at the first call.
 pub fn env() -> &'static Env {
-    static ENV: OnceLock<Env> = OnceLock::new();
-    ENV.get_or_init(|| {
+    ENV.get_or_init(init)
+}
+
+fn init() -> Env {
+    {
         ze_soft::enable_for_process().expect("libze_soft.so is built next to the tests");
         let l = Loader::global().expect("libze_loader.so.1 is installed (bash ci/deps)");
         // SAFETY: plain calls with valid out-pointers.
@@ -98,7 +118,7 @@ pub fn env() -> &'static Env {
                 ctx,
             }
         }
-    })
+    }
 }
 
 /// The first device.
@@ -119,19 +139,21 @@ pub fn new_context() -> ze_context_handle_t {
 
 /// Device memory of `size` bytes in `ctx`.
 pub fn alloc_device_in(ctx: ze_context_handle_t, size: usize) -> *mut c_void {
+    alloc_device_on(ctx, device(), size)
+}
+
+/// Device memory of `size` bytes of `dev` in `ctx`.
+pub fn alloc_device_on(
+    ctx: ze_context_handle_t,
+    dev: ze_device_handle_t,
+    size: usize,
+) -> *mut c_void {
     let desc = ze_device_mem_alloc_desc_t {
         stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC,
         ..Default::default()
     };
     let mut p = null_mut();
-    ok(ze!(zeMemAllocDevice(
-        ctx,
-        &desc,
-        size,
-        64,
-        device(),
-        &mut p
-    )));
+    ok(ze!(zeMemAllocDevice(ctx, &desc, size, 64, dev, &mut p)));
     p
 }
 
@@ -196,11 +218,20 @@ pub const ASYNC: ze_command_queue_mode_t =
 
 /// An immediate command list of the shared context on `ordinal`.
 pub fn immediate(ordinal: u32, mode: ze_command_queue_mode_t) -> ze_command_list_handle_t {
+    immediate_on(device(), ordinal, mode)
+}
+
+/// An immediate command list of the shared context on `dev`.
+pub fn immediate_on(
+    dev: ze_device_handle_t,
+    ordinal: u32,
+    mode: ze_command_queue_mode_t,
+) -> ze_command_list_handle_t {
     let desc = queue_desc(ordinal, mode);
     let mut list = null_mut();
     ok(ze!(zeCommandListCreateImmediate(
         env().ctx,
-        device(),
+        dev,
         &desc,
         &mut list
     )));
