@@ -44,7 +44,7 @@ pub mod error;
 pub mod init;
 pub mod memory;
 pub mod queue;
-pub mod scope;
+mod scope;
 pub mod suai;
 pub mod trace;
 pub mod transfer;
