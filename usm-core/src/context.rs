@@ -51,6 +51,13 @@ unsafe impl Send for ContextInner {}
 // SAFETY: as for Send; `&ContextInner` only allows free-threaded calls and locked access.
 unsafe impl Sync for ContextInner {}
 
+impl ContextInner {
+    /// The raw handle as an address, as allocation records name their context.
+    pub(crate) fn handle_addr(&self) -> usize {
+        self.handle as usize
+    }
+}
+
 impl Drop for ContextInner {
     fn drop(&mut self) {
         let api = self.api;

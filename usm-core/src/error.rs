@@ -91,12 +91,6 @@ pub enum Error {
     /// A copy, fill or queue request was refused before anything was submitted.
     #[error(transparent)]
     Transfer(#[from] crate::transfer::TransferError),
-    /// The driver does not offer an extension that the request needs.
-    #[error("the driver does not support the extension `{name}`")]
-    ExtensionUnsupported {
-        /// The extension's name.
-        name: &'static str,
-    },
 }
 
 impl Error {
@@ -242,7 +236,9 @@ pub fn code_meaning(code: ze_result_t) -> &'static str {
             "an external dependency is unavailable or missing"
         }
         R::ZE_RESULT_WARNING_DROPPED_DATA => "data may have been dropped",
-        R::ZE_RESULT_ERROR_UNINITIALIZED => "the driver is not initialized (zeInit)",
+        R::ZE_RESULT_ERROR_UNINITIALIZED => {
+            "the driver is not initialized: zeInit was not called, or found no driver"
+        }
         R::ZE_RESULT_ERROR_UNSUPPORTED_VERSION => "the version is not supported",
         R::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE => "the feature is not supported",
         R::ZE_RESULT_ERROR_INVALID_ARGUMENT => "an argument is invalid",
@@ -351,6 +347,7 @@ impl fmt::Display for AllocationFailure {
 /// The counterpart of dpctl's `USMAllocationError`, which dpctl raises when the allocator
 /// returns null; here every refusal carries the driver's code ([`code`](Self::code)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error(
     "cannot allocate {size} bytes of {kind} USM memory (alignment {alignment}{on}): {reason}",
     on = describe_device(device.as_ref(), device_name.as_deref())

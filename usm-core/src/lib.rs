@@ -44,14 +44,17 @@ pub mod error;
 pub mod init;
 pub mod memory;
 pub mod queue;
-pub mod scope;
+mod scope;
 pub mod suai;
 pub mod trace;
 pub mod transfer;
 
 pub use classify::{as_usm_memory, PointerInfo};
 pub use context::Context;
-pub use device::{Device, DeviceProperties, DeviceType, MemoryProperties, QueueGroup};
+pub use device::{
+    AccessCapabilities, Device, DeviceProperties, DeviceType, MemoryAccess, MemoryProperties,
+    QueueGroup,
+};
 pub use driver::{Driver, DriverProperties, Extension, RELAXED_ALLOCATION_LIMITS_EXTENSION};
 pub use error::{check, AllocationFailure, Error, Result, UsmAllocationError, ZeError};
 pub use init::{api, init, loader};

@@ -13,7 +13,7 @@
 //! Set `USM_LEAK_REPORT=0` to silence the report at exit.
 
 use std::panic::Location;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 
 use crate::context::ContextInner;
 use crate::memory::UsmKind;
@@ -103,6 +103,13 @@ struct TrackerState {
     vacant: Vec<usize>,
 }
 
+impl TrackerState {
+    /// Whether no allocation is alive (the slab may still hold vacant slots).
+    fn is_empty(&self) -> bool {
+        self.counters.iter().all(|c| c.live_count == 0)
+    }
+}
+
 fn index(kind: UsmKind) -> usize {
     match kind {
         UsmKind::Device => 0,
@@ -114,6 +121,15 @@ fn index(kind: UsmKind) -> usize {
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // The maps hold plain data that stays consistent even if a holder panicked.
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The lock if no other thread holds it.
+fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match m.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
 }
 
 impl Tracker {
@@ -167,9 +183,22 @@ impl Tracker {
         all
     }
 
+    /// As [`Tracker::live`], or `None` when another thread holds the lock.
+    fn try_live(&self) -> Option<Vec<LiveAllocation>> {
+        let state = try_lock(&self.state)?;
+        let mut all: Vec<_> = state.slots.iter().flatten().cloned().collect();
+        drop(state);
+        all.sort_by_key(|a| a.addr);
+        Some(all)
+    }
+
     /// The live allocation starting at `base`, if usm-core made it.
     pub(crate) fn starting_at(&self, base: usize) -> Option<LiveAllocation> {
-        lock(&self.state)
+        let state = lock(&self.state);
+        if state.is_empty() {
+            return None;
+        }
+        state
             .slots
             .iter()
             .flatten()
@@ -179,7 +208,11 @@ impl Tracker {
 
     /// The live allocation containing `addr`, if usm-core made it (a scan: for cold paths).
     pub(crate) fn containing(&self, addr: usize) -> Option<LiveAllocation> {
-        lock(&self.state)
+        let state = lock(&self.state);
+        if state.is_empty() {
+            return None;
+        }
+        state
             .slots
             .iter()
             .flatten()
@@ -219,7 +252,11 @@ extern "C" fn report_at_exit() {
             return;
         }
         let listened = tracing::enabled!(target: "usm_core::leak", tracing::Level::WARN);
-        let leaks = report_leaks();
+        // Other threads may still run during exit: never wait for a lock here.
+        let leaks = live_everywhere(Wait::No);
+        for a in &leaks {
+            warn_leak(a, "USM allocation still alive at process exit");
+        }
         if !listened && !leaks.is_empty() {
             use std::io::Write;
             let mut err = std::io::stderr().lock();
@@ -247,20 +284,23 @@ fn live_contexts() -> Vec<Arc<ContextInner>> {
     lock(&CONTEXTS).iter().filter_map(Weak::upgrade).collect()
 }
 
-/// The raw handle (as an address) of the usm-core context with a live allocation that
-/// starts at `base`.
-pub(crate) fn owner_of_base(base: usize) -> Option<usize> {
+/// The raw handle (as an address) of the usm-core context other than `except` with a live
+/// allocation that starts at `base`: a scan of the live allocations of the other contexts
+/// (none when they have no live memory).
+pub(crate) fn other_owner_of_base(base: usize, except: usize) -> Option<usize> {
     live_contexts()
         .iter()
+        .filter(|c| c.handle_addr() != except)
         .find_map(|c| c.tracker.starting_at(base))
         .map(|a| a.context)
 }
 
-/// The raw handle (as an address) of the usm-core context with a live allocation that
-/// contains `addr` (a scan of every live allocation: for cold paths).
-pub(crate) fn owner_containing(addr: usize) -> Option<usize> {
+/// The raw handle (as an address) of the usm-core context other than `except` with a live
+/// allocation that contains `addr` (a scan, as [`other_owner_of_base`]).
+pub(crate) fn other_owner_containing(addr: usize, except: usize) -> Option<usize> {
     live_contexts()
         .iter()
+        .filter(|c| c.handle_addr() != except)
         .find_map(|c| c.tracker.containing(addr))
         .map(|a| a.context)
 }
@@ -284,12 +324,39 @@ pub(crate) fn warn_leak(a: &LiveAllocation, why: &str) {
 ///
 /// Call it at the end of `main` (or of a test) to find memory that was never freed.
 pub fn report_leaks() -> Vec<LiveAllocation> {
+    let leaks = live_everywhere(Wait::Yes);
+    for a in &leaks {
+        warn_leak(a, "USM allocation still alive");
+    }
+    leaks
+}
+
+/// Whether a report may wait for locks held by other threads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Yes,
+    /// Skip what is locked (at process exit, where waiting could hang).
+    No,
+}
+
+/// The live allocations of every usm-core context.
+fn live_everywhere(wait: Wait) -> Vec<LiveAllocation> {
+    let contexts: Vec<Arc<ContextInner>> = match wait {
+        Wait::Yes => live_contexts(),
+        Wait::No => try_lock(&CONTEXTS)
+            .map(|all| all.iter().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default(),
+    };
     let mut out = Vec::new();
-    for context in live_contexts() {
-        for a in context.tracker.live() {
-            warn_leak(&a, "USM allocation still alive");
-            out.push(a);
+    for context in &contexts {
+        match wait {
+            Wait::Yes => out.extend(context.tracker.live()),
+            Wait::No => out.extend(context.tracker.try_live().unwrap_or_default()),
         }
+    }
+    // At exit, a context must not be destroyed from here: keep the handles alive.
+    if wait == Wait::No {
+        std::mem::forget(contexts);
     }
     out
 }

@@ -203,3 +203,26 @@ fn a_device_named_twice_is_in_the_context_once() {
     let context = Context::new(device.driver(), &twice).unwrap();
     assert_eq!(context.devices(), std::slice::from_ref(&device));
 }
+
+#[test]
+fn memory_access_says_which_kinds_the_device_can_use() {
+    let device = support::device();
+    let access = device.memory_access().unwrap();
+    // usm-core's three kinds are usable on a device that allocates them (the tests do).
+    assert!(access.host.is_supported(), "{access:?}");
+    assert!(access.device.is_supported(), "{access:?}");
+    assert!(access.shared_single_device.is_supported(), "{access:?}");
+    if support::on_soft_driver() {
+        let all = usm_core::AccessCapabilities {
+            read_write: true,
+            atomic: true,
+            concurrent: true,
+            concurrent_atomic: true,
+        };
+        assert_eq!(access.host, all);
+        assert_eq!(access.device, all);
+        assert_eq!(access.shared_single_device, all);
+        assert_eq!(access.shared_cross_device, all);
+        assert_eq!(access.shared_system, Default::default());
+    }
+}

@@ -1,7 +1,7 @@
 //! A failed initialisation is kept and handed to every caller. Checked in child processes
 //! (this test binary run again), since a process initialises only once.
 
-use std::process::Command;
+mod support;
 
 use level_zero_sys::ze_result_t;
 use usm_core::{Context, Driver, Error};
@@ -45,22 +45,9 @@ fn child_initialises() {
 }
 
 fn run_child(expected: &str, env: &[(&str, &str)]) {
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = Command::new(exe);
-    cmd.args([
-        "--exact",
-        "child_initialises",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD_VAR, expected);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    let mut env = env.to_vec();
+    env.push((CHILD_VAR, expected));
+    let (stdout, _) = support::run_test_in_child("child_initialises", &env);
     assert!(
         stdout.contains("child checked"),
         "child did not run:\n{stdout}"

@@ -3,11 +3,11 @@
 
 mod support;
 
-use std::process::Command;
-
 use usm_core::{UsmMemory, UsmShared};
 
 const CHILD_VAR: &str = "USM_CORE_LEAK_CHILD";
+/// Set in the child: install a global `tracing` subscriber writing to standard error.
+const SUBSCRIBER_VAR: &str = "USM_CORE_LEAK_SUBSCRIBER";
 
 /// In the child process only: allocates, forgets the memory and returns, so that the
 /// process exits with one live allocation. In the parent it is a no-op.
@@ -16,6 +16,13 @@ fn child_leaks_one_allocation() {
     if std::env::var_os(CHILD_VAR).is_none() {
         return;
     }
+    if std::env::var_os(SUBSCRIBER_VAR).is_some() {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .init();
+    }
     let (context, device) = support::context();
     let m = UsmShared::new(&context, &device, 321).unwrap();
     println!("leaked {:#x}", m.as_ptr() as usize);
@@ -23,23 +30,9 @@ fn child_leaks_one_allocation() {
 }
 
 fn run_child(extra_env: &[(&str, &str)]) -> (String, String) {
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = Command::new(exe);
-    cmd.args([
-        "--exact",
-        "child_leaks_one_allocation",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD_VAR, "1");
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
-    (stdout, stderr)
+    let mut env = vec![(CHILD_VAR, "1")];
+    env.extend_from_slice(extra_env);
+    support::run_test_in_child("child_leaks_one_allocation", &env)
 }
 
 #[test]
@@ -69,4 +62,29 @@ fn process_exit_with_live_memory_reports_it_on_stderr() {
 fn the_report_at_exit_can_be_silenced() {
     let (_, stderr) = run_child(&[(usm_core::LEAK_REPORT_ENV, "0")]);
     assert!(!stderr.contains("still alive"), "{stderr}");
+}
+
+#[test]
+fn the_report_at_exit_goes_to_a_tracing_subscriber_when_one_listens() {
+    let (_, stderr) = run_child(&[(SUBSCRIBER_VAR, "1")]);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("still alive at process exit"))
+        .unwrap_or_else(|| panic!("no report at exit:\n{stderr}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("usm_core::leak"), "{line}");
+    assert!(line.contains("321 bytes of shared memory"), "{line}");
+    assert!(
+        line.contains("allocated at usm-core/tests/leak_at_exit.rs:"),
+        "{line}"
+    );
+    assert!(
+        !stderr.contains("usm-core: 1 USM allocation(s)"),
+        "{stderr}"
+    );
+    // The last context handle went away first, with its own report.
+    assert!(
+        stderr.contains("allocation outlives its context handle"),
+        "{stderr}"
+    );
 }

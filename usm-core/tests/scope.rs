@@ -253,3 +253,27 @@ fn an_error_in_a_scope_is_returned_after_its_work() {
     ));
     assert_eq!(h.as_slice(), &data[..]);
 }
+
+#[test]
+fn host_memory_used_by_queues_of_two_contexts_is_ordered() {
+    let (c1, device) = support::context();
+    let c2 = usm_core::Context::new(device.driver(), std::slice::from_ref(&device)).unwrap();
+    let q1 = Queue::new(&c1, &device).unwrap();
+    let q2 = Queue::new(&c2, &device).unwrap();
+    let n = 1 << 16;
+    let input = bytes(n, 8);
+    let mut staging = vec![0u8; n];
+    let mut d1 = UsmDevice::new(&c1, &device, n).unwrap();
+    let mut d2 = UsmDevice::new(&c2, &device, n).unwrap();
+    q1.write_from_slice(&mut d1, &input).unwrap();
+    scope(|s| {
+        let stage = s.hold_host_mut(&mut staging);
+        // Written on a queue of the first context, read on one of the second: the
+        // scope cannot pass the event across contexts, so it waits for it itself.
+        s.copy(&q1, stage, s.hold(&d1), &[])?;
+        s.copy(&q2, s.hold_mut(&mut d2), stage.as_source(), &[])?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(q2.to_vec(&d2).unwrap(), input);
+}

@@ -28,48 +28,44 @@ pub struct HeldMut<'scope> {
     pub(crate) _scope: PhantomData<&'scope mut &'scope ()>,
 }
 
-impl<'scope> HeldRef<'scope> {
-    /// The `len` bytes at `offset`.
-    ///
-    /// # Errors
-    ///
-    /// [`TransferError::OutOfBounds`].
-    pub fn range(self, offset: usize, len: usize) -> Result<HeldRef<'scope>, TransferError> {
-        Ok(HeldRef {
-            side: self.side.range(Operand::Source, offset, len)?,
-            ..self
-        })
-    }
+/// The range operation and accessors both tokens share.
+macro_rules! held_common {
+    ($ty:ident, $operand:expr) => {
+        impl<'scope> $ty<'scope> {
+            /// The `len` bytes at `offset`.
+            ///
+            /// # Errors
+            ///
+            /// [`TransferError::OutOfBounds`].
+            pub fn range(self, offset: usize, len: usize) -> Result<$ty<'scope>, TransferError> {
+                Ok($ty {
+                    side: self.side.range($operand, offset, len)?,
+                    ..self
+                })
+            }
 
-    /// Its length in bytes.
-    pub fn len(&self) -> usize {
-        self.side.len
-    }
+            /// Its length in bytes.
+            pub fn len(&self) -> usize {
+                self.side.len
+            }
 
-    /// Whether it is empty.
-    pub fn is_empty(&self) -> bool {
-        self.side.len == 0
-    }
+            /// Whether it is empty.
+            pub fn is_empty(&self) -> bool {
+                self.side.len == 0
+            }
 
-    /// Its USM kind (`None` for plain host memory).
-    pub fn kind(&self) -> Option<UsmKind> {
-        self.side.kind
-    }
+            /// Its USM kind (`None` for plain host memory).
+            pub fn kind(&self) -> Option<UsmKind> {
+                self.side.kind
+            }
+        }
+    };
 }
 
-impl<'scope> HeldMut<'scope> {
-    /// The `len` bytes at `offset`.
-    ///
-    /// # Errors
-    ///
-    /// [`TransferError::OutOfBounds`].
-    pub fn range(self, offset: usize, len: usize) -> Result<HeldMut<'scope>, TransferError> {
-        Ok(HeldMut {
-            side: self.side.range(Operand::Destination, offset, len)?,
-            ..self
-        })
-    }
+held_common!(HeldRef, Operand::Source);
+held_common!(HeldMut, Operand::Destination);
 
+impl<'scope> HeldMut<'scope> {
     /// The same bytes, as a source for later work.
     pub fn as_source(self) -> HeldRef<'scope> {
         HeldRef {
@@ -77,21 +73,6 @@ impl<'scope> HeldMut<'scope> {
             side: self.side,
             _scope: PhantomData,
         }
-    }
-
-    /// Its length in bytes.
-    pub fn len(&self) -> usize {
-        self.side.len
-    }
-
-    /// Whether it is empty.
-    pub fn is_empty(&self) -> bool {
-        self.side.len == 0
-    }
-
-    /// Its USM kind (`None` for plain host memory).
-    pub fn kind(&self) -> Option<UsmKind> {
-        self.side.kind
     }
 }
 

@@ -1,107 +1,5 @@
-//! Asynchronous copies and fills: a [`scope()`] in which work runs beside the host, returns
-//! [`Event`]s, and depends on earlier work, and at whose end all of it has completed.
-//!
-//! ```no_run
-//! use usm_core::{scope, Context, Queue, UsmDevice, UsmHost};
-//! let (context, device) = Context::default_gpu()?;
-//! let queue = Queue::new(&context, &device)?;
-//! let mut a = UsmDevice::new(&context, &device, 1024)?;
-//! let mut b = UsmHost::new(&context, 1024)?;
-//! let input = vec![7u8; 1024];
-//! scope(|s| {
-//!     let (a, b) = (s.hold_mut(&mut a), s.hold_mut(&mut b));
-//!     let written = s.copy(&queue, a, s.hold_host(&input), &[])?;
-//!     // Reads `a` after the write above: the scope orders it by itself.
-//!     let read = s.copy(&queue, b, a.as_source(), &[])?;
-//!     read.wait()?;
-//!     assert!(written.is_complete()?);
-//!     Ok(())
-//! })?;
-//! assert_eq!(b.as_slice(), &input[..]);
-//! # Ok::<(), usm_core::Error>(())
-//! ```
-//!
-//! # Why safe code cannot free or touch memory in flight
-//!
-//! * Memory enters a scope only by a borrow for the whole scope: [`Scope::hold`] takes
-//!   `&'scope M`, [`Scope::hold_mut`] takes `&'scope mut M`. `'scope` outlives the closure
-//!   given to [`scope()`], so memory made inside the closure cannot be held (it would not
-//!   live long enough), and held memory cannot be dropped, moved or (for `hold_mut`) read
-//!   or written by the host until [`scope()`] returns.
-//! * [`scope()`] returns only after waiting for every event signalled by work submitted in
-//!   it, also when the closure fails or panics (the panic is caught, the work awaited, then
-//!   the panic resumed). Users never own the [`Scope`], so they cannot forget it; dropping
-//!   or forgetting an [`Event`] changes nothing, the scope has its own record.
-//! * Only the two traits [`UsmSource`] and [`UsmDestination`] (unsafe to implement) let
-//!   memory be held: sources whose shared borrow excludes writers, destinations whose
-//!   exclusive borrow excludes everything else. A cloneable [`UsmView`](crate::UsmView) is
-//!   a source only.
-//! * Tokens ([`HeldRef`], [`HeldMut`]) and events carry the invariant `'scope` of their
-//!   scope, so they cannot be used in another scope or after this one.
-//! * Device work on one held memory is ordered by the scope: a write waits for the
-//!   previous write and every read since; a read waits for the previous write. So device
-//!   work never races on held memory either, whatever events the caller passes.
-//! * Fill patterns are copied into the scope and live until it ends.
-//!
-//! These do not compile: freeing held memory inside the scope,
-//!
-//! ```compile_fail,E0505
-//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
-//! let mut h = usm_core::UsmHost::new(context, 8)?;
-//! usm_core::scope(|s| {
-//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
-//!     drop(h);
-//!     Ok(())
-//! })
-//! # }
-//! ```
-//!
-//! reading on the host memory the device may be writing,
-//!
-//! ```compile_fail,E0502
-//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
-//! let mut h = usm_core::UsmHost::new(context, 8)?;
-//! usm_core::scope(|s| {
-//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
-//!     assert_eq!(h.as_slice()[0], 1);
-//!     Ok(())
-//! })
-//! # }
-//! ```
-//!
-//! and holding memory that would be freed before the scope ends:
-//!
-//! ```compile_fail,E0597
-//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
-//! usm_core::scope(|s| {
-//!     let mut h = usm_core::UsmHost::new(context, 8)?;
-//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
-//!     Ok(())
-//! })
-//! # }
-//! ```
-//!
-//! The same code compiles once the memory outlives the scope and is read after it:
-//!
-//! ```no_run
-//! # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
-//! let mut h = usm_core::UsmHost::new(context, 8)?;
-//! usm_core::scope(|s| {
-//!     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
-//!     Ok(())
-//! })?;
-//! assert_eq!(h.as_slice()[0], 1);
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! Events go back to their queue's pool (reset, for reuse) when the scope ends: a scope
-//! holds one event per submission until then, so very long-running work is better split
-//! into several scopes.
-//!
-//! If waiting for an event fails (the driver reports the work failed or the device was
-//! lost), the work is treated as finished: the error is returned after all other events
-//! were awaited.
+//! Asynchronous copies and fills in scopes: [`scope()`], [`Scope`], [`Event`] and the
+//! tokens of held memory.
 
 mod held;
 
@@ -119,8 +17,111 @@ use crate::queue::{query_event, start_clock, wait_event, Command, Queue, QueueIn
 use crate::transfer::report;
 use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestination, UsmSource};
 
-/// Runs `f` with a [`Scope`] for asynchronous work, and returns once all work submitted in
-/// it has completed.
+/// Runs `f` with a [`Scope`] for asynchronous copies and fills, and returns once all work
+/// submitted in it has completed: work runs beside the host, returns [`Event`]s and depends
+/// on earlier work.
+///
+/// ```no_run
+/// use usm_core::{scope, Context, Queue, UsmDevice, UsmHost};
+/// let (context, device) = Context::default_gpu()?;
+/// let queue = Queue::new(&context, &device)?;
+/// let mut a = UsmDevice::new(&context, &device, 1024)?;
+/// let mut b = UsmHost::new(&context, 1024)?;
+/// let input = vec![7u8; 1024];
+/// scope(|s| {
+///     let (a, b) = (s.hold_mut(&mut a), s.hold_mut(&mut b));
+///     let written = s.copy(&queue, a, s.hold_host(&input), &[])?;
+///     // Reads `a` after the write above: the scope orders it by itself.
+///     let read = s.copy(&queue, b, a.as_source(), &[])?;
+///     read.wait()?;
+///     assert!(written.is_complete()?);
+///     Ok(())
+/// })?;
+/// assert_eq!(b.as_slice(), &input[..]);
+/// # Ok::<(), usm_core::Error>(())
+/// ```
+///
+/// # Why safe code cannot free or touch memory in flight
+///
+/// * Memory enters a scope only by a borrow for the whole scope: [`Scope::hold`] takes
+///   `&'scope M`, [`Scope::hold_mut`] takes `&'scope mut M`. `'scope` outlives the closure
+///   given to [`scope()`], so memory made inside the closure cannot be held (it would not
+///   live long enough), and held memory cannot be dropped, moved or (for `hold_mut`) read
+///   or written by the host until [`scope()`] returns.
+/// * [`scope()`] returns only after waiting for every event signalled by work submitted in
+///   it, also when the closure fails or panics (the panic is caught, the work awaited, then
+///   the panic resumed). Users never own the [`Scope`], so they cannot forget it; dropping
+///   or forgetting an [`Event`] changes nothing, the scope has its own record.
+/// * Only the two traits [`UsmSource`] and [`UsmDestination`] (unsafe to implement) let
+///   memory be held: sources whose shared borrow excludes writers, destinations whose
+///   exclusive borrow excludes everything else. A cloneable [`UsmView`](crate::UsmView) is
+///   a source only.
+/// * Tokens ([`HeldRef`], [`HeldMut`]) and events carry the invariant `'scope` of their
+///   scope, so they cannot be used in another scope or after this one.
+/// * Device work on one held memory is ordered by the scope: a write waits for the
+///   previous write and every read since; a read waits for the previous write. So device
+///   work never races on held memory either, whatever events the caller passes.
+/// * Fill patterns are copied into the scope and live until it ends.
+///
+/// These do not compile: freeing held memory inside the scope,
+///
+/// ```compile_fail,E0505
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::new(context, 8)?;
+/// usm_core::scope(|s| {
+///     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+///     drop(h);
+///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// reading on the host memory the device may be writing,
+///
+/// ```compile_fail,E0502
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::new(context, 8)?;
+/// usm_core::scope(|s| {
+///     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+///     assert_eq!(h.as_slice()[0], 1);
+///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// and holding memory that would be freed before the scope ends:
+///
+/// ```compile_fail,E0597
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// usm_core::scope(|s| {
+///     let mut h = usm_core::UsmHost::new(context, 8)?;
+///     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// The same code compiles once the memory outlives the scope and is read after it:
+///
+/// ```no_run
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::new(context, 8)?;
+/// usm_core::scope(|s| {
+///     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
+///     Ok(())
+/// })?;
+/// assert_eq!(h.as_slice()[0], 1);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Events go back to their queue's pool (reset, for reuse) when the scope ends: a scope
+/// holds one event per submission until then, so very long-running work is better split
+/// into several scopes.
+///
+/// If waiting for an event fails (the driver reports the work failed or the device was
+/// lost), the work is treated as finished: the error is returned after all other events
+/// were awaited.
 ///
 /// # Errors
 ///
@@ -207,6 +208,8 @@ struct State {
 struct Submitted {
     event: ze_event_handle_t,
     queue: Arc<QueueInner>,
+    /// Raw handle of the queue's context.
+    context: usize,
     /// With debug tracing on: the operation's span, its submission time and bytes.
     trace: Option<(tracing::Span, Instant, usize)>,
 }
@@ -470,31 +473,31 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         }
         let mut state = self.lock();
         let mut waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.raw).collect();
-        let depend = |i: usize, waits: &mut Vec<ze_event_handle_t>| {
-            let e = state.submitted[i].event;
-            if !waits.contains(&e) {
-                waits.push(e);
-            }
-        };
+        let mut earlier: Vec<usize> = Vec::new();
         if let Some(h) = access.writes {
             let hold = &state.holds[h];
-            let earlier: Vec<usize> = hold.last_write.iter().chain(&hold.reads).copied().collect();
-            for i in earlier {
-                depend(i, &mut waits);
-            }
+            earlier.extend(hold.last_write.iter().chain(&hold.reads));
         }
         if let Some(h) = access.reads {
-            if let Some(i) = state.holds[h].last_write {
-                depend(i, &mut waits);
+            earlier.extend(state.holds[h].last_write);
+        }
+        for i in earlier {
+            let s = &state.submitted[i];
+            if s.context != context {
+                // Plain host memory used by queues of two contexts: an event of one
+                // context cannot be waited on in the other, so the host waits for it.
+                // A failed wait means the work ended (with an error): the order holds.
+                let _ = wait_event(s.event);
+            } else if !waits.contains(&s.event) {
+                waits.push(s.event);
             }
         }
         let event = queue.inner.lock_events().acquire()?;
         // SAFETY: the addresses in `command` lie in memory held by this scope (checked by
         // the callers): borrowed for 'scope, so alive, and untouched by the host for writes,
         // until `scope` has waited for `event`, which it records below. Held memory used
-        // by other device work is ordered by `waits`. The events are of the queue's
-        // context (checked above; the recorded ones were made by queues of the same holds'
-        // context).
+        // by other device work is ordered by `waits` (or finished, for other contexts).
+        // The events are of the queue's context (checked above and in the loop).
         let appended = unsafe { queue.inner.append(command, event, &waits) };
         if let Err(e) = appended {
             queue.inner.lock_events().release(event);
@@ -504,6 +507,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         state.submitted.push(Submitted {
             event,
             queue: Arc::clone(&queue.inner),
+            context,
             trace: start_clock()
                 .filter(|_| bytes > 0)
                 .map(|t| (tracing::Span::current(), t, bytes)),

@@ -79,3 +79,17 @@ pub fn context() -> (Context, Device) {
 pub fn addr<T>(p: *const T) -> usize {
     p as usize
 }
+
+/// Runs one test of this test binary again in a child process, with `env` added, and
+/// returns its standard output and error; fails unless it succeeded.
+pub fn run_test_in_child(test: &str, env: &[(&str, &str)]) -> (String, String) {
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"]);
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("the child process");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
