@@ -8,13 +8,13 @@ use level_zero_sys::{ze_memory_allocation_properties_t, ze_memory_type_t, ze_str
 use crate::context::Context;
 use crate::device::Device;
 use crate::error::{check, Error, Result};
-use crate::init::api;
 use crate::memory::{UsmKind, UsmView};
 use crate::trace;
 
 /// What the driver says about a USM pointer (`zeMemGetAllocProperties` and
 /// `zeMemGetAddressRange`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PointerInfo {
     /// The kind of the allocation.
     pub kind: UsmKind,
@@ -49,11 +49,17 @@ impl Context {
     ///
     /// Works for interior pointers and for memory not allocated through usm-core.
     ///
+    /// Cost: two driver queries, plus a scan of the live allocations of the *other*
+    /// usm-core contexts of the process that have any (none in the common case of one
+    /// context), to tell foreign memory apart.
+    ///
     /// # Errors
     ///
     /// [`Error::NotUsm`] for host stack/heap memory, null and unknown addresses;
     /// [`Error::ForeignContext`] when the address belongs to live USM memory that usm-core
-    /// allocated in another context; the code of a failing query.
+    /// allocated in another context (whether or not the driver answers for it in this one;
+    /// memory of another context allocated around usm-core is reported as the driver sees
+    /// it); the code of a failing query.
     // The driver only looks the address up in its tables; it never reads through it.
     #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn classify(&self, ptr: *const c_void) -> Result<PointerInfo> {
@@ -61,7 +67,7 @@ impl Context {
         if ptr.is_null() {
             return Err(Error::NotUsm { addr });
         }
-        let api = api()?;
+        let api = self.api();
         let mut props = ze_memory_allocation_properties_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
             ..Default::default()
@@ -91,6 +97,16 @@ impl Context {
         if base > addr || addr - base >= size.max(1) {
             return Err(Error::NotUsm { addr });
         }
+        // Drivers may answer for allocations of every context of the driver (the
+        // specification leaves it open); an allocation usm-core made in another context is
+        // still foreign to this one.
+        if let Some(other) = trace::other_owner_of_base(base, self.raw() as usize) {
+            return Err(Error::ForeignContext {
+                addr,
+                this: self.raw() as usize,
+                other,
+            });
+        }
         let device = (!device.is_null()).then(|| {
             self.devices()
                 .iter()
@@ -113,13 +129,13 @@ impl Context {
 
     /// The error for an address the driver does not know in this context.
     fn not_ours(&self, addr: usize) -> Error {
-        match trace::find_anywhere(addr) {
-            Some(a) if a.context != self.raw() as usize => Error::ForeignContext {
+        match trace::other_owner_containing(addr, self.raw() as usize) {
+            Some(other) => Error::ForeignContext {
                 addr,
                 this: self.raw() as usize,
-                other: a.context,
+                other,
             },
-            _ => Error::NotUsm { addr },
+            None => Error::NotUsm { addr },
         }
     }
 }

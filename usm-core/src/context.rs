@@ -1,9 +1,9 @@
 //! Contexts: the owner of USM allocations, over one or several devices of a driver.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
-use level_zero_sys::{ze_context_desc_t, ze_context_handle_t, ze_structure_type_t};
+use level_zero_sys::{ze_context_desc_t, ze_context_handle_t, ze_structure_type_t, Api};
 
 use crate::device::{Device, DeviceType};
 use crate::driver::{Driver, RELAXED_ALLOCATION_LIMITS_EXTENSION};
@@ -20,7 +20,9 @@ use crate::trace::{self, ContextStats, LiveAllocation, Tracker};
 /// When the last *user* handle is dropped while allocations made from it are still alive,
 /// a leak report (`warn`, target `usm_core::leak`) names each of them with the place it was
 /// allocated; the context itself stays alive until they are freed. Objects made from a
-/// context hold a [`Context::dependent`] handle, which does not count as a user handle.
+/// context (memory, views) hold an internal handle that keeps it alive without counting as
+/// a user handle; cloning the `&Context` they hand out (`memory.context().clone()`) makes
+/// a user handle again.
 pub struct Context {
     inner: Arc<ContextInner>,
     user: bool,
@@ -28,8 +30,13 @@ pub struct Context {
 
 pub(crate) struct ContextInner {
     handle: ze_context_handle_t,
+    /// The loader's table, kept here so that the allocation path reads a field instead of
+    /// the process-wide initialisation state.
+    api: &'static Api,
     driver: Driver,
     devices: Vec<Device>,
+    /// The devices and, recursively, their sub-devices: where memory may be bound.
+    reachable: Vec<Device>,
     pub(crate) tracker: Tracker,
     user_handles: AtomicUsize,
     drop_errors: Mutex<Vec<Error>>,
@@ -44,9 +51,16 @@ unsafe impl Send for ContextInner {}
 // SAFETY: as for Send; `&ContextInner` only allows free-threaded calls and locked access.
 unsafe impl Sync for ContextInner {}
 
+impl ContextInner {
+    /// The raw handle as an address, as allocation records name their context.
+    pub(crate) fn handle_addr(&self) -> usize {
+        self.handle as usize
+    }
+}
+
 impl Drop for ContextInner {
     fn drop(&mut self) {
-        let Ok(api) = api() else { return };
+        let api = self.api;
         // SAFETY: the handle came from zeContextCreate and nothing made from it is alive
         // (every such object holds an Arc of this value).
         let outcome = unsafe { api.zeContextDestroy(self.handle) };
@@ -122,6 +136,13 @@ impl Context {
                 reason: format!("{d:?} belongs to {:?}, not to {driver:?}", d.driver()),
             });
         }
+        let mut unique: Vec<Device> = Vec::with_capacity(devices.len());
+        for d in devices {
+            if !unique.contains(d) {
+                unique.push(d.clone());
+            }
+        }
+        let devices = &unique[..];
         let all = driver.devices()?;
         let whole = devices.is_empty() || all.iter().all(|d| devices.contains(d));
         let desc = ze_context_desc_t {
@@ -157,10 +178,21 @@ impl Context {
             devices.to_vec()
         };
         tracing::debug!(context = ?handle, ?devices, "context created");
+        let reachable = match with_sub_devices(&devices) {
+            Ok(r) => r,
+            Err(e) => {
+                // SAFETY: the handle was just created and nothing was made from it.
+                let outcome = unsafe { api.zeContextDestroy(handle) };
+                let _ = check("zeContextDestroy", outcome, || format!("{handle:p}"));
+                return Err(e);
+            }
+        };
         let inner = Arc::new(ContextInner {
             handle,
+            api,
             driver: *driver,
             devices,
+            reachable,
             tracker: Tracker::default(),
             user_handles: AtomicUsize::new(1),
             drop_errors: Mutex::new(Vec::new()),
@@ -196,7 +228,8 @@ impl Context {
 
     /// A handle for an object made from this context (memory, command list, event) that
     /// keeps the context alive but does not count as a user handle for leak reports.
-    pub fn dependent(&self) -> Context {
+    /// Cloning it gives a user handle.
+    pub(crate) fn dependent(&self) -> Context {
         Context {
             inner: Arc::clone(&self.inner),
             user: false,
@@ -220,12 +253,7 @@ impl Context {
 
     /// Whether `device` is one of the context's devices or one of their sub-devices.
     pub fn contains_device(&self, device: &Device) -> bool {
-        self.inner.devices.contains(device)
-            || self
-                .inner
-                .devices
-                .iter()
-                .any(|d| d.sub_devices().map(|s| s.contains(device)).unwrap_or(false))
+        self.inner.reachable.contains(device)
     }
 
     /// The live counters of allocations made in this context, per USM kind.
@@ -250,6 +278,12 @@ impl Context {
         )
     }
 
+    /// The loader's table of entry points (initialisation succeeded when this context was
+    /// made).
+    pub(crate) fn api(&self) -> &'static Api {
+        self.inner.api
+    }
+
     pub(crate) fn tracker(&self) -> &Tracker {
         &self.inner.tracker
     }
@@ -260,6 +294,18 @@ impl Context {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(e);
+    }
+
+    /// A reference that does not keep the context alive (for registries of live contexts).
+    pub(crate) fn downgrade(&self) -> Weak<ContextInner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    /// A new user handle to the context behind `weak`, if it is still alive.
+    pub(crate) fn upgrade(weak: &Weak<ContextInner>) -> Option<Context> {
+        let inner = weak.upgrade()?;
+        inner.user_handles.fetch_add(1, Ordering::Relaxed);
+        Some(Context { inner, user: true })
     }
 
     /// Whether the driver offers the relaxed-allocation-limits extension (asked once).
@@ -273,4 +319,17 @@ impl Context {
             .supports_extension(RELAXED_ALLOCATION_LIMITS_EXTENSION)?;
         Ok(*self.inner.relaxed_limits.get_or_init(|| b))
     }
+}
+
+/// `devices` followed by all their sub-devices, recursively, each once.
+fn with_sub_devices(devices: &[Device]) -> Result<Vec<Device>> {
+    let mut out: Vec<Device> = Vec::new();
+    let mut todo: Vec<Device> = devices.to_vec();
+    while let Some(d) = todo.pop() {
+        if !out.contains(&d) {
+            todo.extend(d.sub_devices()?);
+            out.push(d);
+        }
+    }
+    Ok(out)
 }

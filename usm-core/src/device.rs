@@ -2,8 +2,9 @@
 
 use level_zero_sys::{
     ze_command_queue_group_properties_t, ze_command_queue_group_property_flag_t,
-    ze_device_compute_properties_t, ze_device_handle_t, ze_device_memory_properties_t,
-    ze_device_properties_t, ze_device_property_flag_t, ze_device_type_t, ze_structure_type_t,
+    ze_device_compute_properties_t, ze_device_handle_t, ze_device_memory_access_properties_t,
+    ze_device_memory_properties_t, ze_device_properties_t, ze_device_property_flag_t,
+    ze_device_type_t, ze_structure_type_t,
 };
 
 use crate::driver::{c_string, Driver};
@@ -117,6 +118,53 @@ pub struct MemoryProperties {
     pub max_bus_width: u32,
 }
 
+/// What a device can do with one kind of USM memory (`ze_memory_access_cap_flags_t`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct AccessCapabilities {
+    /// Loads and stores (the kind is usable at all).
+    pub read_write: bool,
+    /// Atomic operations.
+    pub atomic: bool,
+    /// Access concurrent with the host or other devices.
+    pub concurrent: bool,
+    /// Atomic operations concurrent with the host or other devices.
+    pub concurrent_atomic: bool,
+}
+
+impl AccessCapabilities {
+    fn from_flags(flags: u32) -> Self {
+        use level_zero_sys::ze_memory_access_cap_flag_t as F;
+        let has = |f: F| flags & f.0 != 0;
+        AccessCapabilities {
+            read_write: has(F::ZE_MEMORY_ACCESS_CAP_FLAG_RW),
+            atomic: has(F::ZE_MEMORY_ACCESS_CAP_FLAG_ATOMIC),
+            concurrent: has(F::ZE_MEMORY_ACCESS_CAP_FLAG_CONCURRENT),
+            concurrent_atomic: has(F::ZE_MEMORY_ACCESS_CAP_FLAG_CONCURRENT_ATOMIC),
+        }
+    }
+
+    /// Whether the device can use this kind of memory at all.
+    pub fn is_supported(&self) -> bool {
+        self.read_write
+    }
+}
+
+/// How a device reaches each kind of memory (`zeDeviceGetMemoryAccessProperties`): tells
+/// whether, for example, shared allocations are supported before making one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct MemoryAccess {
+    /// Host allocations ([`UsmHost`](crate::UsmHost)).
+    pub host: AccessCapabilities,
+    /// Device allocations ([`UsmDevice`](crate::UsmDevice)).
+    pub device: AccessCapabilities,
+    /// Shared allocations bound to this device ([`UsmShared`](crate::UsmShared)).
+    pub shared_single_device: AccessCapabilities,
+    /// Shared allocations accessed from several devices.
+    pub shared_cross_device: AccessCapabilities,
+    /// Plain system allocations (`malloc`) used by the device.
+    pub shared_system: AccessCapabilities,
+}
+
 /// A group of command queues (engines) of a device, for command lists and queues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct QueueGroup {
@@ -148,6 +196,20 @@ impl QueueGroup {
     /// Whether the group only copies (a copy engine: no compute).
     pub fn is_copy_only(&self) -> bool {
         self.is_copy() && !self.is_compute()
+    }
+
+    /// Whether the group runs cooperative kernels.
+    pub fn supports_cooperative_kernels(&self) -> bool {
+        self.flags
+            & ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COOPERATIVE_KERNELS.0
+            != 0
+    }
+
+    /// Whether the group can collect metrics.
+    pub fn supports_metrics(&self) -> bool {
+        self.flags
+            & ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_METRICS.0
+            != 0
     }
 }
 
@@ -263,6 +325,35 @@ impl Device {
                 max_bus_width: m.maxBusWidth,
             })
             .collect())
+    }
+
+    /// How the device reaches each kind of memory.
+    ///
+    /// # Errors
+    ///
+    /// The code of `zeDeviceGetMemoryAccessProperties`.
+    pub fn memory_access(&self) -> Result<MemoryAccess> {
+        let api = api()?;
+        let mut p = ze_device_memory_access_properties_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEMORY_ACCESS_PROPERTIES,
+            ..Default::default()
+        };
+        // SAFETY: valid handle (see `Device`), live typed out-struct.
+        let outcome = unsafe { api.zeDeviceGetMemoryAccessProperties(self.handle, &mut p) };
+        check("zeDeviceGetMemoryAccessProperties", outcome, || {
+            format!("{self:?}")
+        })?;
+        Ok(MemoryAccess {
+            host: AccessCapabilities::from_flags(p.hostAllocCapabilities),
+            device: AccessCapabilities::from_flags(p.deviceAllocCapabilities),
+            shared_single_device: AccessCapabilities::from_flags(
+                p.sharedSingleDeviceAllocCapabilities,
+            ),
+            shared_cross_device: AccessCapabilities::from_flags(
+                p.sharedCrossDeviceAllocCapabilities,
+            ),
+            shared_system: AccessCapabilities::from_flags(p.sharedSystemAllocCapabilities),
+        })
     }
 
     /// The device's command queue groups, in ordinal order.

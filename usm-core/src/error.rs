@@ -5,6 +5,7 @@ use std::fmt;
 
 use level_zero_sys::{ze_result_t, LoadError, MissingFunction};
 
+use crate::device::Device;
 use crate::memory::UsmKind;
 
 /// The result type of usm-core.
@@ -87,12 +88,9 @@ pub enum Error {
         /// Misalignment or size mismatch, in words.
         reason: String,
     },
-    /// The driver does not offer an extension that the request needs.
-    #[error("the driver does not support the extension `{name}`")]
-    ExtensionUnsupported {
-        /// The extension's name.
-        name: &'static str,
-    },
+    /// A copy, fill or queue request was refused before anything was submitted.
+    #[error(transparent)]
+    Transfer(#[from] crate::transfer::TransferError),
 }
 
 impl Error {
@@ -107,7 +105,9 @@ impl Error {
 }
 
 /// A failed Level Zero call: the code it returned, the call's name and its parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` prints the code by its specification name.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ZeError {
     /// The code the call returned.
     pub code: ze_result_t,
@@ -136,6 +136,19 @@ impl ZeError {
     /// What the specification says the code means.
     pub fn meaning(&self) -> &'static str {
         code_meaning(self.code)
+    }
+}
+
+impl fmt::Debug for ZeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZeError")
+            .field(
+                "code",
+                &format_args!("{} ({:#x})", self.name(), self.code.0),
+            )
+            .field("call", &self.call)
+            .field("params", &self.params)
+            .finish()
     }
 }
 
@@ -223,7 +236,9 @@ pub fn code_meaning(code: ze_result_t) -> &'static str {
             "an external dependency is unavailable or missing"
         }
         R::ZE_RESULT_WARNING_DROPPED_DATA => "data may have been dropped",
-        R::ZE_RESULT_ERROR_UNINITIALIZED => "the driver is not initialized (zeInit)",
+        R::ZE_RESULT_ERROR_UNINITIALIZED => {
+            "the driver is not initialized: zeInit was not called, or found no driver"
+        }
         R::ZE_RESULT_ERROR_UNSUPPORTED_VERSION => "the version is not supported",
         R::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE => "the feature is not supported",
         R::ZE_RESULT_ERROR_INVALID_ARGUMENT => "an argument is invalid",
@@ -289,12 +304,20 @@ pub fn code_meaning(code: ze_result_t) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AllocationFailure {
-    /// Zero bytes were requested. usm-core refuses size 0 (as dpctl does) instead of
-    /// handing the driver a request the specification calls invalid.
+    /// Zero bytes were requested. usm-core refuses size 0, as dpctl does, before any driver
+    /// call (the specification leaves a zero-sized allocation to the driver, which may fail
+    /// it or return a pointer that cannot be used).
     ZeroSize,
-    /// The alignment is not zero or a power of two.
+    /// The alignment is neither 0 (the driver's choice) nor a power of two; found before any
+    /// driver call.
     AlignmentNotPowerOfTwo,
-    /// The driver refused the allocation.
+    /// The device is not one of the context's devices (or one of their sub-devices); found
+    /// before any driver call.
+    DeviceNotInContext,
+    /// Relaxed allocation limits were asked for, but the driver does not offer the
+    /// `ZE_experimental_relaxed_allocation_limits` extension.
+    RelaxedLimitsUnsupported,
+    /// The driver refused the allocation: its result code, the call and its parameters.
     Driver(ZeError),
 }
 
@@ -305,17 +328,29 @@ impl fmt::Display for AllocationFailure {
             AllocationFailure::AlignmentNotPowerOfTwo => {
                 f.write_str("the alignment must be 0 (driver's choice) or a power of two")
             }
+            AllocationFailure::DeviceNotInContext => {
+                f.write_str("the device is not one of the context's devices")
+            }
+            AllocationFailure::RelaxedLimitsUnsupported => write!(
+                f,
+                "relaxed allocation limits need the driver extension `{}`, which it lacks",
+                crate::driver::RELAXED_ALLOCATION_LIMITS_EXTENSION
+            ),
             AllocationFailure::Driver(e) => write!(f, "{e}"),
         }
     }
 }
 
 /// A failed USM allocation: what was asked (kind, size, alignment, device) and why it
-/// failed (bad input, or the driver's result code).
+/// failed (bad input found before any call, or the driver's result code).
+///
+/// The counterpart of dpctl's `USMAllocationError`, which dpctl raises when the allocator
+/// returns null; here every refusal carries the driver's code ([`code`](Self::code)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error(
     "cannot allocate {size} bytes of {kind} USM memory (alignment {alignment}{on}): {reason}",
-    on = device.as_deref().map(|d| format!(", device {d}")).unwrap_or_default()
+    on = describe_device(device.as_ref(), device_name.as_deref())
 )]
 pub struct UsmAllocationError {
     /// The kind of memory requested.
@@ -324,10 +359,20 @@ pub struct UsmAllocationError {
     pub size: usize,
     /// The alignment requested (0: the driver's choice).
     pub alignment: usize,
-    /// The device the memory was for (its name and handle), `None` for host memory.
-    pub device: Option<String>,
+    /// The device the memory was for; `None` for host memory.
+    pub device: Option<Device>,
+    /// The device's name as the driver reports it, when it could be read.
+    pub device_name: Option<String>,
     /// Why it failed.
     pub reason: AllocationFailure,
+}
+
+fn describe_device(device: Option<&Device>, name: Option<&str>) -> String {
+    match (device, name) {
+        (Some(d), Some(n)) => format!(", device \"{n}\" {:p}", d.raw()),
+        (Some(d), None) => format!(", device {:p}", d.raw()),
+        (None, _) => String::new(),
+    }
 }
 
 impl UsmAllocationError {
@@ -400,6 +445,21 @@ mod tests {
             text.contains("alignment argument is not supported"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn ze_error_debug_names_the_code() {
+        let e = ZeError::new(
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
+            "zeMemAllocHost",
+            "size=0",
+        );
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("ZE_RESULT_ERROR_UNSUPPORTED_SIZE (0x78000009)"),
+            "{text}"
+        );
+        assert!(text.contains("zeMemAllocHost"), "{text}");
     }
 
     #[test]

@@ -5,11 +5,15 @@
 //! bytes, alignment, pointer, device and elapsed time. A context whose last user handle is
 //! dropped while memory made from it lives, and [`report_leaks`], emit one `warn` event
 //! (target `usm_core::leak`) per live allocation, naming where it was allocated.
+//!
+//! When the process exits (returns from `main` or calls `std::process::exit`) with
+//! allocations of usm-core still alive, the same report is made from an `atexit` handler
+//! registered by the first [`Context`](crate::Context); if no `tracing` subscriber listens
+//! to `warn` events of `usm_core::leak` then, the report goes to standard error instead.
+//! Set `USM_LEAK_REPORT=0` to silence the report at exit.
 
-use std::collections::BTreeMap;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 
 use crate::context::ContextInner;
 use crate::memory::UsmKind;
@@ -80,34 +84,30 @@ pub struct LiveAllocation {
     pub location: &'static Location<'static>,
 }
 
-#[derive(Default)]
-struct KindCounters {
-    live_count: AtomicU64,
-    live_bytes: AtomicU64,
-    peak_count: AtomicU64,
-    peak_bytes: AtomicU64,
-    total_allocations: AtomicU64,
-    total_frees: AtomicU64,
-}
-
-impl KindCounters {
-    fn snapshot(&self) -> KindStats {
-        KindStats {
-            live_count: self.live_count.load(Ordering::Relaxed),
-            live_bytes: self.live_bytes.load(Ordering::Relaxed),
-            peak_count: self.peak_count.load(Ordering::Relaxed),
-            peak_bytes: self.peak_bytes.load(Ordering::Relaxed),
-            total_allocations: self.total_allocations.load(Ordering::Relaxed),
-            total_frees: self.total_frees.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// The per-context bookkeeping.
+/// The per-context bookkeeping: counters and the live allocations, under one lock (one
+/// uncontended lock per allocation and per free is cheaper than several atomics plus a
+/// lock).
+///
+/// Live allocations sit in a slab: each allocation keeps the index of its slot, so that
+/// recording and forgetting it are a few stores, whatever the number of live allocations.
+/// Looking one up by address is a scan, done only to classify pointers and report leaks.
 #[derive(Default)]
 pub(crate) struct Tracker {
-    counters: [KindCounters; 3],
-    live: Mutex<BTreeMap<usize, LiveAllocation>>,
+    state: Mutex<TrackerState>,
+}
+
+#[derive(Default)]
+struct TrackerState {
+    counters: [KindStats; 3],
+    slots: Vec<Option<LiveAllocation>>,
+    vacant: Vec<usize>,
+}
+
+impl TrackerState {
+    /// Whether no allocation is alive (the slab may still hold vacant slots).
+    fn is_empty(&self) -> bool {
+        self.counters.iter().all(|c| c.live_count == 0)
+    }
 }
 
 fn index(kind: UsmKind) -> usize {
@@ -123,43 +123,101 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The lock if no other thread holds it.
+fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match m.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
 impl Tracker {
-    pub(crate) fn on_alloc(&self, record: LiveAllocation) {
-        let c = &self.counters[index(record.kind)];
-        let bytes = record.size as u64;
-        let count = c.live_count.fetch_add(1, Ordering::Relaxed) + 1;
-        let live = c.live_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        c.peak_count.fetch_max(count, Ordering::Relaxed);
-        c.peak_bytes.fetch_max(live, Ordering::Relaxed);
-        c.total_allocations.fetch_add(1, Ordering::Relaxed);
-        lock(&self.live).insert(record.addr, record);
-    }
-
-    pub(crate) fn on_free(&self, addr: usize, kind: UsmKind, size: usize) {
-        let c = &self.counters[index(kind)];
-        c.live_count.fetch_sub(1, Ordering::Relaxed);
-        c.live_bytes.fetch_sub(size as u64, Ordering::Relaxed);
-        c.total_frees.fetch_add(1, Ordering::Relaxed);
-        lock(&self.live).remove(&addr);
-    }
-
-    pub(crate) fn stats(&self) -> ContextStats {
-        ContextStats {
-            device: self.counters[0].snapshot(),
-            shared: self.counters[1].snapshot(),
-            host: self.counters[2].snapshot(),
+    /// Records a new allocation; returns its slot, to give back to [`Tracker::on_free`].
+    pub(crate) fn on_alloc(&self, record: LiveAllocation) -> usize {
+        let mut state = lock(&self.state);
+        let c = &mut state.counters[index(record.kind)];
+        c.live_count += 1;
+        c.live_bytes += record.size as u64;
+        c.peak_count = c.peak_count.max(c.live_count);
+        c.peak_bytes = c.peak_bytes.max(c.live_bytes);
+        c.total_allocations += 1;
+        match state.vacant.pop() {
+            Some(slot) => {
+                state.slots[slot] = Some(record);
+                slot
+            }
+            None => {
+                state.slots.push(Some(record));
+                state.slots.len() - 1
+            }
         }
     }
 
-    pub(crate) fn live(&self) -> Vec<LiveAllocation> {
-        lock(&self.live).values().cloned().collect()
+    /// Forgets the allocation recorded in `slot`.
+    pub(crate) fn on_free(&self, slot: usize) {
+        let mut state = lock(&self.state);
+        let Some(record) = state.slots.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        state.vacant.push(slot);
+        let c = &mut state.counters[index(record.kind)];
+        c.live_count = c.live_count.saturating_sub(1);
+        c.live_bytes = c.live_bytes.saturating_sub(record.size as u64);
+        c.total_frees += 1;
     }
 
-    /// The live allocation containing `addr`, if usm-core made it.
-    pub(crate) fn find(&self, addr: usize) -> Option<LiveAllocation> {
-        let live = lock(&self.live);
-        let (_, a) = live.range(..=addr).next_back()?;
-        (addr < a.addr + a.size.max(1)).then(|| a.clone())
+    pub(crate) fn stats(&self) -> ContextStats {
+        let state = lock(&self.state);
+        ContextStats {
+            device: state.counters[0],
+            shared: state.counters[1],
+            host: state.counters[2],
+        }
+    }
+
+    /// The live allocations, by address.
+    pub(crate) fn live(&self) -> Vec<LiveAllocation> {
+        let mut all: Vec<_> = lock(&self.state).slots.iter().flatten().cloned().collect();
+        all.sort_by_key(|a| a.addr);
+        all
+    }
+
+    /// As [`Tracker::live`], or `None` when another thread holds the lock.
+    fn try_live(&self) -> Option<Vec<LiveAllocation>> {
+        let state = try_lock(&self.state)?;
+        let mut all: Vec<_> = state.slots.iter().flatten().cloned().collect();
+        drop(state);
+        all.sort_by_key(|a| a.addr);
+        Some(all)
+    }
+
+    /// The live allocation starting at `base`, if usm-core made it.
+    pub(crate) fn starting_at(&self, base: usize) -> Option<LiveAllocation> {
+        let state = lock(&self.state);
+        if state.is_empty() {
+            return None;
+        }
+        state
+            .slots
+            .iter()
+            .flatten()
+            .find(|a| a.addr == base)
+            .cloned()
+    }
+
+    /// The live allocation containing `addr`, if usm-core made it (a scan: for cold paths).
+    pub(crate) fn containing(&self, addr: usize) -> Option<LiveAllocation> {
+        let state = lock(&self.state);
+        if state.is_empty() {
+            return None;
+        }
+        state
+            .slots
+            .iter()
+            .flatten()
+            .find(|a| a.addr <= addr && addr - a.addr < a.size.max(1))
+            .cloned()
     }
 }
 
@@ -170,15 +228,81 @@ pub(crate) fn register_context(inner: &Arc<ContextInner>) {
     let mut all = lock(&CONTEXTS);
     all.retain(|w| w.strong_count() > 0);
     all.push(Arc::downgrade(inner));
+    drop(all);
+    AT_EXIT.call_once(|| {
+        // SAFETY: `report_at_exit` is an `extern "C" fn()` that catches every panic, and
+        // it only reads usm-core's own bookkeeping (no driver call), which stays valid
+        // until the process is gone.
+        let rc = unsafe { libc::atexit(report_at_exit) };
+        if rc != 0 {
+            tracing::debug!(rc, "cannot register the leak report at exit");
+        }
+    });
+}
+
+static AT_EXIT: std::sync::Once = std::sync::Once::new();
+
+/// The environment variable that, set to `0`, silences the leak report at process exit.
+pub const LEAK_REPORT_ENV: &str = "USM_LEAK_REPORT";
+
+extern "C" fn report_at_exit() {
+    // No panic may unwind into the C library's exit path.
+    let _ = std::panic::catch_unwind(|| {
+        if std::env::var_os(LEAK_REPORT_ENV).is_some_and(|v| v == "0") {
+            return;
+        }
+        let listened = tracing::enabled!(target: "usm_core::leak", tracing::Level::WARN);
+        // Other threads may still run during exit: never wait for a lock here.
+        let leaks = live_everywhere(Wait::No);
+        for a in &leaks {
+            warn_leak(a, "USM allocation still alive at process exit");
+        }
+        if !listened && !leaks.is_empty() {
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "usm-core: {} USM allocation(s) still alive at process exit:",
+                leaks.len()
+            );
+            for a in &leaks {
+                let _ = writeln!(err, "  {}", describe(a));
+            }
+        }
+    });
+}
+
+/// One line naming a live allocation and where it was made.
+fn describe(a: &LiveAllocation) -> String {
+    format!(
+        "{} bytes of {} memory at {:#x} (context {:#x}), allocated at {}",
+        a.size, a.kind, a.addr, a.context, a.location
+    )
 }
 
 fn live_contexts() -> Vec<Arc<ContextInner>> {
     lock(&CONTEXTS).iter().filter_map(Weak::upgrade).collect()
 }
 
-/// The live allocation of any usm-core context that contains `addr`.
-pub(crate) fn find_anywhere(addr: usize) -> Option<LiveAllocation> {
-    live_contexts().iter().find_map(|c| c.tracker.find(addr))
+/// The raw handle (as an address) of the usm-core context other than `except` with a live
+/// allocation that starts at `base`: a scan of the live allocations of the other contexts
+/// (none when they have no live memory).
+pub(crate) fn other_owner_of_base(base: usize, except: usize) -> Option<usize> {
+    live_contexts()
+        .iter()
+        .filter(|c| c.handle_addr() != except)
+        .find_map(|c| c.tracker.starting_at(base))
+        .map(|a| a.context)
+}
+
+/// The raw handle (as an address) of the usm-core context other than `except` with a live
+/// allocation that contains `addr` (a scan, as [`other_owner_of_base`]).
+pub(crate) fn other_owner_containing(addr: usize, except: usize) -> Option<usize> {
+    live_contexts()
+        .iter()
+        .filter(|c| c.handle_addr() != except)
+        .find_map(|c| c.tracker.containing(addr))
+        .map(|a| a.context)
 }
 
 pub(crate) fn warn_leak(a: &LiveAllocation, why: &str) {
@@ -190,11 +314,8 @@ pub(crate) fn warn_leak(a: &LiveAllocation, why: &str) {
         ptr = format_args!("{:#x}", a.addr),
         context = format_args!("{:#x}", a.context),
         allocated_at = %a.location,
-        "{why}: {} bytes of {} memory at {:#x}, allocated at {}",
-        a.size,
-        a.kind,
-        a.addr,
-        a.location
+        "{why}: {}",
+        describe(a)
     );
 }
 
@@ -203,12 +324,95 @@ pub(crate) fn warn_leak(a: &LiveAllocation, why: &str) {
 ///
 /// Call it at the end of `main` (or of a test) to find memory that was never freed.
 pub fn report_leaks() -> Vec<LiveAllocation> {
+    let leaks = live_everywhere(Wait::Yes);
+    for a in &leaks {
+        warn_leak(a, "USM allocation still alive");
+    }
+    leaks
+}
+
+/// Whether a report may wait for locks held by other threads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Yes,
+    /// Skip what is locked (at process exit, where waiting could hang).
+    No,
+}
+
+/// The live allocations of every usm-core context.
+fn live_everywhere(wait: Wait) -> Vec<LiveAllocation> {
+    let contexts: Vec<Arc<ContextInner>> = match wait {
+        Wait::Yes => live_contexts(),
+        Wait::No => try_lock(&CONTEXTS)
+            .map(|all| all.iter().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default(),
+    };
     let mut out = Vec::new();
-    for context in live_contexts() {
-        for a in context.tracker.live() {
-            warn_leak(&a, "USM allocation still alive");
-            out.push(a);
+    for context in &contexts {
+        match wait {
+            Wait::Yes => out.extend(context.tracker.live()),
+            Wait::No => out.extend(context.tracker.try_live().unwrap_or_default()),
         }
     }
+    // At exit, a context must not be destroyed from here: keep the handles alive.
+    if wait == Wait::No {
+        std::mem::forget(contexts);
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(addr: usize, kind: UsmKind, size: usize) -> LiveAllocation {
+        LiveAllocation {
+            context: 0x10,
+            addr,
+            kind,
+            size,
+            alignment: 0,
+            location: Location::caller(),
+        }
+    }
+
+    #[test]
+    fn slots_are_reused_and_counters_follow() {
+        let t = Tracker::default();
+        let a = t.on_alloc(record(0x3000, UsmKind::Device, 100));
+        let b = t.on_alloc(record(0x1000, UsmKind::Device, 50));
+        let c = t.on_alloc(record(0x2000, UsmKind::Host, 10));
+        assert_eq!((a, b, c), (0, 1, 2));
+        t.on_free(b);
+        assert_eq!(t.on_alloc(record(0x5000, UsmKind::Shared, 7)), b);
+        let s = t.stats();
+        assert_eq!((s.device.live_count, s.device.live_bytes), (1, 100));
+        assert_eq!((s.device.peak_count, s.device.peak_bytes), (2, 150));
+        assert_eq!((s.device.total_allocations, s.device.total_frees), (2, 1));
+        assert_eq!((s.shared.live_count, s.host.live_bytes), (1, 10));
+        let addrs: Vec<usize> = t.live().iter().map(|a| a.addr).collect();
+        assert_eq!(addrs, [0x2000, 0x3000, 0x5000]);
+    }
+
+    #[test]
+    fn freeing_a_slot_twice_changes_nothing() {
+        let t = Tracker::default();
+        let a = t.on_alloc(record(0x1000, UsmKind::Host, 8));
+        t.on_free(a);
+        t.on_free(a);
+        let s = t.stats();
+        assert_eq!((s.host.live_count, s.host.total_frees), (0, 1));
+        assert!(t.live().is_empty());
+    }
+
+    #[test]
+    fn lookups_find_bases_and_interior_addresses() {
+        let t = Tracker::default();
+        t.on_alloc(record(0x1000, UsmKind::Device, 0x100));
+        assert_eq!(t.starting_at(0x1000).map(|a| a.size), Some(0x100));
+        assert_eq!(t.starting_at(0x1001), None);
+        assert_eq!(t.containing(0x10ff).map(|a| a.addr), Some(0x1000));
+        assert_eq!(t.containing(0x1100), None);
+        assert_eq!(t.containing(0xfff), None);
+    }
 }

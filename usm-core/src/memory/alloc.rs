@@ -13,9 +13,7 @@ use level_zero_sys::{
 use super::{address_alignment, AllocOptions, UsmKind};
 use crate::context::Context;
 use crate::device::Device;
-use crate::driver::RELAXED_ALLOCATION_LIMITS_EXTENSION;
 use crate::error::{check, AllocationFailure, Error, Result, UsmAllocationError};
-use crate::init::api;
 use crate::trace::LiveAllocation;
 
 /// An owned USM allocation: freed with `zeMemFree` on drop. Holds a dependent handle of its
@@ -27,6 +25,9 @@ pub(crate) struct RawAllocation {
     alignment: usize,
     context: Context,
     device: Option<Device>,
+    location: &'static Location<'static>,
+    /// Where the context's tracker keeps this allocation's record.
+    slot: usize,
 }
 
 // SAFETY: the allocation is plain memory in the unified address space, reachable from any
@@ -49,13 +50,7 @@ impl RawAllocation {
         let location = Location::caller();
         let alignment = options.get_alignment();
         let fail = |reason: AllocationFailure| -> Error {
-            Error::Allocation(UsmAllocationError {
-                kind,
-                size: len,
-                alignment,
-                device: device.map(|d| format!("{d:?}")),
-                reason,
-            })
+            allocation_failed(kind, len, alignment, device, location, reason)
         };
         if len == 0 {
             return Err(fail(AllocationFailure::ZeroSize));
@@ -64,28 +59,28 @@ impl RawAllocation {
             return Err(fail(AllocationFailure::AlignmentNotPowerOfTwo));
         }
         if let Some(d) = device {
-            if d.driver() != context.driver() {
-                return Err(Error::InvalidArgument {
-                    name: "device",
-                    reason: format!("{d:?} does not belong to the context's driver"),
-                });
+            if !context.contains_device(d) {
+                return Err(fail(AllocationFailure::DeviceNotInContext));
             }
         }
-        if options.get_relaxed_limits() && !context.supports_relaxed_limits()? {
-            return Err(Error::ExtensionUnsupported {
-                name: RELAXED_ALLOCATION_LIMITS_EXTENSION,
-            });
+        let relaxed_limits = options.get_relaxed_limits();
+        if relaxed_limits && !context.supports_relaxed_limits()? {
+            return Err(fail(AllocationFailure::RelaxedLimitsUnsupported));
         }
-        let api = api()?;
+        let api = context.api();
         let relaxed = ze_relaxed_allocation_limits_exp_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_RELAXED_ALLOCATION_LIMITS_EXP_DESC,
             pNext: std::ptr::null(),
             flags: ze_relaxed_allocation_limits_exp_flag_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_FLAG_MAX_SIZE.0,
         };
+        let relaxed_ptr: *const c_void =
+            (&relaxed as *const ze_relaxed_allocation_limits_exp_desc_t).cast();
+        // The specification chains the relaxed-limits descriptor to the device descriptor of
+        // device and shared allocations, and to the host descriptor of host allocations.
         let device_desc = ze_device_mem_alloc_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC,
-            pNext: if options.get_relaxed_limits() {
-                (&relaxed as *const ze_relaxed_allocation_limits_exp_desc_t).cast()
+            pNext: if relaxed_limits && kind != UsmKind::Host {
+                relaxed_ptr
             } else {
                 std::ptr::null()
             },
@@ -94,7 +89,11 @@ impl RawAllocation {
         };
         let host_desc = ze_host_mem_alloc_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_HOST_MEM_ALLOC_DESC,
-            pNext: std::ptr::null(),
+            pNext: if relaxed_limits && kind == UsmKind::Host {
+                relaxed_ptr
+            } else {
+                std::ptr::null()
+            },
             flags: options.host_flags(kind == UsmKind::Shared),
         };
         let device_handle = device.map_or(std::ptr::null_mut(), Device::raw);
@@ -103,8 +102,8 @@ impl RawAllocation {
         let mut ptr: *mut c_void = std::ptr::null_mut();
         let (call, outcome) = match kind {
             // SAFETY (all three): valid context and device handles (see `Context`,
-            // `Device`), typed descriptors living across the call, a live out-pointer;
-            // size and alignment were checked above.
+            // `Device`), typed descriptors (and the chained relaxed-limits descriptor) living
+            // across the call, a live out-pointer; size and alignment were checked above.
             UsmKind::Device => ("zeMemAllocDevice", unsafe {
                 api.zeMemAllocDevice(
                     context.raw(),
@@ -133,13 +132,10 @@ impl RawAllocation {
         let described = || {
             format!(
                 "context={:p}, size={len}, alignment={alignment}, device={device_handle:p}, \
-                 flags={:#x}",
+                 device_flags={:#x}, host_flags={:#x}, relaxed_limits={relaxed_limits}",
                 context.raw(),
-                if kind == UsmKind::Host {
-                    host_desc.flags
-                } else {
-                    device_desc.flags
-                }
+                device_desc.flags,
+                host_desc.flags,
             )
         };
         match check(call, outcome, described) {
@@ -156,7 +152,7 @@ impl RawAllocation {
             return Err(fail(AllocationFailure::Driver(e)));
         };
         let addr = ptr.as_ptr() as usize;
-        context.tracker().on_alloc(LiveAllocation {
+        let slot = context.tracker().on_alloc(LiveAllocation {
             context: context.raw() as usize,
             addr,
             kind,
@@ -188,6 +184,8 @@ impl RawAllocation {
             },
             context: context.dependent(),
             device: device.cloned(),
+            location,
+            slot,
         })
     }
 
@@ -238,22 +236,63 @@ impl RawAllocation {
     }
 }
 
+/// Builds (and reports at `debug`) the error of a failed allocation. Kept out of line: the
+/// allocation path only pays for it when it fails.
+#[cold]
+#[inline(never)]
+fn allocation_failed(
+    kind: UsmKind,
+    len: usize,
+    alignment: usize,
+    device: Option<&Device>,
+    location: &'static Location<'static>,
+    reason: AllocationFailure,
+) -> Error {
+    // Only a refusal by the driver is worth another query for the device's name; input
+    // errors are reported without touching the driver.
+    let device_name = match reason {
+        AllocationFailure::Driver(_) => device.and_then(|d| d.properties().ok()),
+        _ => None,
+    };
+    let error = UsmAllocationError {
+        kind,
+        size: len,
+        alignment,
+        device: device.cloned(),
+        device_name: device_name.map(|p| p.name),
+        reason,
+    };
+    tracing::debug!(
+        target: "usm_core::alloc",
+        %kind,
+        bytes = len,
+        alignment,
+        device = ?device,
+        code = error.code().map(crate::error::code_name),
+        at = %location,
+        error = %error,
+        "usm alloc failed"
+    );
+    Error::Allocation(error)
+}
+
 impl Drop for RawAllocation {
     fn drop(&mut self) {
         let addr = self.ptr.as_ptr() as usize;
         let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
         let start = debug.then(Instant::now);
-        let outcome = match api() {
-            // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is
-            // alive (we hold a handle), and it is freed exactly once, here.
-            Ok(api) => check(
-                "zeMemFree",
-                unsafe { api.zeMemFree(self.context.raw(), self.ptr.as_ptr()) },
-                || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
-            ),
-            Err(e) => Err(e),
-        };
-        self.context.tracker().on_free(addr, self.kind, self.len);
+        // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is alive
+        // (we hold a handle), and it is freed exactly once, here.
+        let outcome = check(
+            "zeMemFree",
+            unsafe {
+                self.context
+                    .api()
+                    .zeMemFree(self.context.raw(), self.ptr.as_ptr())
+            },
+            || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
+        );
+        self.context.tracker().on_free(self.slot);
         match outcome {
             Ok(()) => {
                 if let Some(start) = start {
@@ -265,6 +304,7 @@ impl Drop for RawAllocation {
                         ptr = format_args!("{addr:#x}"),
                         device = ?self.device,
                         elapsed_ns = start.elapsed().as_nanos() as u64,
+                        allocated_at = %self.location,
                         "usm free"
                     );
                 }
@@ -275,6 +315,7 @@ impl Drop for RawAllocation {
                     kind = %self.kind,
                     bytes = self.len,
                     ptr = format_args!("{addr:#x}"),
+                    allocated_at = %self.location,
                     error = %e,
                     "usm free failed"
                 );

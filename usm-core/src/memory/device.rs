@@ -15,6 +15,14 @@ use crate::error::Result;
 /// assert_eq!(memory.kind(), UsmKind::Device);
 /// # Ok::<(), usm_core::Error>(())
 /// ```
+///
+/// The host cannot read it, so there is no slice to take:
+///
+/// ```compile_fail,E0599
+/// fn read(memory: &usm_core::UsmDevice) -> &[u8] {
+///     memory.as_slice()
+/// }
+/// ```
 pub struct UsmDevice {
     raw: RawAllocation,
 }
@@ -35,9 +43,9 @@ impl UsmDevice {
     ///
     /// # Errors
     ///
-    /// As [`UsmDevice::new`]; also an alignment that is not a power of two, and
-    /// [`Error::ExtensionUnsupported`](crate::Error::ExtensionUnsupported) for relaxed
-    /// limits on a driver without them.
+    /// As [`UsmDevice::new`]; also, as [`Error::Allocation`](crate::Error::Allocation), an
+    /// alignment that is not a power of two, a device that is not in the context, and
+    /// relaxed limits on a driver without them.
     #[track_caller]
     pub fn with_options(
         context: &Context,

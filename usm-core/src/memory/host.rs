@@ -35,7 +35,8 @@ impl UsmHost {
     ///
     /// # Errors
     ///
-    /// As [`UsmHost::new`]; also an alignment that is not a power of two.
+    /// As [`UsmHost::new`]; also, as [`Error::Allocation`](crate::Error::Allocation), an
+    /// alignment that is not a power of two and relaxed limits on a driver without them.
     #[track_caller]
     pub fn with_options(context: &Context, nbytes: usize, options: &AllocOptions) -> Result<Self> {
         let raw = RawAllocation::new(context, None, UsmKind::Host, nbytes, options)?;

@@ -1,11 +1,27 @@
 //! USM memory: the three owned kinds ([`UsmDevice`], [`UsmShared`], [`UsmHost`]), the
 //! non-owning [`UsmView`], the [`UsmMemory`] trait they share, and allocation options.
 //!
-//! # Zero-sized allocations
+//! # Coming from dpctl.memory
 //!
-//! Asking for 0 bytes is an error ([`AllocationFailure::ZeroSize`](crate::AllocationFailure),
-//! as dpctl raises for size 0), found before any driver call. An alignment that is neither 0
-//! (the driver's choice) nor a power of two is refused the same way.
+//! | dpctl | usm-core |
+//! |---|---|
+//! | `MemoryUSMDevice(n, alignment=a, queue=q)` | [`UsmDevice::with_options`]`(&context, &device, n, &AllocOptions::new().alignment(a))` |
+//! | `MemoryUSMShared`, `MemoryUSMHost` | [`UsmShared`], [`UsmHost`] (host memory is bound to the context only) |
+//! | `USMAllocationError` | [`UsmAllocationError`](crate::UsmAllocationError), with kind, size, alignment, device and the driver's code |
+//! | `nbytes`, `_pointer`, `get_usm_type()`, `sycl_device` | [`UsmMemory::len`], [`UsmMemory::as_ptr`], [`UsmMemory::kind`], [`UsmMemory::device`] |
+//! | buffer protocol (host-accessible kinds only) | `as_slice`/`as_mut_slice` and typed `as_slice_of` on [`UsmShared`] and [`UsmHost`] only |
+//! | `as_usm_memory(obj)` | [`as_usm_memory`](crate::as_usm_memory)`(&context, ptr, len)`: a [`UsmView`] |
+//!
+//! # Zero-sized allocations and bad alignments
+//!
+//! Asking for 0 bytes is an error ([`AllocationFailure::ZeroSize`](crate::AllocationFailure)
+//! inside a [`UsmAllocationError`](crate::UsmAllocationError); dpctl raises `ValueError` for
+//! size 0), found before any driver call. An alignment that is neither 0 (the driver's
+//! choice) nor a power of two is refused the same way
+//! ([`AllocationFailure::AlignmentNotPowerOfTwo`](crate::AllocationFailure)), where dpctl
+//! would pass it on and raise `USMAllocationError` when the allocator returns null. A power
+//! of two that the driver cannot honour comes back as the driver's code (for example
+//! `ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT`).
 
 /// Implements [`UsmMemory`] and `Debug` for an owned type with a `raw: RawAllocation` field.
 macro_rules! impl_usm_memory {

@@ -17,6 +17,24 @@ use crate::error::Result;
 /// assert_eq!(memory.as_slice_of::<u32>()?[0], 0x0707_0707);
 /// # Ok::<(), usm_core::Error>(())
 /// ```
+///
+/// Typed views need plain old data (`bytemuck::Pod`): no references, no padding.
+///
+/// ```compile_fail,E0277
+/// fn pointers(memory: &usm_core::UsmShared) -> usm_core::Result<&[&u8]> {
+///     memory.as_slice_of::<&u8>()
+/// }
+/// ```
+///
+/// A view borrows the memory it was taken from, so it cannot outlive it:
+///
+/// ```compile_fail,E0597
+/// use usm_core::{Context, UsmMemory, UsmShared, UsmView};
+/// fn dangling<'a>(context: &Context, device: &usm_core::Device) -> UsmView<'a> {
+///     let memory = UsmShared::new(context, device, 16).unwrap();
+///     memory.view(0, 8).unwrap()
+/// }
+/// ```
 pub struct UsmShared {
     raw: RawAllocation,
 }
@@ -37,9 +55,9 @@ impl UsmShared {
     ///
     /// # Errors
     ///
-    /// As [`UsmShared::new`]; also an alignment that is not a power of two, and
-    /// [`Error::ExtensionUnsupported`](crate::Error::ExtensionUnsupported) for relaxed
-    /// limits on a driver without them.
+    /// As [`UsmShared::new`]; also, as [`Error::Allocation`](crate::Error::Allocation), an
+    /// alignment that is not a power of two, a device that is not in the context, and
+    /// relaxed limits on a driver without them.
     #[track_caller]
     pub fn with_options(
         context: &Context,

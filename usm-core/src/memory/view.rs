@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 ///
 /// The view does not free anything. It holds a dependent handle of its context, so the
 /// context outlives the view.
-#[derive(Clone)]
 pub struct UsmView<'a> {
     ptr: *mut c_void,
     len: usize,
@@ -31,6 +30,22 @@ pub struct UsmView<'a> {
 unsafe impl Send for UsmView<'_> {}
 // SAFETY: as for Send: `&UsmView` only reads.
 unsafe impl Sync for UsmView<'_> {}
+
+impl Clone for UsmView<'_> {
+    /// Another view of the same bytes (a dependent handle of the context, not a user one).
+    fn clone(&self) -> Self {
+        UsmView {
+            ptr: self.ptr,
+            len: self.len,
+            kind: self.kind,
+            context: self.context.dependent(),
+            device: self.device.clone(),
+            base: self.base,
+            allocation_len: self.allocation_len,
+            _borrow: PhantomData,
+        }
+    }
+}
 
 impl std::fmt::Debug for UsmView<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,18 +108,17 @@ impl<'a> UsmView<'a> {
         }
     }
 
-    /// The start address of the memory this view was taken from (for views made by
-    /// [`as_usm_memory`](crate::as_usm_memory): the allocation's base).
+    /// The start address of the allocation this view lies in.
     pub fn base(&self) -> *mut c_void {
         self.base as *mut c_void
     }
 
-    /// The size of the memory this view was taken from, in bytes.
+    /// The size of the allocation this view lies in, in bytes.
     pub fn allocation_len(&self) -> usize {
         self.allocation_len
     }
 
-    /// The offset of the view from [`base`](Self::base), in bytes.
+    /// The offset of the view from the allocation's [`base`](Self::base), in bytes.
     pub fn offset(&self) -> usize {
         self.ptr as usize - self.base
     }
@@ -155,5 +169,19 @@ impl UsmMemory for UsmView<'_> {
     }
     fn device(&self) -> Option<&Device> {
         self.device.as_ref()
+    }
+    /// A narrower view, still naming the whole allocation as its base.
+    fn view(&self, offset: usize, len: usize) -> Result<UsmView<'_>> {
+        if offset.checked_add(len).map_or(true, |end| end > self.len) {
+            return Err(Error::OutOfBounds {
+                offset,
+                len,
+                size: self.len,
+            });
+        }
+        let mut narrower = self.clone();
+        narrower.ptr = self.ptr.cast::<u8>().wrapping_add(offset).cast();
+        narrower.len = len;
+        Ok(narrower)
     }
 }

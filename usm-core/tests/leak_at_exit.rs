@@ -1,0 +1,90 @@
+//! The report made when the process exits with USM allocations alive, checked on a child
+//! process (this test binary run again, for the one helper test below).
+
+mod support;
+
+use usm_core::{UsmMemory, UsmShared};
+
+const CHILD_VAR: &str = "USM_CORE_LEAK_CHILD";
+/// Set in the child: install a global `tracing` subscriber writing to standard error.
+const SUBSCRIBER_VAR: &str = "USM_CORE_LEAK_SUBSCRIBER";
+
+/// In the child process only: allocates, forgets the memory and returns, so that the
+/// process exits with one live allocation. In the parent it is a no-op.
+#[test]
+fn child_leaks_one_allocation() {
+    if std::env::var_os(CHILD_VAR).is_none() {
+        return;
+    }
+    if std::env::var_os(SUBSCRIBER_VAR).is_some() {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .init();
+    }
+    let (context, device) = support::context();
+    let m = UsmShared::new(&context, &device, 321).unwrap();
+    println!("leaked {:#x}", m.as_ptr() as usize);
+    std::mem::forget(m);
+}
+
+fn run_child(extra_env: &[(&str, &str)]) -> (String, String) {
+    let mut env = vec![(CHILD_VAR, "1")];
+    env.extend_from_slice(extra_env);
+    support::run_test_in_child("child_leaks_one_allocation", &env)
+}
+
+#[test]
+fn process_exit_with_live_memory_reports_it_on_stderr() {
+    let (stdout, stderr) = run_child(&[]);
+    let leaked = stdout
+        .lines()
+        .find_map(|l| l.split("leaked ").nth(1))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no address in {stdout}"));
+    assert!(
+        stderr.contains("usm-core: 1 USM allocation(s) still alive at process exit:"),
+        "{stderr}"
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(leaked))
+        .unwrap_or_else(|| panic!("{leaked} not reported:\n{stderr}"));
+    assert!(line.contains("321 bytes of shared memory"), "{line}");
+    assert!(
+        line.contains("allocated at usm-core/tests/leak_at_exit.rs:"),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_report_at_exit_can_be_silenced() {
+    let (_, stderr) = run_child(&[(usm_core::LEAK_REPORT_ENV, "0")]);
+    assert!(!stderr.contains("still alive"), "{stderr}");
+}
+
+#[test]
+fn the_report_at_exit_goes_to_a_tracing_subscriber_when_one_listens() {
+    let (_, stderr) = run_child(&[(SUBSCRIBER_VAR, "1")]);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("still alive at process exit"))
+        .unwrap_or_else(|| panic!("no report at exit:\n{stderr}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("usm_core::leak"), "{line}");
+    assert!(line.contains("321 bytes of shared memory"), "{line}");
+    assert!(
+        line.contains("allocated at usm-core/tests/leak_at_exit.rs:"),
+        "{line}"
+    );
+    assert!(
+        !stderr.contains("usm-core: 1 USM allocation(s)"),
+        "{stderr}"
+    );
+    // The last context handle went away first, with its own report.
+    assert!(
+        stderr.contains("allocation outlives its context handle"),
+        "{stderr}"
+    );
+}
