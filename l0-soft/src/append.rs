@@ -6,8 +6,9 @@
 //! * memory: a pointer into USM of the list's context must keep the whole range inside
 //!   its allocation (`ZE_RESULT_ERROR_INVALID_SIZE`); USM of another context answers
 //!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`; other host pointers are accepted for copies, copy
-//!   regions and timestamps (the driver trusts them, as a GPU driver would) but not as a
-//!   fill destination, prefetch or advice range (`ZE_RESULT_ERROR_INVALID_ARGUMENT`);
+//!   regions and timestamps when their pages are mapped (else
+//!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`, as when a real driver fails to pin them) but not
+//!   as a fill destination, prefetch or advice range (`ZE_RESULT_ERROR_INVALID_ARGUMENT`);
 //! * fill: the pattern size is a power of two no larger than the queue group's
 //!   `maxMemoryFillPatternSize`, else `ZE_RESULT_ERROR_INVALID_SIZE`; the size need not be
 //!   a multiple of it (the last repetition is cut short);
