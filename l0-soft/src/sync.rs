@@ -1,4 +1,5 @@
-//! The signal state shared by events and fences, and the Level Zero timeout rule.
+//! The signal state shared by events and fences, the Level Zero timeout rule, and how a
+//! status becomes an entry point's result.
 //!
 //! A [`Completion`] is "not signaled", "signaled" or "signaled with an error" (a command
 //! that failed, see the fault injection in `copy_fault`). Waiting follows the
