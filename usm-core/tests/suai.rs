@@ -18,7 +18,14 @@ fn bytes_of_every_kind_round_trip_through_json() {
         assert!(!dict.read_only());
         assert_eq!(dict.layout(), &ArrayLayout::bytes(100));
         let json = dict.to_json();
-        assert!(json.starts_with(&format!("{{\"data\":[{},false],\"shape\":[100],\"strides\":null,\"typestr\":\"|u1\",\"version\":1,\"offset\":0,", memory.as_ptr() as usize)), "{json}");
+        let head = format!(
+            r#"{{"data":[{},false],"shape":[100],"strides":null,"typestr":"|u1","version":1,"#,
+            memory.as_ptr() as usize
+        );
+        assert!(
+            json.starts_with(&(head + r#""offset":0,"syclobj":{"#)),
+            "{json}"
+        );
         // SAFETY: `memory` outlives the view and is not written meanwhile.
         let array = unsafe { through_json(&dict).consume(Some(kind)) }.unwrap();
         assert_eq!(array.as_ptr(), memory.as_ptr(), "{kind}");
@@ -273,4 +280,51 @@ fn a_negative_offset_inside_the_allocation_is_accepted() {
     let dict = SuaiDict::new(memory.as_ptr() as usize + 32, false, layout, name).unwrap();
     let array = take(&through_json(&dict), &context, None).unwrap();
     assert_eq!((array.as_view().offset(), array.len()), (24, 8));
+}
+
+#[test]
+fn writable_arrays_of_every_kind_take_copies_into_exactly_their_bytes() {
+    let (context, device) = support::context();
+    let queue = Queue::new(&context, &device).unwrap();
+    for kind in KINDS {
+        let memory = counting_of_kind(&queue, &context, &device, kind, 20);
+        let layout = ArrayLayout::new(TypeStr::BYTES, vec![2, 2])
+            .with_strides(vec![10, -2])
+            .with_offset(9);
+        let dict = SuaiDict::describe(memory.as_ref(), layout, Access::ReadWrite).unwrap();
+        // SAFETY: `memory` outlives the view and nothing else touches it meanwhile.
+        let mut array = unsafe { through_json(&dict).consume_mut(Some(kind)) }.unwrap();
+        assert_eq!((array.as_view().offset(), array.len()), (7, 13), "{kind}");
+        queue.write_from_slice(&mut array, &[0xEE; 13]).unwrap();
+        queue.fill(&mut array, 0, 2, &[0xAB]).unwrap();
+        drop(array);
+        let mut expected: Vec<u8> = (0..20).collect();
+        expected[7..20].fill(0xEE);
+        expected[7..9].fill(0xAB);
+        assert_eq!(queue.to_vec(memory.as_ref()).unwrap(), expected, "{kind}");
+    }
+}
+
+#[test]
+fn writable_host_arrays_are_written_through_their_elements() {
+    let (context, device) = support::context();
+    let mut memory = UsmShared::new(&context, &device, 4 * 6).unwrap();
+    let layout = ArrayLayout::of::<u32>(vec![3, 2])
+        .with_strides(vec![-2, 1])
+        .with_offset(4);
+    let dict = SuaiDict::describe(&memory, layout, Access::ReadWrite).unwrap();
+    // SAFETY: `memory` outlives the view and nothing else touches it meanwhile.
+    let mut array = unsafe { through_json(&dict).consume_mut_in(&context, None) }.unwrap();
+    for i in 0..3 {
+        for j in 0..2 {
+            let at = array.byte_offset(&[i, j]).unwrap() / 4;
+            array.as_mut_slice_of::<u32>().unwrap()[at] = (10 * i + j) as u32;
+        }
+    }
+    drop(array);
+    // Row 0 is the last pair in memory, row 2 the first.
+    assert_eq!(
+        memory.as_mut_slice_of::<u32>().unwrap(),
+        &[20, 21, 10, 11, 0, 1]
+    );
 }

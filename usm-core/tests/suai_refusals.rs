@@ -8,7 +8,38 @@ mod support;
 use proptest::prelude::*;
 use suai_support::{alloc, take, through_json, KINDS};
 use usm_core::suai::{context_id, Access, ArrayLayout, SuaiDict, SuaiError, SyclObj};
-use usm_core::{Context, Device, Error, UsmHost, UsmKind, UsmMemory, UsmShared};
+use usm_core::{Context, Device, Error, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared};
+
+#[test]
+fn read_only_data_is_refused_for_writing() {
+    let (context, device) = support::context();
+    let memory = UsmShared::new(&context, &device, 16).unwrap();
+    let dict = SuaiDict::describe(&memory, ArrayLayout::bytes(16), Access::ReadOnly).unwrap();
+    // SAFETY: refused before any view is made.
+    let err = unsafe { dict.consume_mut_in(&context, None) }.unwrap_err();
+    assert!(
+        matches!(err, SuaiError::ReadOnly { addr } if addr == memory.as_ptr() as usize),
+        "{err:?}"
+    );
+    // SAFETY: as above.
+    let err = unsafe { dict.consume_mut(None) }.unwrap_err();
+    assert!(matches!(err, SuaiError::ReadOnly { .. }), "{err:?}");
+}
+
+#[test]
+fn writable_device_arrays_are_not_host_writable() {
+    let (context, device) = support::context();
+    let memory = UsmDevice::new(&context, &device, 16).unwrap();
+    let dict = SuaiDict::of_memory(&memory).unwrap();
+    // SAFETY: `memory` outlives the view and nothing else touches it meanwhile.
+    let mut array = unsafe { dict.consume_mut_in(&context, Some(UsmKind::Device)) }.unwrap();
+    assert!(matches!(
+        array.as_mut_slice(),
+        Err(Error::NotHostAccessible {
+            kind: UsmKind::Device
+        })
+    ));
+}
 
 #[test]
 fn a_device_view_of_shared_memory_is_refused() {

@@ -23,10 +23,10 @@ use crate::transfer::UsmSource;
 /// itself for host reads.
 #[derive(Debug, Clone)]
 pub struct SuaiView<'a> {
-    view: UsmView<'a>,
-    layout: ArrayLayout,
-    read_only: bool,
-    named_device: Option<Device>,
+    pub(super) view: UsmView<'a>,
+    pub(super) layout: ArrayLayout,
+    pub(super) read_only: bool,
+    pub(super) named_device: Option<Device>,
 }
 
 impl<'a> SuaiView<'a> {

@@ -189,6 +189,12 @@ pub enum SuaiError {
         /// The kind of the memory.
         found: UsmKind,
     },
+    /// The dict marks its data read-only, but it was consumed for writing.
+    #[error("the data at {addr:#x} is marked read-only; it cannot be consumed for writing")]
+    ReadOnly {
+        /// The pointer in `data`.
+        addr: usize,
+    },
     /// A Level Zero query failed, or another usm-core error (boxed: it is large).
     #[error(transparent)]
     Usm(Box<crate::Error>),

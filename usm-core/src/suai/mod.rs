@@ -4,7 +4,8 @@
 //! usm-core writes it for its memory ([`SuaiDict::of_memory`], [`SuaiDict::describe`]),
 //! reads it from others ([`SuaiDict::from_json`], or serde), validates it with the rules
 //! dpctl applies, and turns it into a non-owning view of exactly the bytes the array
-//! touches ([`SuaiDict::consume`], [`SuaiDict::consume_in`]).
+//! touches ([`SuaiDict::consume`], [`SuaiDict::consume_in`]; for writing, when the dict
+//! allows it: [`SuaiDict::consume_mut`], [`SuaiDict::consume_mut_in`]).
 //!
 //! # The dict
 //!
@@ -33,8 +34,9 @@
 //! context name; the span overflows the address space. When consumed: the named context is
 //! not alive (or is not the consumer's), the named device is not in it, the pointer is not
 //! USM memory of it, the span leaves the allocation the pointer lies in
-//! (`zeMemGetAddressRange`), or the memory is of another USM kind than asked for (a device
-//! view of shared memory is an error, as in dpctl).
+//! (`zeMemGetAddressRange`), the memory is of another USM kind than asked for (a device
+//! view of shared memory is an error, as in dpctl), or it is consumed for writing while
+//! `data` marks it read-only.
 //!
 //! The span is what dpctl computes: the lowest to the highest byte over all elements
 //! (negative strides included); an array with no elements, or with 0 dimensions, touches
@@ -44,9 +46,9 @@
 //! `true` for their writable memory, so a consumer that must write should not rely on
 //! the flag of a dict from those.) Non-native byte orders are accepted, as dpctl's
 //! memory objects accept them; [`TypeStr::matches`] tells whether elements read as a Rust
-//! type without swapping. Type strings must start with a byte order (NumPy would also read spellings
-//! such as `"float32"`, which the interface does not use), and integers must be JSON
-//! integers (`2`, not `2.0`).
+//! type without swapping. Type strings must start with a byte order (NumPy would also
+//! read spellings such as `"float32"`, which the interface does not use), and integers
+//! must be JSON integers (`2`, not `2.0`).
 //!
 //! # Example: produce, hand over as JSON, consume
 //!
@@ -60,7 +62,7 @@
 //! let mut memory = UsmShared::new(&context, &device, 24)?;
 //! memory.as_mut_slice_of::<f32>()?.copy_from_slice(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
 //!
-//! // The whole allocation as bytes, the dict dpctl's `MemoryUSMShared` would give:
+//! // The whole allocation as bytes (`|u1`), as dpctl's memory objects describe themselves:
 //! let bytes = SuaiDict::of_memory(&memory)?;
 //! assert_eq!(bytes.layout().shape, [24]);
 //!
@@ -83,6 +85,7 @@
 //! ```
 
 mod consume;
+mod consume_mut;
 mod error;
 mod layout;
 mod parse;
@@ -93,6 +96,7 @@ mod typestr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use consume::SuaiView;
+pub use consume_mut::SuaiViewMut;
 pub use error::SuaiError;
 pub use layout::{ArrayLayout, Span};
 pub use produce::Access;
