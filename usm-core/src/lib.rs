@@ -74,3 +74,15 @@ pub use transfer::{
 
 /// The raw Level Zero bindings usm-core is built on.
 pub use level_zero_sys as sys;
+
+// Proof at compile time that queues, scopes, events and pending work cross threads.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Queue>();
+    send_sync::<Scope<'static, 'static>>();
+    send_sync::<Event<'static>>();
+    send_sync::<HeldMut<'static>>();
+    send_sync::<EventRef>();
+    send::<Pending<(UsmDevice, Vec<u8>)>>();
+};
