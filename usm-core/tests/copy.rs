@@ -160,13 +160,18 @@ fn default_queue_uses_the_main_copy_engine() {
 }
 
 #[test]
-fn synchronous_calls_reuse_one_event() {
+fn synchronous_calls_on_an_asynchronous_queue_need_no_event() {
     let (context, device) = support::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 64).unwrap();
     for i in 0..50 {
         queue.memset(&mut d, 0, 64, i).unwrap();
     }
-    assert_eq!(queue.events_created(), 1);
+    // They run on the queue's synchronous list, which completes them before returning.
+    assert_eq!(queue.events_created(), 0);
     assert_eq!(queue.to_vec(&d).unwrap(), [49; 64]);
+    // Asynchronous work takes events from the pool.
+    usm_core::scope(|s| s.memset(&queue, s.hold_mut(&mut d), 7, &[]).map(|_| ())).unwrap();
+    assert_eq!(queue.events_created(), 1);
+    assert_eq!(queue.to_vec(&d).unwrap(), [7; 64]);
 }
