@@ -268,4 +268,27 @@ mod tests {
         // SAFETY: as above.
         assert_eq!(unsafe { p.read() }, 0);
     }
+
+    /// Bytes of the memfd backed by memory.
+    fn committed(arena: &Arena) -> u64 {
+        // SAFETY: fstat writes into a zeroed, live stat structure.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: the descriptor is the arena's own, open for its lifetime.
+        assert_eq!(unsafe { libc::fstat(arena.fd.as_raw_fd(), &mut st) }, 0);
+        st.st_blocks as u64 * 512
+    }
+
+    #[test]
+    fn memory_is_committed_when_written_and_returned_when_released() {
+        let arena = Arena::new(64 << 20).unwrap();
+        assert_eq!(committed(&arena), 0, "nothing is committed up front");
+        let size = 4 << 20;
+        let off = arena.allocate(size, 0).unwrap();
+        let p = arena.driver_address(arena.user_address(off)) as *mut u8;
+        // SAFETY: `size` allocated bytes of the read/write alias.
+        unsafe { std::ptr::write_bytes(p, 0xab, size) };
+        assert!(committed(&arena) >= size as u64);
+        arena.release(off, size);
+        assert_eq!(committed(&arena), 0, "freed pages go back to the system");
+    }
 }

@@ -1,7 +1,272 @@
-//! Command lists: regular and immediate lists, appended copies, fills and barriers.
+//! Command lists: regular lists (recorded, closed, executed by a command queue, reset)
+//! and immediate lists (each append runs at once: before the call returns in synchronous
+//! mode, on the list's own worker thread in order otherwise). The appends themselves
+//! are in [`crate::append`].
+//!
+//! * Appending to a closed regular list, or executing an open one, answers
+//!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`. Closing and resetting an immediate list are
+//!   accepted and do nothing.
+//! * Destroying or resetting a list with unfinished executions answers
+//!   `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`.
 
-use level_zero_sys::ze_command_list_dditable_t;
+use std::sync::{Arc, Mutex};
+
+use level_zero_sys::*;
+
+use crate::access::{self, Context, Device};
+use crate::busy::Busy;
+use crate::command::Step;
+use crate::engine::{Engine, Job};
+use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
+use crate::handle::{Kind, Registry};
+use crate::queue::{check_queue_desc, status};
+use crate::sync::lock;
+
+static LISTS: Registry<CommandList> = Registry::new(Kind::CommandList);
+
+const LIST_FLAGS: u32 = ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_RELAXED_ORDERING.0
+    | ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_MAXIMIZE_THROUGHPUT.0
+    | ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_EXPLICIT_ONLY.0;
+
+#[derive(Default)]
+struct Recording {
+    steps: Vec<Step>,
+    /// The steps, frozen by `zeCommandListClose`.
+    closed: Option<Arc<[Step]>>,
+}
+
+enum Mode {
+    Regular(Mutex<Recording>),
+    Immediate { synchronous: bool, engine: Engine },
+}
+
+/// A command list.
+pub(crate) struct CommandList {
+    context: Arc<Context>,
+    device: Arc<Device>,
+    ordinal: u32,
+    max_fill_pattern: usize,
+    mode: Mode,
+    /// Executions of a regular list that have not finished.
+    busy: Busy,
+}
+
+impl std::fmt::Debug for CommandList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandList")
+            .field("ordinal", &self.ordinal)
+            .field("immediate", &matches!(self.mode, Mode::Immediate { .. }))
+            .finish_non_exhaustive()
+    }
+}
+
+impl CommandList {
+    /// The list a handle names.
+    pub(crate) fn get(h: ze_command_list_handle_t) -> ZeResult<Arc<CommandList>> {
+        LISTS.get(h)
+    }
+
+    /// The list's context.
+    pub(crate) fn context(&self) -> &Arc<Context> {
+        &self.context
+    }
+
+    /// The largest fill pattern of the list's queue group.
+    pub(crate) fn max_fill_pattern(&self) -> usize {
+        self.max_fill_pattern
+    }
+
+    /// `ZE_RESULT_ERROR_INVALID_ARGUMENT` for a closed regular list.
+    pub(crate) fn ensure_open(&self) -> ZeResult {
+        match &self.mode {
+            Mode::Regular(r) if lock(r).closed.is_some() => {
+                Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records `step` (regular list) or runs it (immediate list).
+    pub(crate) fn record(&self, step: Step) -> ZeResult {
+        match &self.mode {
+            Mode::Regular(r) => {
+                let mut r = lock(r);
+                if r.closed.is_some() {
+                    return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+                }
+                r.steps.push(step);
+                Ok(())
+            }
+            Mode::Immediate {
+                synchronous,
+                engine,
+            } => {
+                let mut job = Job::new();
+                job.add_steps(Arc::from([step]));
+                if *synchronous {
+                    status(job.run_now())
+                } else {
+                    engine.submit(job)
+                }
+            }
+        }
+    }
+
+    /// Checks that a queue of `ordinal` on `device` in `context` may execute the list.
+    pub(crate) fn check_executable(
+        &self,
+        context: &Context,
+        device: &Device,
+        ordinal: u32,
+    ) -> ZeResult {
+        let Mode::Regular(r) = &self.mode else {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE);
+        };
+        if ordinal != self.ordinal || !access::same_device(device, &self.device) {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE);
+        }
+        if !access::same_context(context, &self.context) || lock(r).closed.is_none() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+        }
+        Ok(())
+    }
+
+    /// Adds the closed list's steps to `job`, marking the list and its events in use.
+    pub(crate) fn add_to_job(&self, job: &mut Job) {
+        let Mode::Regular(r) = &self.mode else { return };
+        let Some(steps) = lock(r).closed.clone() else {
+            return;
+        };
+        job.hold(self.busy.enter());
+        job.add_steps(steps);
+    }
+
+    fn in_use(&self) -> bool {
+        match &self.mode {
+            Mode::Regular(_) => self.busy.is_busy(),
+            Mode::Immediate { engine, .. } => !engine.is_idle(),
+        }
+    }
+}
+
+fn new_list(
+    h_context: ze_context_handle_t,
+    h_device: ze_device_handle_t,
+    ordinal: u32,
+    mode: Mode,
+) -> ZeResult<CommandList> {
+    let context = access::context(h_context)?;
+    let device = access::device(h_device)?;
+    if !access::context_has_device(&context, &device) {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    let group = *access::queue_groups(&device)
+        .get(ordinal as usize)
+        .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
+    Ok(CommandList {
+        context,
+        device,
+        ordinal,
+        max_fill_pattern: group.max_fill_pattern_size,
+        mode,
+        busy: Busy::default(),
+    })
+}
+
+unsafe extern "C" fn create(
+    h_context: ze_context_handle_t,
+    h_device: ze_device_handle_t,
+    desc: *const ze_command_list_desc_t,
+    ph_list: *mut ze_command_list_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        access::context(h_context)?;
+        access::device(h_device)?;
+        // SAFETY: the caller passes a valid descriptor or null.
+        let desc = unsafe { input(desc) }?;
+        if ph_list.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        check_flags(desc.flags, LIST_FLAGS)?;
+        check_stype(
+            desc.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC,
+        )?;
+        let mode = Mode::Regular(Mutex::new(Recording::default()));
+        let list = new_list(h_context, h_device, desc.commandQueueGroupOrdinal, mode)?;
+        // SAFETY: checked non-null; room for one handle.
+        unsafe { write(ph_list, LISTS.insert(Arc::new(list))) }
+    })
+}
+
+unsafe extern "C" fn create_immediate(
+    h_context: ze_context_handle_t,
+    h_device: ze_device_handle_t,
+    desc: *const ze_command_queue_desc_t,
+    ph_list: *mut ze_command_list_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        access::context(h_context)?;
+        let device = access::device(h_device)?;
+        // SAFETY: the caller passes a valid descriptor or null.
+        let desc = unsafe { input(desc) }?;
+        if ph_list.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        let synchronous = check_queue_desc(&device, desc)?;
+        let mode = Mode::Immediate {
+            synchronous,
+            engine: Engine::new(),
+        };
+        let list = new_list(h_context, h_device, desc.ordinal, mode)?;
+        // SAFETY: checked non-null; room for one handle.
+        unsafe { write(ph_list, LISTS.insert(Arc::new(list))) }
+    })
+}
+
+unsafe extern "C" fn destroy(h: ze_command_list_handle_t) -> ze_result_t {
+    guard(|| {
+        if LISTS.get(h)?.in_use() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
+        }
+        LISTS.remove(h).map(drop)
+    })
+}
+
+unsafe extern "C" fn close(h: ze_command_list_handle_t) -> ze_result_t {
+    guard(|| {
+        let list = LISTS.get(h)?;
+        if let Mode::Regular(r) = &list.mode {
+            let mut r = lock(r);
+            if r.closed.is_none() {
+                let steps = std::mem::take(&mut r.steps);
+                r.closed = Some(Arc::from(steps));
+            }
+        }
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn reset(h: ze_command_list_handle_t) -> ze_result_t {
+    guard(|| {
+        let list = LISTS.get(h)?;
+        if list.in_use() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
+        }
+        if let Mode::Regular(r) = &list.mode {
+            *lock(r) = Recording::default();
+        }
+        Ok(())
+    })
+}
 
 /// Overrides the entries of the command list table this module implements (called after
 /// every entry was set to "unsupported feature").
-pub(crate) fn fill_table(_table: &mut ze_command_list_dditable_t) {}
+pub(crate) fn fill_table(t: &mut ze_command_list_dditable_t) {
+    t.pfnCreate = Some(create);
+    t.pfnCreateImmediate = Some(create_immediate);
+    t.pfnDestroy = Some(destroy);
+    t.pfnClose = Some(close);
+    t.pfnReset = Some(reset);
+    crate::append::fill_table(t);
+}

@@ -135,11 +135,12 @@ unsafe extern "C" fn get_properties(
     guard(|| {
         get(driver)?;
         // SAFETY: the caller passes a writable properties structure or null.
-        let p = unsafe { ffi::output(properties) }?;
-        ffi::check_stype(
-            p.stype,
-            ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_PROPERTIES,
-        )?;
+        let p = unsafe {
+            ffi::typed_output(
+                properties,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_PROPERTIES,
+            )
+        }?;
         p.uuid.id = DRIVER_UUID;
         p.driverVersion = driver_version();
         // SAFETY: the chain of an output structure holds the caller's extension structures.
@@ -166,11 +167,12 @@ unsafe extern "C" fn get_ipc_properties(
     guard(|| {
         get(driver)?;
         // SAFETY: the caller passes a writable properties structure or null.
-        let p = unsafe { ffi::output(properties) }?;
-        ffi::check_stype(
-            p.stype,
-            ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_IPC_PROPERTIES,
-        )?;
+        let p = unsafe {
+            ffi::typed_output(
+                properties,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_IPC_PROPERTIES,
+            )
+        }?;
         // Memory IPC handles work within one process; events have none.
         p.flags = ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0;
         Ok(())

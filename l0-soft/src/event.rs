@@ -1,13 +1,292 @@
-//! Event pools and events: creation, signalling, host synchronisation, timestamps.
+//! Event pools and events: creation, signaling from the host and from commands, host
+//! synchronization with timeouts, reset, and kernel timestamps.
+//!
+//! * Pool flags `HOST_VISIBLE` and `KERNEL_TIMESTAMP` are accepted; `IPC` answers
+//!   `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE` (events are not shared across processes), and
+//!   so do the IPC handle functions.
+//! * An event's index must be below the pool's count and not taken by a live event of
+//!   the pool, else `ZE_RESULT_ERROR_INVALID_ARGUMENT`.
+//! * Destroying an event that submitted work still waits on, signals or resets, or a pool
+//!   with live events, answers `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`.
+//! * An event signaled by a command carries the device-clock start and end of that
+//!   command (`zeEventQueryKernelTimestamp`); a host signal stamps both with the time of
+//!   the signal. Querying the timestamp of an event from a pool without
+//!   `KERNEL_TIMESTAMP` answers `ZE_RESULT_ERROR_INVALID_ARGUMENT`.
 
-use level_zero_sys::{ze_event_dditable_t, ze_event_exp_dditable_t, ze_event_pool_dditable_t};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use level_zero_sys::*;
+
+use crate::access::{self, Context};
+use crate::busy::Busy;
+use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
+use crate::handle::{Kind, Registry};
+use crate::queue::status;
+use crate::sync::{lock, Completion};
+
+static POOLS: Registry<EventPool> = Registry::new(Kind::EventPool);
+static EVENTS: Registry<Event> = Registry::new(Kind::Event);
+
+const HOST_VISIBLE: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0;
+const IPC: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0;
+const KERNEL_TIMESTAMP: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0;
+const SCOPES: u32 = ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_SUBDEVICE.0
+    | ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_DEVICE.0
+    | ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_HOST.0;
+
+/// A pool of events of one context.
+pub(crate) struct EventPool {
+    context: Arc<Context>,
+    flags: u32,
+    /// Which indices live events occupy.
+    taken: Mutex<Vec<bool>>,
+    live: AtomicUsize,
+}
+
+/// An event.
+pub(crate) struct Event {
+    pool: Arc<EventPool>,
+    index: usize,
+    completion: Completion,
+    /// Device-clock start and end of the command that signaled it.
+    times: Mutex<Option<(u64, u64)>>,
+    busy: Busy,
+}
+
+impl Event {
+    /// The event a handle names.
+    pub(crate) fn get(h: ze_event_handle_t) -> ZeResult<Arc<Event>> {
+        EVENTS.get(h)
+    }
+
+    /// The context of the event's pool.
+    pub(crate) fn context(&self) -> &Arc<Context> {
+        &self.pool.context
+    }
+
+    /// Marks the event as used by submitted work until the guard drops.
+    pub(crate) fn busy(&self) -> &Busy {
+        &self.busy
+    }
+
+    /// Whether the pool records kernel timestamps.
+    pub(crate) fn has_timestamps(&self) -> bool {
+        self.pool.flags & KERNEL_TIMESTAMP != 0
+    }
+
+    /// Waits under the Level Zero timeout rule: `SUCCESS`, the command's error, or
+    /// `NOT_READY`.
+    pub(crate) fn wait(&self, timeout: u64) -> ze_result_t {
+        self.completion.wait(timeout)
+    }
+
+    /// Signals the event for a command that ran from `start` to `end` (device ticks).
+    pub(crate) fn signal_from_device(&self, start: u64, end: u64, result: ze_result_t) {
+        *lock(&self.times) = Some((start, end));
+        self.completion.signal(result);
+    }
+
+    /// Back to not signaled, without timestamps.
+    pub(crate) fn reset(&self) {
+        *lock(&self.times) = None;
+        self.completion.reset();
+    }
+
+    /// The start and end of the command that signaled it, masked to the device's kernel
+    /// timestamp bits.
+    pub(crate) fn times(&self) -> Option<(u64, u64)> {
+        let mask = access::kernel_timestamp_mask();
+        lock(&self.times).map(|(s, e)| (s & mask, e & mask))
+    }
+}
+
+fn ts(times: (u64, u64)) -> ze_kernel_timestamp_result_t {
+    let data = ze_kernel_timestamp_data_t {
+        kernelStart: times.0,
+        kernelEnd: times.1,
+    };
+    ze_kernel_timestamp_result_t {
+        global: data,
+        context: data,
+    }
+}
+
+/// The `ze_kernel_timestamp_result_t` of an event (both clocks are the same here).
+pub(crate) fn timestamp_result(e: &Event) -> ze_kernel_timestamp_result_t {
+    ts(e.times().unwrap_or((0, 0)))
+}
+
+unsafe extern "C" fn pool_create(
+    h_context: ze_context_handle_t,
+    desc: *const ze_event_pool_desc_t,
+    num_devices: u32,
+    ph_devices: *mut ze_device_handle_t,
+    ph_pool: *mut ze_event_pool_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let context = access::context(h_context)?;
+        // SAFETY: the caller passes a valid descriptor or null.
+        let desc = unsafe { input(desc) }?;
+        if ph_pool.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        check_flags(desc.flags, HOST_VISIBLE | IPC | KERNEL_TIMESTAMP)?;
+        if desc.count == 0 || (ph_devices.is_null() && num_devices > 0) {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE);
+        }
+        check_stype(
+            desc.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_POOL_DESC,
+        )?;
+        for i in 0..num_devices as usize {
+            // SAFETY: the caller passes `num_devices` handles.
+            let h = unsafe { *ph_devices.add(i) };
+            let device = access::device(h)?;
+            if !access::context_has_device(&context, &device) {
+                return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+            }
+        }
+        if desc.flags & IPC != 0 {
+            return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE);
+        }
+        let pool = EventPool {
+            context,
+            flags: desc.flags,
+            taken: Mutex::new(vec![false; desc.count as usize]),
+            live: AtomicUsize::new(0),
+        };
+        // SAFETY: checked non-null; the caller passes room for one handle.
+        unsafe { write(ph_pool, POOLS.insert(Arc::new(pool))) }
+    })
+}
+
+unsafe extern "C" fn pool_destroy(h: ze_event_pool_handle_t) -> ze_result_t {
+    guard(|| {
+        let pool = POOLS.get(h)?;
+        if pool.live.load(Ordering::Acquire) != 0 {
+            return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
+        }
+        POOLS.remove(h).map(drop)
+    })
+}
+
+unsafe extern "C" fn event_create(
+    h_pool: ze_event_pool_handle_t,
+    desc: *const ze_event_desc_t,
+    ph_event: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let pool = POOLS.get(h_pool)?;
+        // SAFETY: the caller passes a valid descriptor or null.
+        let desc = unsafe { input(desc) }?;
+        if ph_event.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        check_flags(desc.signal, SCOPES)?;
+        check_flags(desc.wait, SCOPES)?;
+        check_stype(
+            desc.stype,
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_DESC,
+        )?;
+        let index = desc.index as usize;
+        {
+            let mut taken = lock(&pool.taken);
+            match taken.get_mut(index) {
+                Some(slot) if !*slot => *slot = true,
+                _ => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
+            }
+        }
+        pool.live.fetch_add(1, Ordering::AcqRel);
+        let event = Event {
+            pool,
+            index,
+            completion: Completion::new(false),
+            times: Mutex::new(None),
+            busy: Busy::default(),
+        };
+        // SAFETY: checked non-null; room for one handle.
+        unsafe { write(ph_event, EVENTS.insert(Arc::new(event))) }
+    })
+}
+
+unsafe extern "C" fn event_destroy(h: ze_event_handle_t) -> ze_result_t {
+    guard(|| {
+        let event = EVENTS.get(h)?;
+        if event.busy.is_busy() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
+        }
+        EVENTS.remove(h)?;
+        lock(&event.pool.taken)[event.index] = false;
+        event.pool.live.fetch_sub(1, Ordering::AcqRel);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn host_signal(h: ze_event_handle_t) -> ze_result_t {
+    guard(|| {
+        let event = EVENTS.get(h)?;
+        let now = access::device_ticks();
+        event.signal_from_device(now, now, ze_result_t::ZE_RESULT_SUCCESS);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn host_synchronize(h: ze_event_handle_t, timeout: u64) -> ze_result_t {
+    guard(|| status(EVENTS.get(h)?.wait(timeout)))
+}
+
+unsafe extern "C" fn query_status(h: ze_event_handle_t) -> ze_result_t {
+    guard(|| status(EVENTS.get(h)?.completion.status()))
+}
+
+unsafe extern "C" fn host_reset(h: ze_event_handle_t) -> ze_result_t {
+    guard(|| {
+        EVENTS.get(h)?.reset();
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn query_kernel_timestamp(
+    h: ze_event_handle_t,
+    dst: *mut ze_kernel_timestamp_result_t,
+) -> ze_result_t {
+    guard(|| {
+        let event = EVENTS.get(h)?;
+        if dst.is_null() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        }
+        if !event.has_timestamps() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+        }
+        let code = event.completion.status();
+        if code == ze_result_t::ZE_RESULT_NOT_READY {
+            return Err(code);
+        }
+        // SAFETY: non-null; the caller passes room for one result.
+        unsafe { write(dst, timestamp_result(&event)) }?;
+        status(code)
+    })
+}
 
 /// Overrides the entries of the event table this module implements (called after every
 /// entry was set to "unsupported feature").
-pub(crate) fn fill_table(_table: &mut ze_event_dditable_t) {}
+pub(crate) fn fill_table(t: &mut ze_event_dditable_t) {
+    t.pfnCreate = Some(event_create);
+    t.pfnDestroy = Some(event_destroy);
+    t.pfnHostSignal = Some(host_signal);
+    t.pfnHostSynchronize = Some(host_synchronize);
+    t.pfnQueryStatus = Some(query_status);
+    t.pfnHostReset = Some(host_reset);
+    t.pfnQueryKernelTimestamp = Some(query_kernel_timestamp);
+}
 
-/// Overrides the entries of the event pool table this module implements.
-pub(crate) fn fill_pool_table(_table: &mut ze_event_pool_dditable_t) {}
+/// Overrides the entries of the event pool table this module implements; the IPC
+/// entries stay "unsupported feature".
+pub(crate) fn fill_pool_table(t: &mut ze_event_pool_dditable_t) {
+    t.pfnCreate = Some(pool_create);
+    t.pfnDestroy = Some(pool_destroy);
+}
 
-/// Overrides the entries of the experimental event table this module implements.
-pub(crate) fn fill_exp_table(_table: &mut ze_event_exp_dditable_t) {}
+/// The experimental event table: nothing implemented.
+pub(crate) fn fill_exp_table(_t: &mut ze_event_exp_dditable_t) {}

@@ -56,6 +56,54 @@ pub(crate) unsafe fn write<T>(ptr: *mut T, value: T) -> ZeResult {
     Ok(())
 }
 
+/// A Level Zero structure that starts with `stype` and `pNext`.
+pub(crate) trait Typed {
+    /// The structure's `stype`.
+    fn stype(&self) -> ze_structure_type_t;
+}
+
+macro_rules! typed {
+    ($($t:ty),* $(,)?) => {$(
+        impl Typed for $t {
+            fn stype(&self) -> ze_structure_type_t {
+                self.stype
+            }
+        }
+    )*};
+}
+
+typed!(
+    level_zero_sys::ze_driver_properties_t,
+    level_zero_sys::ze_driver_ipc_properties_t,
+    level_zero_sys::ze_device_properties_t,
+    level_zero_sys::ze_device_compute_properties_t,
+    level_zero_sys::ze_device_module_properties_t,
+    level_zero_sys::ze_command_queue_group_properties_t,
+    level_zero_sys::ze_device_memory_properties_t,
+    level_zero_sys::ze_device_memory_access_properties_t,
+    level_zero_sys::ze_device_cache_properties_t,
+    level_zero_sys::ze_device_image_properties_t,
+    level_zero_sys::ze_device_external_memory_properties_t,
+    level_zero_sys::ze_device_p2p_properties_t,
+    level_zero_sys::ze_memory_allocation_properties_t,
+);
+
+/// The caller's output structure: `ZE_RESULT_ERROR_INVALID_NULL_POINTER` when null,
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` when its `stype` is not `expected`.
+///
+/// # Safety
+///
+/// As [`output`].
+pub(crate) unsafe fn typed_output<'a, T: Typed>(
+    ptr: *mut T,
+    expected: ze_structure_type_t,
+) -> ZeResult<&'a mut T> {
+    // SAFETY: the caller's guarantee, passed on.
+    let out = unsafe { output(ptr) }?;
+    check_stype(out.stype(), expected)?;
+    Ok(out)
+}
+
 /// `ZE_RESULT_ERROR_INVALID_ARGUMENT` unless a descriptor's `stype` is `expected`.
 pub(crate) fn check_stype(actual: ze_structure_type_t, expected: ze_structure_type_t) -> ZeResult {
     if actual == expected {

@@ -37,13 +37,20 @@
 
 #![warn(missing_docs)]
 
+pub(crate) mod access;
+pub(crate) mod append;
 pub(crate) mod arena;
+pub(crate) mod busy;
 pub(crate) mod cmdlist;
+pub(crate) mod command;
 pub(crate) mod config;
 pub(crate) mod context;
+pub(crate) mod copy;
+pub(crate) mod copy_fault;
 pub(crate) mod ddi;
 pub(crate) mod device;
 pub(crate) mod driver;
+pub(crate) mod engine;
 pub(crate) mod event;
 pub(crate) mod fault;
 pub(crate) mod fence;
@@ -51,6 +58,7 @@ pub(crate) mod ffi;
 pub(crate) mod handle;
 pub(crate) mod memory;
 pub(crate) mod queue;
+pub(crate) mod sync;
 
 mod locate;
 

@@ -442,6 +442,34 @@ fn modules_kernels_images_and_virtual_memory_are_unsupported() {
         ze!(zeSamplerCreate(ctx, s.devices[0], &sdesc, &mut sampler)),
         ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
     );
+    let idesc = ze_image_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_IMAGE_DESC,
+        type_: ze_image_type_t::ZE_IMAGE_TYPE_2D,
+        width: 4,
+        height: 4,
+        depth: 1,
+        ..Default::default()
+    };
+    let mut image = null_mut();
+    assert_rc(
+        ze!(zeImageCreate(ctx, s.devices[0], &idesc, &mut image)),
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+    );
+    let mut pdesc = ze_physical_mem_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_PHYSICAL_MEM_DESC,
+        size: 64 << 10,
+        ..Default::default()
+    };
+    let mut physical = null_mut();
+    assert_rc(
+        ze!(zePhysicalMemCreate(
+            ctx,
+            s.devices[0],
+            &mut pdesc,
+            &mut physical
+        )),
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+    );
     ok(ze!(zeContextDestroy(ctx)));
 }
 

@@ -1,7 +1,7 @@
 //! Contexts: the owner of USM allocations, over one or several devices of a driver.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use level_zero_sys::{ze_context_desc_t, ze_context_handle_t, ze_structure_type_t, Api};
 
@@ -300,6 +300,18 @@ impl Context {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(e);
+    }
+
+    /// A reference that does not keep the context alive (for registries of live contexts).
+    pub(crate) fn downgrade(&self) -> Weak<ContextInner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    /// A new user handle to the context behind `weak`, if it is still alive.
+    pub(crate) fn upgrade(weak: &Weak<ContextInner>) -> Option<Context> {
+        let inner = weak.upgrade()?;
+        inner.user_handles.fetch_add(1, Ordering::Relaxed);
+        Some(Context { inner, user: true })
     }
 
     /// Whether the driver offers the relaxed-allocation-limits extension (asked once).

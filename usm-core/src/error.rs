@@ -88,6 +88,9 @@ pub enum Error {
         /// Misalignment or size mismatch, in words.
         reason: String,
     },
+    /// A copy, fill or queue request was refused before anything was submitted.
+    #[error(transparent)]
+    Transfer(#[from] crate::transfer::TransferError),
 }
 
 impl Error {

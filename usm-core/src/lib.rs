@@ -6,9 +6,18 @@
 //! * Memory: [`UsmDevice`], [`UsmShared`], [`UsmHost`] (freed on drop; they keep their
 //!   context alive), sharing the [`UsmMemory`] trait; [`AllocOptions`] for alignment and
 //!   flags. Shared and host memory offer byte and typed slices.
+//! * Copies and fills: a [`Queue`] (an immediate command list on a copy or compute
+//!   engine, see [`queue::engine`]) copies between any kinds and host slices, fills with
+//!   patterns, copies 2-D/3-D regions, reads memory into a `Vec` ([`Queue::to_vec`]);
+//!   bad input is a [`TransferError`] before anything is submitted.
+//! * Asynchronous work: [`scope()`] returns [`Event`]s, orders work on the same memory by
+//!   itself, and waits for everything before it returns, so memory in flight can be
+//!   neither freed nor touched.
 //! * Classification: [`Context::classify`] and [`as_usm_memory`] for any pointer.
 //! * Errors: [`Error`], with every Level Zero result code named ([`ZeError`]) and
 //!   [`UsmAllocationError`] for allocations.
+//! * Array interface: [`suai`] writes, validates and reads the `__sycl_usm_array_interface__`
+//!   dict ([`SuaiDict`]) through which dpctl and the SYCL Python ecosystem share memory.
 //! * Diagnostics: `debug` events for every allocation and free, [`Context::stats`],
 //!   leak reports when a context's last handle drops and from [`report_leaks`].
 //!
@@ -34,7 +43,11 @@ pub mod driver;
 pub mod error;
 pub mod init;
 pub mod memory;
+pub mod queue;
+mod scope;
+pub mod suai;
 pub mod trace;
+pub mod transfer;
 
 pub use classify::{as_usm_memory, PointerInfo};
 pub use context::Context;
@@ -48,7 +61,13 @@ pub use init::{api, init, loader};
 pub use memory::{
     AllocOptions, CacheBias, Placement, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView,
 };
+pub use queue::{ChosenEngine, Engine, Mode, Queue, QueueOptions};
+pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
+pub use suai::{SuaiDict, SuaiError, SuaiView};
 pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
+pub use transfer::{
+    Extent, Operand, PatternRule, Region, TransferError, UsmDestination, UsmSource,
+};
 
 /// The raw Level Zero bindings usm-core is built on.
 pub use level_zero_sys as sys;

@@ -46,13 +46,14 @@ fn device_in(context: &Context, device: ze_device_handle_t) -> ZeResult<Arc<Devi
     }
 }
 
-/// Stores the new allocation's address.
+/// Allocates and stores the new allocation's address in `out`.
 ///
 /// # Safety
 ///
-/// `out` is valid for a write (checked non-null by the caller).
-unsafe fn store(out: *mut *mut c_void, addr: usize) -> ZeResult {
-    // SAFETY: the caller guarantees `out` is writable.
+/// `out` is null or valid for a write.
+unsafe fn allocate_into(context: &Context, request: Request, out: *mut *mut c_void) -> ZeResult {
+    let addr = allocate(context, request)?;
+    // SAFETY: the caller guarantees `out` is null or writable.
     unsafe { ffi::write(out, addr as *mut c_void) }
 }
 
@@ -89,9 +90,8 @@ unsafe extern "C" fn alloc_device(
             device: Some(device),
             relaxed,
         };
-        let addr = allocate(&context, request)?;
-        // SAFETY: checked non-null above.
-        unsafe { store(out, addr) }
+        // SAFETY: `out` was checked non-null above; the caller passes it writable.
+        unsafe { allocate_into(&context, request, out) }
     })
 }
 
@@ -138,9 +138,8 @@ unsafe extern "C" fn alloc_shared(
             device,
             relaxed,
         };
-        let addr = allocate(&context, request)?;
-        // SAFETY: checked non-null above.
-        unsafe { store(out, addr) }
+        // SAFETY: `out` was checked non-null above; the caller passes it writable.
+        unsafe { allocate_into(&context, request, out) }
     })
 }
 
@@ -172,9 +171,8 @@ unsafe extern "C" fn alloc_host(
             device: None,
             relaxed,
         };
-        let addr = allocate(&context, request)?;
-        // SAFETY: checked non-null above.
-        unsafe { store(out, addr) }
+        // SAFETY: `out` was checked non-null above; the caller passes it writable.
+        unsafe { allocate_into(&context, request, out) }
     })
 }
 
@@ -217,11 +215,12 @@ unsafe extern "C" fn get_alloc_properties(
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
         }
         // SAFETY: the caller passes a writable structure or null.
-        let p = unsafe { ffi::output(properties) }?;
-        ffi::check_stype(
-            p.stype,
-            ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
-        )?;
+        let p = unsafe {
+            ffi::typed_output(
+                properties,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
+            )
+        }?;
         // Like Intel's driver, any allocation of the driver answers, whatever its context.
         let found = find(ptr as usize);
         let (type_, id, page, device) = match &found {

@@ -1,0 +1,96 @@
+//! What command lists, queues and events need from devices, contexts and memory, in one
+//! place: looking handles up, a device's queue groups, the device clock, and turning an
+//! application pointer into one the driver can read and write.
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use level_zero_sys::*;
+
+pub(crate) use crate::context::Context;
+pub(crate) use crate::device::{Device, QueueGroup};
+use crate::ffi::ZeResult;
+
+/// The context a handle names.
+pub(crate) fn context(h: ze_context_handle_t) -> ZeResult<Arc<Context>> {
+    crate::context::get(h)
+}
+
+/// The device a handle names.
+pub(crate) fn device(h: ze_device_handle_t) -> ZeResult<Arc<Device>> {
+    crate::device::get(h)
+}
+
+/// Whether `device` belongs to `context`.
+pub(crate) fn context_has_device(context: &Context, device: &Device) -> bool {
+    context.devices().iter().any(|d| d.index == device.index)
+}
+
+/// Whether two references name the same device.
+pub(crate) fn same_device(a: &Device, b: &Device) -> bool {
+    a.index == b.index
+}
+
+/// Whether two references name the same context.
+pub(crate) fn same_context(a: &Context, b: &Context) -> bool {
+    a.handle() == b.handle()
+}
+
+/// The device's queue groups, by ordinal.
+pub(crate) fn queue_groups(device: &Device) -> &[QueueGroup] {
+    device.queue_groups()
+}
+
+/// A range of application memory a command reads or writes, as found when the command
+/// was appended.
+pub(crate) enum MemRef {
+    /// Memory this driver did not allocate: used as it is.
+    Host(usize),
+    /// USM of a context; holding the region keeps the allocation mapped, so a command
+    /// never touches unmapped memory even if the application frees it too early.
+    Usm(crate::memory::Region),
+}
+
+impl MemRef {
+    /// A pointer the driver can use for the range.
+    pub(crate) fn driver_ptr(&self) -> *mut u8 {
+        match self {
+            MemRef::Host(a) => *a as *mut u8,
+            MemRef::Usm(r) => r.driver_ptr(),
+        }
+    }
+
+    /// Whether the memory is USM of this driver.
+    pub(crate) fn is_usm(&self) -> bool {
+        matches!(self, MemRef::Usm(..))
+    }
+}
+
+/// Classifies `[ptr, ptr + len)` for a command of a list in `context`.
+///
+/// # Errors
+///
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` for USM of another context (or freed device
+/// memory), `ZE_RESULT_ERROR_INVALID_SIZE` when the range leaves its allocation.
+pub(crate) fn memory(context: &Context, ptr: *const c_void, len: usize) -> ZeResult<MemRef> {
+    Ok(match crate::memory::lookup(context, ptr, len)? {
+        Some(region) => MemRef::Usm(region),
+        None => MemRef::Host(ptr as usize),
+    })
+}
+
+/// The device clock: nanoseconds (`timerResolution` is 1 ns, all 64 bits valid), the
+/// same clock as `zeDeviceGetGlobalTimestamps`.
+pub(crate) fn device_ticks() -> u64 {
+    crate::device::timestamp_ns()
+}
+
+/// The global timestamp written by `zeCommandListAppendWriteGlobalTimestamp`.
+pub(crate) fn global_timestamp() -> u64 {
+    device_ticks()
+}
+
+/// Kernel timestamps keep this many low bits (`kernelTimestampValidBits` is 64).
+pub(crate) fn kernel_timestamp_mask() -> u64 {
+    u64::MAX
+}

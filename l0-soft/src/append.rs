@@ -1,0 +1,449 @@
+//! The `zeCommandListAppend*` entry points: each validates its arguments, turns them
+//! into one [`Step`] and hands it to the list (recorded, or run at once on an immediate
+//! list).
+//!
+//! Validation, beyond the specification's null and size checks:
+//! * memory: a pointer into USM of the list's context must keep the whole range inside
+//!   its allocation (`ZE_RESULT_ERROR_INVALID_SIZE`); USM of another context answers
+//!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`; other host pointers are accepted for copies, copy
+//!   regions and timestamps (the driver trusts them, as a GPU driver would) but not as a
+//!   fill destination, prefetch or advice range (`ZE_RESULT_ERROR_INVALID_ARGUMENT`);
+//! * fill: the pattern size is a power of two no larger than the queue group's
+//!   `maxMemoryFillPatternSize`, else `ZE_RESULT_ERROR_INVALID_SIZE`; the size need not be
+//!   a multiple of it (the last repetition is cut short);
+//! * copy region: equal width/height/depth on both sides (else
+//!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`), rows no wider than the pitch and slices no
+//!   taller than the slice pitch (else `ZE_RESULT_ERROR_INVALID_SIZE`), no shared byte
+//!   (`ZE_RESULT_ERROR_OVERLAPPING_REGIONS`); depth 0 is a 2-D copy;
+//! * events: of the list's context, else `ZE_RESULT_ERROR_INVALID_SYNCHRONIZATION_OBJECT`;
+//!   timestamp queries need events of a `KERNEL_TIMESTAMP` pool
+//!   (`ZE_RESULT_ERROR_INVALID_ARGUMENT`);
+//! * a global timestamp destination is 8-byte aligned (`ZE_RESULT_ERROR_INVALID_ARGUMENT`).
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use level_zero_sys::*;
+
+use crate::access::{self, MemRef};
+use crate::cmdlist::CommandList;
+use crate::command::{Op, Step};
+use crate::copy::Region;
+use crate::event::Event;
+use crate::ffi::{guard, ZeResult};
+
+const NULL_POINTER: ze_result_t = ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER;
+const INVALID_ARGUMENT: ze_result_t = ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT;
+const INVALID_SIZE: ze_result_t = ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE;
+
+/// The signal event and wait list of an append.
+struct SyncObjects {
+    wait: Vec<Arc<Event>>,
+    signal: Option<Arc<Event>>,
+}
+
+fn event_of(list: &CommandList, h: ze_event_handle_t) -> ZeResult<Arc<Event>> {
+    let event = Event::get(h)?;
+    if !access::same_context(event.context(), list.context()) {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SYNCHRONIZATION_OBJECT);
+    }
+    Ok(event)
+}
+
+fn events_of(
+    list: &CommandList,
+    count: u32,
+    handles: *const ze_event_handle_t,
+) -> ZeResult<Vec<Arc<Event>>> {
+    (0..count as usize)
+        .map(|i| {
+            // SAFETY: the caller passes `count` handles (`handles` is non-null here).
+            event_of(list, unsafe { *handles.add(i) })
+        })
+        .collect()
+}
+
+fn sync_objects(
+    list: &CommandList,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *const ze_event_handle_t,
+) -> ZeResult<SyncObjects> {
+    if wait.is_null() && num_wait > 0 {
+        return Err(INVALID_SIZE);
+    }
+    let signal = if signal.is_null() {
+        None
+    } else {
+        Some(event_of(list, signal)?)
+    };
+    Ok(SyncObjects {
+        wait: events_of(list, num_wait, wait)?,
+        signal,
+    })
+}
+
+fn record(list: &CommandList, sync: SyncObjects, op: Op) -> ZeResult {
+    list.record(Step {
+        wait: sync.wait,
+        op,
+        signal: sync.signal,
+    })
+}
+
+fn usm_only(m: MemRef) -> ZeResult<MemRef> {
+    if m.is_usm() {
+        Ok(m)
+    } else {
+        Err(INVALID_ARGUMENT)
+    }
+}
+
+unsafe extern "C" fn memory_copy(
+    h: ze_command_list_handle_t,
+    dst: *mut c_void,
+    src: *const c_void,
+    size: usize,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if dst.is_null() || src.is_null() {
+            return Err(NULL_POINTER);
+        }
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        list.ensure_open()?;
+        let dst = access::memory(list.context(), dst, size)?;
+        let src = access::memory(list.context(), src, size)?;
+        crate::copy_fault::check_submission()?;
+        record(
+            &list,
+            sync,
+            Op::Copy {
+                dst,
+                src,
+                len: size,
+            },
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn memory_copy_from_context(
+    h: ze_command_list_handle_t,
+    dst: *mut c_void,
+    h_src_context: ze_context_handle_t,
+    src: *const c_void,
+    size: usize,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        let src_context = access::context(h_src_context)?;
+        if dst.is_null() || src.is_null() {
+            return Err(NULL_POINTER);
+        }
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        list.ensure_open()?;
+        let dst = access::memory(list.context(), dst, size)?;
+        let src = access::memory(&src_context, src, size)?;
+        crate::copy_fault::check_submission()?;
+        record(
+            &list,
+            sync,
+            Op::Copy {
+                dst,
+                src,
+                len: size,
+            },
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn memory_fill(
+    h: ze_command_list_handle_t,
+    ptr: *mut c_void,
+    pattern: *const c_void,
+    pattern_size: usize,
+    size: usize,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if ptr.is_null() || pattern.is_null() {
+            return Err(NULL_POINTER);
+        }
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        if !pattern_size.is_power_of_two() || pattern_size > list.max_fill_pattern() {
+            return Err(INVALID_SIZE);
+        }
+        list.ensure_open()?;
+        let dst = usm_only(access::memory(list.context(), ptr, size)?)?;
+        // SAFETY: the caller passes `pattern_size` readable bytes at `pattern`.
+        let bytes = unsafe { std::slice::from_raw_parts(pattern as *const u8, pattern_size) };
+        crate::copy_fault::check_submission()?;
+        let op = Op::Fill {
+            dst,
+            pattern: bytes.into(),
+            len: size,
+        };
+        record(&list, sync, op)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn memory_copy_region(
+    h: ze_command_list_handle_t,
+    dst: *mut c_void,
+    dst_region: *const ze_copy_region_t,
+    dst_pitch: u32,
+    dst_slice_pitch: u32,
+    src: *const c_void,
+    src_region: *const ze_copy_region_t,
+    src_pitch: u32,
+    src_slice_pitch: u32,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if dst.is_null() || src.is_null() || dst_region.is_null() || src_region.is_null() {
+            return Err(NULL_POINTER);
+        }
+        // SAFETY: non-null regions the caller passes valid.
+        let (dr, sr) = unsafe { (&*dst_region, &*src_region) };
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        if (dr.width, dr.height, dr.depth) != (sr.width, sr.height, sr.depth) {
+            return Err(INVALID_ARGUMENT);
+        }
+        let d = Region::new(dr, dst_pitch, dst_slice_pitch).map_err(|_| INVALID_SIZE)?;
+        let s = Region::new(sr, src_pitch, src_slice_pitch).map_err(|_| INVALID_SIZE)?;
+        let delta = src as usize as i128 - dst as usize as i128;
+        if d.overlaps(&s, delta) {
+            return Err(ze_result_t::ZE_RESULT_ERROR_OVERLAPPING_REGIONS);
+        }
+        list.ensure_open()?;
+        let dst = access::memory(list.context(), dst, d.span().1 as usize)?;
+        let src = access::memory(list.context(), src, s.span().1 as usize)?;
+        crate::copy_fault::check_submission()?;
+        let op = Op::CopyRegion {
+            dst,
+            dst_region: d,
+            src,
+            src_region: s,
+        };
+        record(&list, sync, op)
+    })
+}
+
+unsafe extern "C" fn barrier(
+    h: ze_command_list_handle_t,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        list.ensure_open()?;
+        record(&list, sync, Op::Nothing)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn memory_ranges_barrier(
+    h: ze_command_list_handle_t,
+    _num_ranges: u32,
+    range_sizes: *const usize,
+    ranges: *mut *const c_void,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if range_sizes.is_null() || ranges.is_null() {
+            return Err(NULL_POINTER);
+        }
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        list.ensure_open()?;
+        record(&list, sync, Op::Nothing)
+    })
+}
+
+unsafe extern "C" fn write_global_timestamp(
+    h: ze_command_list_handle_t,
+    dst: *mut u64,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if dst.is_null() {
+            return Err(NULL_POINTER);
+        }
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        if dst as usize % 8 != 0 {
+            return Err(INVALID_ARGUMENT);
+        }
+        list.ensure_open()?;
+        let dst = access::memory(list.context(), dst as *const c_void, 8)?;
+        record(&list, sync, Op::WriteTimestamp { dst })
+    })
+}
+
+unsafe extern "C" fn signal_event(
+    h: ze_command_list_handle_t,
+    event: ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        let event = event_of(&list, event)?;
+        list.ensure_open()?;
+        let sync = SyncObjects {
+            wait: Vec::new(),
+            signal: Some(event),
+        };
+        record(&list, sync, Op::Nothing)
+    })
+}
+
+unsafe extern "C" fn wait_on_events(
+    h: ze_command_list_handle_t,
+    num: u32,
+    events: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if events.is_null() {
+            return Err(NULL_POINTER);
+        }
+        let wait = events_of(&list, num, events)?;
+        list.ensure_open()?;
+        record(&list, SyncObjects { wait, signal: None }, Op::Nothing)
+    })
+}
+
+unsafe extern "C" fn event_reset(
+    h: ze_command_list_handle_t,
+    event: ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        let event = event_of(&list, event)?;
+        list.ensure_open()?;
+        let sync = SyncObjects {
+            wait: Vec::new(),
+            signal: None,
+        };
+        record(&list, sync, Op::ResetEvent(event))
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn query_kernel_timestamps(
+    h: ze_command_list_handle_t,
+    num_events: u32,
+    events: *mut ze_event_handle_t,
+    dst: *mut c_void,
+    offsets: *const usize,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if events.is_null() || dst.is_null() {
+            return Err(NULL_POINTER);
+        }
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        let queried = events_of(&list, num_events, events)?;
+        if queried.iter().any(|e| !e.has_timestamps()) {
+            return Err(INVALID_ARGUMENT);
+        }
+        let size = std::mem::size_of::<ze_kernel_timestamp_result_t>();
+        let offsets: Vec<usize> = if offsets.is_null() {
+            (0..num_events as usize).map(|i| i * size).collect()
+        } else {
+            // SAFETY: the caller passes `num_events` offsets.
+            unsafe { std::slice::from_raw_parts(offsets, num_events as usize) }.to_vec()
+        };
+        let end = offsets
+            .iter()
+            .map(|o| o.checked_add(size).ok_or(INVALID_SIZE))
+            .try_fold(0, |m, e| e.map(|e| m.max(e)))?;
+        list.ensure_open()?;
+        let dst = access::memory(list.context(), dst, end)?;
+        let op = Op::QueryKernelTimestamps {
+            events: queried,
+            dst,
+            offsets,
+        };
+        record(&list, sync, op)
+    })
+}
+
+unsafe extern "C" fn memory_prefetch(
+    h: ze_command_list_handle_t,
+    ptr: *const c_void,
+    size: usize,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if ptr.is_null() {
+            return Err(NULL_POINTER);
+        }
+        list.ensure_open()?;
+        usm_only(access::memory(list.context(), ptr, size)?).map(drop)
+    })
+}
+
+unsafe extern "C" fn mem_advise(
+    h: ze_command_list_handle_t,
+    h_device: ze_device_handle_t,
+    ptr: *const c_void,
+    size: usize,
+    advice: ze_memory_advice_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        let device = access::device(h_device)?;
+        if ptr.is_null() {
+            return Err(NULL_POINTER);
+        }
+        if advice.0 > ze_memory_advice_t::ZE_MEMORY_ADVICE_BIAS_UNCACHED.0 {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION);
+        }
+        if !access::context_has_device(list.context(), &device) {
+            return Err(INVALID_ARGUMENT);
+        }
+        list.ensure_open()?;
+        usm_only(access::memory(list.context(), ptr, size)?).map(drop)
+    })
+}
+
+/// Points the append entries of the command list table at this module.
+pub(crate) fn fill_table(t: &mut ze_command_list_dditable_t) {
+    t.pfnAppendWriteGlobalTimestamp = Some(write_global_timestamp);
+    t.pfnAppendBarrier = Some(barrier);
+    t.pfnAppendMemoryRangesBarrier = Some(memory_ranges_barrier);
+    t.pfnAppendMemoryCopy = Some(memory_copy);
+    t.pfnAppendMemoryFill = Some(memory_fill);
+    t.pfnAppendMemoryCopyRegion = Some(memory_copy_region);
+    t.pfnAppendMemoryCopyFromContext = Some(memory_copy_from_context);
+    t.pfnAppendMemoryPrefetch = Some(memory_prefetch);
+    t.pfnAppendMemAdvise = Some(mem_advise);
+    t.pfnAppendSignalEvent = Some(signal_event);
+    t.pfnAppendWaitOnEvents = Some(wait_on_events);
+    t.pfnAppendEventReset = Some(event_reset);
+    t.pfnAppendQueryKernelTimestamps = Some(query_kernel_timestamps);
+}

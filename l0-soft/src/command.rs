@@ -1,0 +1,150 @@
+//! Recorded commands and how a worker (or a synchronous caller) runs them.
+//!
+//! Every append becomes one [`Step`]: wait for the wait-list events, run the operation,
+//! stamp and signal the signal event. A step whose wait-list event failed does not run
+//! and passes the failure on, like work behind a faulted command on a GPU.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use level_zero_sys::{ze_kernel_timestamp_result_t, ze_result_t};
+
+use crate::access::MemRef;
+use crate::copy::{copy_bytes, copy_region, fill_bytes, Region};
+use crate::event::Event;
+
+/// What a step does once its wait list is satisfied.
+pub(crate) enum Op {
+    /// `zeCommandListAppendMemoryCopy` / `...CopyFromContext`.
+    Copy {
+        dst: MemRef,
+        src: MemRef,
+        len: usize,
+    },
+    /// `zeCommandListAppendMemoryFill`.
+    Fill {
+        dst: MemRef,
+        pattern: Box<[u8]>,
+        len: usize,
+    },
+    /// `zeCommandListAppendMemoryCopyRegion`.
+    CopyRegion {
+        dst: MemRef,
+        dst_region: Region,
+        src: MemRef,
+        src_region: Region,
+    },
+    /// Barriers, event signals and waits: nothing beyond the wait list and the signal.
+    Nothing,
+    /// `zeCommandListAppendEventReset`.
+    ResetEvent(Arc<Event>),
+    /// `zeCommandListAppendWriteGlobalTimestamp`.
+    WriteTimestamp { dst: MemRef },
+    /// `zeCommandListAppendQueryKernelTimestamps`: one result per event, at `offsets`.
+    QueryKernelTimestamps {
+        events: Vec<Arc<Event>>,
+        dst: MemRef,
+        offsets: Vec<usize>,
+    },
+}
+
+/// One recorded command.
+pub(crate) struct Step {
+    /// Events that must be signaled before the operation starts.
+    pub wait: Vec<Arc<Event>>,
+    /// The operation.
+    pub op: Op,
+    /// Event signaled (and stamped) when the operation ends.
+    pub signal: Option<Arc<Event>>,
+}
+
+impl Step {
+    /// Every event the step refers to.
+    pub(crate) fn events(&self) -> impl Iterator<Item = &Arc<Event>> {
+        let in_op: &[Arc<Event>] = match &self.op {
+            Op::ResetEvent(e) => std::slice::from_ref(e),
+            Op::QueryKernelTimestamps { events, .. } => events,
+            _ => &[],
+        };
+        self.wait.iter().chain(self.signal.iter()).chain(in_op)
+    }
+}
+
+/// Runs one step up to, not including, its signal: waits for the wait list, then runs
+/// the operation (unless a waited event failed, whose error it passes on). Returns the
+/// result and the device-clock start and end of the operation.
+pub(crate) fn execute(step: &Step) -> (ze_result_t, u64, u64) {
+    let mut result = ze_result_t::ZE_RESULT_SUCCESS;
+    for e in &step.wait {
+        let r = e.wait(u64::MAX);
+        if r != ze_result_t::ZE_RESULT_SUCCESS && result == ze_result_t::ZE_RESULT_SUCCESS {
+            result = r;
+        }
+    }
+    let start = crate::access::device_ticks();
+    if result == ze_result_t::ZE_RESULT_SUCCESS {
+        result = catch_unwind(AssertUnwindSafe(|| run_op(&step.op)))
+            .unwrap_or(ze_result_t::ZE_RESULT_ERROR_UNKNOWN);
+    }
+    (result, start, crate::access::device_ticks())
+}
+
+const LOST: ze_result_t = ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST;
+
+fn run_op(op: &Op) -> ze_result_t {
+    match op {
+        Op::Copy { dst, src, len } => {
+            if crate::copy_fault::completion_fails() {
+                return LOST;
+            }
+            // SAFETY: both ranges were checked at append time (USM: inside its allocation,
+            // which the command keeps mapped; other host memory: trusted like a GPU driver
+            // does); data races with the host are the application's, as on a device.
+            unsafe { copy_bytes(dst.driver_ptr(), src.driver_ptr(), *len) };
+        }
+        Op::Fill { dst, pattern, len } => {
+            if crate::copy_fault::completion_fails() {
+                return LOST;
+            }
+            // SAFETY: `len` bytes of USM checked at append time and kept mapped; the
+            // pattern is the driver's own copy.
+            unsafe { fill_bytes(dst.driver_ptr(), pattern, *len) };
+        }
+        Op::CopyRegion {
+            dst,
+            dst_region,
+            src,
+            src_region,
+        } => {
+            if crate::copy_fault::completion_fails() {
+                return LOST;
+            }
+            // SAFETY: each side was checked at append time for the whole span of its
+            // region's rows, and the regions not to overlap.
+            unsafe { copy_region(dst.driver_ptr(), dst_region, src.driver_ptr(), src_region) };
+        }
+        Op::Nothing => {}
+        Op::ResetEvent(e) => e.reset(),
+        Op::WriteTimestamp { dst } => {
+            let now = crate::access::global_timestamp();
+            // SAFETY: 8 bytes checked at append time, 8-byte aligned.
+            unsafe { (dst.driver_ptr() as *mut u64).write(now) };
+        }
+        Op::QueryKernelTimestamps {
+            events,
+            dst,
+            offsets,
+        } => {
+            let d = dst.driver_ptr();
+            for (e, &off) in events.iter().zip(offsets) {
+                let result = crate::event::timestamp_result(e);
+                // SAFETY: the range up to the last offset plus one result was checked at
+                // append time; `write_unaligned` needs no alignment.
+                unsafe {
+                    (d.add(off) as *mut ze_kernel_timestamp_result_t).write_unaligned(result)
+                };
+            }
+        }
+    }
+    ze_result_t::ZE_RESULT_SUCCESS
+}

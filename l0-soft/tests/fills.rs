@@ -1,0 +1,144 @@
+//! Memory fills through the real loader: every legal pattern size on every queue group,
+//! verified byte by byte, and the rejected sizes and destinations.
+
+#[macro_use]
+mod support;
+
+use std::ffi::c_void;
+use std::ptr::null_mut;
+
+use support::*;
+
+/// Fills `len` bytes of a fresh buffer of `kind` at offset 1 and returns the buffer's
+/// `len + 2` bytes.
+fn fill(kind: Kind, ordinal: u32, pattern: &[u8], len: usize) -> Vec<u8> {
+    let buf = Buffer::new(kind, len + 2);
+    buf.write(&vec![0xAB; len + 2]);
+    let list = immediate(ordinal, ASYNC);
+    // SAFETY: offset 1 of a `len + 2`-byte buffer.
+    let p = unsafe { buf.ptr.cast::<u8>().add(1) };
+    ok(ze!(zeCommandListAppendMemoryFill(
+        list,
+        p.cast(),
+        pattern.as_ptr().cast(),
+        pattern.len(),
+        len,
+        no_event(),
+        0,
+        none()
+    )));
+    ok(ze!(zeCommandListAppendBarrier(list, no_event(), 0, none())));
+    let pool = event_pool(HOST_VISIBLE, 1);
+    let e = event(pool, 0);
+    ok(ze!(zeCommandListAppendSignalEvent(list, e)));
+    ok(ze!(zeEventHostSynchronize(e, u64::MAX)));
+    ok(ze!(zeEventDestroy(e)));
+    ok(ze!(zeEventPoolDestroy(pool)));
+    ok(ze!(zeCommandListDestroy(list)));
+    buf.read(len + 2)
+}
+
+fn expected_fill(pattern: &[u8], len: usize) -> Vec<u8> {
+    let mut v = vec![0xAB];
+    v.extend((0..len).map(|i| pattern[i % pattern.len()]));
+    v.push(0xAB);
+    v
+}
+
+#[test]
+fn fills_of_every_legal_pattern_size_repeat_the_pattern() {
+    // Compute group: up to 128 bytes; main copy: up to 16; link copy: 1.
+    for (ordinal, max) in [(COMPUTE, 128), (MAIN_COPY, 16), (LINK_COPY, 1)] {
+        let mut size = 1;
+        while size <= max {
+            let pattern = bytes(size, size as u8);
+            for kind in [Kind::Device, Kind::Shared, Kind::Host] {
+                let len = 1000 + size; // not a multiple of most pattern sizes
+                assert_eq!(
+                    fill(kind, ordinal, &pattern, len),
+                    expected_fill(&pattern, len),
+                    "pattern {size} on ordinal {ordinal}, {kind:?}"
+                );
+            }
+            size *= 2;
+        }
+    }
+}
+
+#[test]
+fn a_large_fill_keeps_the_pattern_across_cores() {
+    let len = (9 << 20) + 3;
+    let pattern = bytes(16, 9);
+    let got = fill(Kind::Device, COMPUTE, &pattern, len);
+    assert!(got == expected_fill(&pattern, len));
+}
+
+#[test]
+fn fill_pattern_sizes_that_are_not_powers_of_two_or_too_large_are_invalid_sizes() {
+    let buf = Buffer::new(Kind::Device, 4096);
+    let pattern = [7u8; 512];
+    for (ordinal, bad) in [
+        (COMPUTE, &[0usize, 3, 6, 24, 100, 256][..]),
+        (MAIN_COPY, &[0, 3, 32, 64][..]),
+        (LINK_COPY, &[0, 2, 4][..]),
+    ] {
+        let list = immediate(ordinal, SYNC);
+        for &size in bad {
+            assert_rc(
+                ze!(zeCommandListAppendMemoryFill(
+                    list,
+                    buf.ptr,
+                    pattern.as_ptr().cast(),
+                    size,
+                    4096,
+                    no_event(),
+                    0,
+                    none()
+                )),
+                INVALID_SIZE,
+            );
+        }
+        ok(ze!(zeCommandListDestroy(list)));
+    }
+}
+
+#[test]
+fn a_fill_outside_usm_or_past_its_allocation_is_rejected() {
+    let buf = Buffer::new(Kind::Device, 4096);
+    let mut host = vec![0u8; 64];
+    let pattern = [1u8; 4];
+    let list = immediate(COMPUTE, SYNC);
+    let fill = |p: *mut c_void, len: usize| {
+        ze!(zeCommandListAppendMemoryFill(
+            list,
+            p,
+            pattern.as_ptr().cast(),
+            4,
+            len,
+            no_event(),
+            0,
+            none()
+        ))
+    };
+    assert_rc(fill(host.as_mut_ptr().cast(), 64), INVALID_ARGUMENT);
+    assert_rc(fill(buf.ptr, 4097), INVALID_SIZE);
+    // SAFETY: an interior pointer of the 4096-byte allocation.
+    let inner = unsafe { buf.ptr.cast::<u8>().add(4000) };
+    assert_rc(fill(inner.cast(), 97), INVALID_SIZE);
+    ok(fill(inner.cast(), 96));
+    assert_rc(fill(null_mut(), 4), NULL_POINTER);
+    assert_rc(
+        ze!(zeCommandListAppendMemoryFill(
+            list,
+            buf.ptr,
+            std::ptr::null(),
+            4,
+            4,
+            no_event(),
+            0,
+            none()
+        )),
+        NULL_POINTER,
+    );
+    ok(ze!(zeCommandListDestroy(list)));
+}

@@ -1,0 +1,377 @@
+//! The synchronous copies and fills of a [`Queue`]: each returns when its work is done.
+
+use std::time::Instant;
+
+use super::region::check_region;
+use super::{
+    check_overlap, check_pattern, check_span_overlap, direction, Extent, Operand, Region, Side,
+    TransferError, UsmDestination, UsmSource,
+};
+use crate::error::{Error, Result};
+use crate::queue::{start_clock, Command, Queue};
+
+impl Queue {
+    /// Copies `len` bytes from `src` at `src_offset` to `dst` at `dst_offset`.
+    ///
+    /// Any pair of kinds works (device, shared, host; same or different devices of the
+    /// queue's context). A `len` of 0 submits nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`TransferError::OutOfBounds`], [`TransferError::Overlap`] (both ranges in one
+    /// allocation, sharing bytes), [`TransferError::ForeignContext`]; the driver's code.
+    pub fn copy<D, S>(
+        &self,
+        dst: &mut D,
+        dst_offset: usize,
+        src: &S,
+        src_offset: usize,
+        len: usize,
+    ) -> Result<()>
+    where
+        D: UsmDestination + ?Sized,
+        S: UsmSource + ?Sized,
+    {
+        let d = Side::usm(dst).range(Operand::Destination, dst_offset, len)?;
+        let s = Side::usm(src).range(Operand::Source, src_offset, len)?;
+        self.copy_sides(d, s)
+    }
+
+    /// Copies all of `src` to all of `dst`, which must be of the same size.
+    ///
+    /// # Errors
+    ///
+    /// [`TransferError::SizeMismatch`], and as [`Queue::copy`].
+    pub fn copy_all<D, S>(&self, dst: &mut D, src: &S) -> Result<()>
+    where
+        D: UsmDestination + ?Sized,
+        S: UsmSource + ?Sized,
+    {
+        let (d, s) = (Side::usm(dst), Side::usm(src));
+        same_size(d.len, s.len)?;
+        self.copy_sides(d, s)
+    }
+
+    /// Copies `src` (plain host memory) into `dst` at `dst_offset`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::copy`].
+    pub fn copy_from_host<D>(&self, dst: &mut D, dst_offset: usize, src: &[u8]) -> Result<()>
+    where
+        D: UsmDestination + ?Sized,
+    {
+        let d = Side::usm(dst).range(Operand::Destination, dst_offset, src.len())?;
+        self.copy_sides(d, Side::host(src))
+    }
+
+    /// Copies `dst.len()` bytes of `src` at `src_offset` into `dst` (plain host memory).
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::copy`].
+    pub fn copy_to_host<S>(&self, dst: &mut [u8], src: &S, src_offset: usize) -> Result<()>
+    where
+        S: UsmSource + ?Sized,
+    {
+        let s = Side::usm(src).range(Operand::Source, src_offset, dst.len())?;
+        self.copy_sides(Side::host(dst), s)
+    }
+
+    /// Reads all of `src` into a new vector (dpctl's `tobytes`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::copy`].
+    pub fn to_vec<S>(&self, src: &S) -> Result<Vec<u8>>
+    where
+        S: UsmSource + ?Sized,
+    {
+        let mut out = vec![0u8; src.len()];
+        self.copy_to_host(&mut out, src, 0)?;
+        Ok(out)
+    }
+
+    /// Writes `src` over all of `dst`, which must be of the same size.
+    ///
+    /// # Errors
+    ///
+    /// [`TransferError::SizeMismatch`], and as [`Queue::copy`].
+    pub fn write_from_slice<D>(&self, dst: &mut D, src: &[u8]) -> Result<()>
+    where
+        D: UsmDestination + ?Sized,
+    {
+        same_size(dst.len(), src.len())?;
+        self.copy_from_host(dst, 0, src)
+    }
+
+    /// Reads all of `src` as elements of `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TypedView`] when the size is not a multiple of `T`'s; as [`Queue::copy`].
+    pub fn to_vec_of<T, S>(&self, src: &S) -> Result<Vec<T>>
+    where
+        T: bytemuck::Pod,
+        S: UsmSource + ?Sized,
+    {
+        let n = elements::<T>(src.as_ptr() as usize, src.len())?;
+        let mut out = vec![T::zeroed(); n];
+        self.copy_to_host(bytemuck::cast_slice_mut(&mut out), src, 0)?;
+        Ok(out)
+    }
+
+    /// Writes `src` over all of `dst`, which must have exactly its size in bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`TransferError::SizeMismatch`], and as [`Queue::copy`].
+    pub fn write_from_slice_of<T, D>(&self, dst: &mut D, src: &[T]) -> Result<()>
+    where
+        T: bytemuck::Pod,
+        D: UsmDestination + ?Sized,
+    {
+        self.write_from_slice(dst, bytemuck::cast_slice(src))
+    }
+
+    /// Copies the elements `src` into `dst` at byte offset `dst_offset`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::copy`].
+    pub fn copy_from_host_of<T, D>(&self, dst: &mut D, dst_offset: usize, src: &[T]) -> Result<()>
+    where
+        T: bytemuck::Pod,
+        D: UsmDestination + ?Sized,
+    {
+        self.copy_from_host(dst, dst_offset, bytemuck::cast_slice(src))
+    }
+
+    /// Fills the elements `dst` from `src` at byte offset `src_offset`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::copy`].
+    pub fn copy_to_host_of<T, S>(&self, dst: &mut [T], src: &S, src_offset: usize) -> Result<()>
+    where
+        T: bytemuck::Pod,
+        S: UsmSource + ?Sized,
+    {
+        self.copy_to_host(bytemuck::cast_slice_mut(dst), src, src_offset)
+    }
+
+    /// Fills `len` bytes of `dst` at `offset` with copies of `pattern`
+    /// (`zeCommandListAppendMemoryFill`).
+    ///
+    /// The pattern repeats from `offset`; when `len` is not a multiple of its length the
+    /// last copy is cut short. Its length must be a power of two no larger than
+    /// [`Queue::max_fill_pattern_size`] (checked here, before submission).
+    ///
+    /// # Errors
+    ///
+    /// [`TransferError::BadPattern`], [`TransferError::OutOfBounds`],
+    /// [`TransferError::ForeignContext`]; the driver's code.
+    pub fn fill<D>(&self, dst: &mut D, offset: usize, len: usize, pattern: &[u8]) -> Result<()>
+    where
+        D: UsmDestination + ?Sized,
+    {
+        let d = self.check_fill(Side::usm(dst), offset, len, pattern)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let span = tracing::debug_span!(
+            target: "usm_core::copy",
+            "usm fill",
+            bytes = len,
+            pattern = pattern.len(),
+            kind = ?d.kind,
+            engine = %self.engine()
+        );
+        let _entered = span.enter();
+        let start = start_clock();
+        let command = Command::Fill {
+            dst: d.ptr(),
+            pattern,
+            len,
+        };
+        // SAFETY: the range lies in `dst` (checked), which `&mut` keeps alive and exclusive
+        // until `run` returns after the fill completed; `pattern` lives across the call.
+        unsafe { self.run(&command) }?;
+        report(start, len);
+        Ok(())
+    }
+
+    /// Sets `len` bytes of `dst` at `offset` to `value` (dpctl's `memset`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::fill`].
+    pub fn memset<D>(&self, dst: &mut D, offset: usize, len: usize, value: u8) -> Result<()>
+    where
+        D: UsmDestination + ?Sized,
+    {
+        self.fill(dst, offset, len, &[value])
+    }
+
+    /// Copies a 2-D or 3-D region of `extent` from `src` to `dst`
+    /// (`zeCommandListAppendMemoryCopyRegion`).
+    ///
+    /// Each side gives its origin and layout; the extent is common. Regions must lie in
+    /// their memory, rows must not be wider than the pitch, nor slices taller than the
+    /// slice pitch; when both sides are in one allocation, their bounding byte ranges must
+    /// not overlap (a conservative check).
+    ///
+    /// # Errors
+    ///
+    /// [`TransferError::BadRegion`], [`TransferError::OutOfBounds`],
+    /// [`TransferError::Overlap`], [`TransferError::ForeignContext`]; the driver's code.
+    pub fn copy_region<D, S>(
+        &self,
+        dst: &mut D,
+        dst_region: &Region,
+        src: &S,
+        src_region: &Region,
+        extent: &Extent,
+    ) -> Result<()>
+    where
+        D: UsmDestination + ?Sized,
+        S: UsmSource + ?Sized,
+    {
+        let command = self.check_region_copy(
+            Side::usm(dst),
+            dst_region,
+            Side::usm(src),
+            src_region,
+            extent,
+        )?;
+        let bytes = extent.bytes() as usize;
+        let span = tracing::debug_span!(
+            target: "usm_core::copy",
+            "usm copy region",
+            bytes,
+            direction = direction(Some(src.kind()), Some(dst.kind())),
+            engine = %self.engine()
+        );
+        let _entered = span.enter();
+        let start = start_clock();
+        // SAFETY: both regions lie in their memory (checked); `&mut dst` and `&src` keep
+        // them alive, `dst` exclusive and `src` unwritten, until `run` returns after the
+        // copy completed.
+        unsafe { self.run(&command) }?;
+        report(start, bytes);
+        Ok(())
+    }
+
+    /// Checks a fill and returns the destination range.
+    pub(crate) fn check_fill(
+        &self,
+        dst: Side,
+        offset: usize,
+        len: usize,
+        pattern: &[u8],
+    ) -> Result<Side, TransferError> {
+        check_pattern(pattern, self.max_fill_pattern_size())?;
+        let d = dst.range(Operand::Destination, offset, len)?;
+        d.check_context(self, Operand::Destination)?;
+        Ok(d)
+    }
+
+    /// Checks a region copy and builds its command.
+    pub(crate) fn check_region_copy(
+        &self,
+        dst: Side,
+        dst_region: &Region,
+        src: Side,
+        src_region: &Region,
+        extent: &Extent,
+    ) -> Result<Command<'static>, TransferError> {
+        dst.check_context(self, Operand::Destination)?;
+        src.check_context(self, Operand::Source)?;
+        let d = check_region(Operand::Destination, dst_region, extent, dst.len)?;
+        let s = check_region(Operand::Source, src_region, extent, src.len)?;
+        let (d_first, s_first) = (dst.addr + d.first, src.addr + s.first);
+        let (d_len, s_len) = (d.end - d.first, s.end - s.first);
+        if d_first < s_first + s_len && s_first < d_first + d_len {
+            check_span_overlap(d_first, s_first, d_len.max(s_len))?;
+        }
+        Ok(Command::Region {
+            dst: dst.ptr(),
+            dst_region: d.raw,
+            dst_pitches: d.pitches,
+            src: src.ptr(),
+            src_region: s.raw,
+            src_pitches: s.pitches,
+        })
+    }
+
+    /// Checks and runs a copy between two equal ranges.
+    fn copy_sides(&self, dst: Side, src: Side) -> Result<()> {
+        check_copy(self, &dst, &src)?;
+        if dst.len == 0 {
+            return Ok(());
+        }
+        let span = tracing::debug_span!(
+            target: "usm_core::copy",
+            "usm copy",
+            bytes = dst.len,
+            direction = direction(src.kind, dst.kind),
+            engine = %self.engine()
+        );
+        let _entered = span.enter();
+        let start = start_clock();
+        let command = Command::Copy {
+            dst: dst.ptr(),
+            src: src.ptr(),
+            len: dst.len,
+        };
+        // SAFETY: both ranges lie in memory the caller borrows (checked above): the
+        // destination exclusively, the source unwritten, until `run` returns after the copy
+        // completed.
+        unsafe { self.run(&command) }?;
+        report(start, dst.len);
+        Ok(())
+    }
+}
+
+/// Checks the contexts and the overlap of a copy between equal ranges.
+pub(crate) fn check_copy(queue: &Queue, dst: &Side, src: &Side) -> Result<(), TransferError> {
+    dst.check_context(queue, Operand::Destination)?;
+    src.check_context(queue, Operand::Source)?;
+    same_size(dst.len, src.len)?;
+    check_overlap(dst, src)
+}
+
+fn same_size(dst_len: usize, src_len: usize) -> Result<(), TransferError> {
+    if dst_len != src_len {
+        return Err(TransferError::SizeMismatch { dst_len, src_len });
+    }
+    Ok(())
+}
+
+/// The number of `T` in `len` bytes at `addr`, or the error for a size that does not divide.
+fn elements<T>(addr: usize, len: usize) -> Result<usize> {
+    let size = std::mem::size_of::<T>();
+    if size == 0 || len % size != 0 {
+        return Err(Error::TypedView {
+            type_name: std::any::type_name::<T>(),
+            addr,
+            len,
+            reason: format!("the size is not a multiple of {size} bytes"),
+        });
+    }
+    Ok(len / size)
+}
+
+/// Reports the achieved rate of a finished transfer (debug level, in its span).
+pub(crate) fn report(start: Option<Instant>, bytes: usize) {
+    if let Some(start) = start {
+        let ns = start.elapsed().as_nanos().max(1) as f64;
+        tracing::debug!(
+            target: "usm_core::copy",
+            bytes,
+            elapsed_ns = ns as u64,
+            gb_per_s = bytes as f64 / ns,
+            "done"
+        );
+    }
+}

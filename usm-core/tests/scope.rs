@@ -1,0 +1,279 @@
+//! Asynchronous work in scopes: events, dependencies, ordering of chains, many copies in
+//! flight, threads, fills and regions, and waiting at the end even after a panic.
+
+mod support;
+mod transfer_support;
+
+use transfer_support::{bytes, queue};
+use usm_core::{scope, Engine, Extent, Mode, Queue, Region, UsmDevice, UsmHost, UsmShared};
+
+#[test]
+fn a_chain_a_then_b_then_c_runs_in_order() {
+    let (context, device) = support::context();
+    let q = Queue::new(&context, &device).unwrap();
+    let n = 4096;
+    let input = bytes(n, 1);
+    let mut a = UsmDevice::new(&context, &device, n).unwrap();
+    let mut b = UsmDevice::new(&context, &device, n).unwrap();
+    let mut c = UsmHost::new(&context, n).unwrap();
+    scope(|s| {
+        let (ha, hb, hc) = (s.hold_mut(&mut a), s.hold_mut(&mut b), s.hold_mut(&mut c));
+        let ea = s.copy(&q, ha, s.hold_host(&input), &[])?;
+        let eb = s.copy(&q, hb, ha.as_source(), &[ea])?;
+        let ec = s.copy(&q, hc, hb.as_source(), &[eb])?;
+        ec.wait()?;
+        assert!(ea.is_complete()? && eb.is_complete()?);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(c.as_slice(), &input[..]);
+}
+
+#[test]
+fn a_chain_across_three_queues_is_ordered_by_its_events() {
+    let (context, device) = support::context();
+    let qs = [
+        queue(&context, &device, Engine::Compute, Mode::Asynchronous),
+        queue(&context, &device, Engine::MainCopy, Mode::Asynchronous),
+        queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous),
+    ];
+    let n = 1 << 16;
+    let input = bytes(n, 2);
+    let mut a = UsmShared::new(&context, &device, n).unwrap();
+    let mut b = UsmDevice::new(&context, &device, n).unwrap();
+    let mut c = UsmHost::new(&context, n).unwrap();
+    for _round in 0..5 {
+        c.as_mut_slice().fill(0);
+        scope(|s| {
+            let (ha, hb, hc) = (s.hold_mut(&mut a), s.hold_mut(&mut b), s.hold_mut(&mut c));
+            let e0 = s.fill(&qs[0], ha, &[0xab; 16], &[])?;
+            let e1 = s.copy(&qs[1], hb, s.hold_host(&input), &[])?;
+            // C gets A's fill overwritten by B's bytes, only if the order is respected.
+            let e2 = s.copy(&qs[2], hc, ha.as_source(), &[e0])?;
+            let e3 = s.copy(&qs[0], hc, hb.as_source(), &[e1, e2])?;
+            e3.wait()
+        })
+        .unwrap();
+        assert_eq!(c.as_slice(), &input[..]);
+    }
+}
+
+#[test]
+fn writes_after_reads_of_the_same_memory_wait_for_them() {
+    let (context, device) = support::context();
+    let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
+    let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
+    let n = 1 << 15;
+    let first = bytes(n, 3);
+    let mut a = UsmDevice::new(&context, &device, n).unwrap();
+    let mut copy_of_first = UsmHost::new(&context, n).unwrap();
+    scope(|s| {
+        let (ha, hcopy) = (s.hold_mut(&mut a), s.hold_mut(&mut copy_of_first));
+        s.copy(&q1, ha, s.hold_host(&first), &[])?;
+        // No events given: the scope orders the read after the write, and the fill after
+        // the read, although they run on two engines.
+        s.copy(&q2, hcopy, ha.as_source(), &[])?;
+        s.memset(&q1, ha, 0, &[])?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(copy_of_first.as_slice(), &first[..]);
+}
+
+#[test]
+fn many_asynchronous_copies_are_in_flight_at_once() {
+    let (context, device) = support::context();
+    let q = Queue::new(&context, &device).unwrap();
+    let count = 64;
+    let inputs: Vec<Vec<u8>> = (0..count).map(|i| bytes(1000 + i, i as u8)).collect();
+    let mut outs: Vec<UsmHost> = inputs
+        .iter()
+        .map(|v| UsmHost::new(&context, v.len()).unwrap())
+        .collect();
+    let mut stages: Vec<UsmDevice> = inputs
+        .iter()
+        .map(|v| UsmDevice::new(&context, &device, v.len()).unwrap())
+        .collect();
+    scope(|s| {
+        let mut events = Vec::new();
+        for ((input, stage), out) in inputs.iter().zip(&mut stages).zip(&mut outs) {
+            let (hs, ho) = (s.hold_mut(stage), s.hold_mut(out));
+            s.copy(&q, hs, s.hold_host(input), &[])?;
+            events.push(s.copy(&q, ho, hs.as_source(), &[])?);
+        }
+        let all = s.join(&q, &events)?;
+        all.wait()?;
+        for e in &events {
+            assert!(e.is_complete()?);
+        }
+        Ok(())
+    })
+    .unwrap();
+    for (out, input) in outs.iter().zip(&inputs) {
+        assert_eq!(out.as_slice(), &input[..]);
+    }
+    // Events are reused by the next scope instead of made anew.
+    let made = q.events_created();
+    let mut d = UsmDevice::new(&context, &device, 8).unwrap();
+    scope(|s| {
+        let h = s.hold_mut(&mut d);
+        for _ in 0..10 {
+            s.memset(&q, h, 1, &[])?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(q.events_created(), made);
+}
+
+#[test]
+fn threads_submit_into_one_scope() {
+    let (context, device) = support::context();
+    let q = Queue::new(&context, &device).unwrap();
+    let inputs: Vec<Vec<u8>> = (0..8).map(|i| bytes(5000, i as u8)).collect();
+    let mut outs: Vec<UsmShared> = (0..8)
+        .map(|_| UsmShared::new(&context, &device, 5000).unwrap())
+        .collect();
+    scope(|s| {
+        std::thread::scope(|t| {
+            for (input, out) in inputs.iter().zip(&mut outs) {
+                let (q, input) = (&q, s.hold_host(input));
+                let out = s.hold_mut(out);
+                t.spawn(move || {
+                    for _ in 0..10 {
+                        s.copy(q, out, input, &[]).unwrap();
+                    }
+                });
+            }
+        });
+        Ok(())
+    })
+    .unwrap();
+    for (out, input) in outs.iter().zip(&inputs) {
+        assert_eq!(out.as_slice(), &input[..]);
+    }
+}
+
+#[test]
+fn to_vec_inside_a_scope_sees_earlier_writes() {
+    let (context, device) = support::context();
+    let q = Queue::new(&context, &device).unwrap();
+    let mut d = UsmDevice::new(&context, &device, 300).unwrap();
+    let data = bytes(300, 4);
+    scope(|s| {
+        let h = s.hold_mut(&mut d);
+        s.copy(&q, h, s.hold_host(&data), &[])?;
+        assert_eq!(s.to_vec(&q, h.as_source(), &[])?, data);
+        s.memset(&q, h.range(10, 5)?, 0, &[])?;
+        let mut expected = data.clone();
+        expected[10..15].fill(0);
+        assert_eq!(s.to_vec(&q, h.as_source(), &[])?, expected);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn regions_of_one_allocation_copy_when_disjoint() {
+    let (context, device) = support::context();
+    let q = Queue::new(&context, &device).unwrap();
+    let data = bytes(64, 5);
+    let mut m = UsmShared::new(&context, &device, 64).unwrap();
+    m.as_mut_slice().copy_from_slice(&data);
+    scope(|s| {
+        let h = s.hold_mut(&mut m);
+        // Rows 0..2 of an 8x8 array into rows 4..6.
+        s.copy_region(
+            &q,
+            (h, Region::new_2d(0, 4, 8)),
+            (h.as_source(), Region::new_2d(0, 0, 8)),
+            &Extent::new_2d(8, 2),
+            &[],
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    let mut expected = data.clone();
+    expected.copy_within(0..16, 32);
+    assert_eq!(m.as_slice(), &expected[..]);
+}
+
+#[test]
+fn a_synchronous_queue_completes_work_before_returning_events() {
+    let (context, device) = support::context();
+    let q = queue(&context, &device, Engine::Compute, Mode::Synchronous);
+    let mut d = UsmDevice::new(&context, &device, 16).unwrap();
+    scope(|s| {
+        let e = s.fill(&q, s.hold_mut(&mut d), &[1, 2, 3, 4], &[])?;
+        assert!(e.is_complete()?);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(q.to_vec(&d).unwrap(), [1, 2, 3, 4].repeat(4));
+}
+
+#[test]
+fn a_panic_in_a_scope_still_waits_for_its_work() {
+    let (context, device) = support::context();
+    let q = Queue::new(&context, &device).unwrap();
+    let n = 1 << 20;
+    let data = bytes(n, 6);
+    let mut h = UsmHost::new(&context, n).unwrap();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        scope(|s| {
+            s.copy(&q, s.hold_mut(&mut h), s.hold_host(&data), &[])?;
+            panic!("failing after a submission");
+            #[allow(unreachable_code)]
+            Ok(())
+        })
+    }));
+    assert!(outcome.is_err());
+    assert_eq!(h.as_slice(), &data[..]);
+}
+
+#[test]
+fn an_error_in_a_scope_is_returned_after_its_work() {
+    let (context, device) = support::context();
+    let q = Queue::new(&context, &device).unwrap();
+    let data = bytes(4096, 7);
+    let mut h = UsmHost::new(&context, 4096).unwrap();
+    let e = scope(|s| {
+        let dst = s.hold_mut(&mut h);
+        s.copy(&q, dst, s.hold_host(&data), &[])?;
+        s.copy(&q, dst, s.hold_host(&data[1..]), &[])?;
+        Ok(())
+    })
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        usm_core::Error::Transfer(usm_core::TransferError::SizeMismatch {
+            dst_len: 4096,
+            src_len: 4095
+        })
+    ));
+    assert_eq!(h.as_slice(), &data[..]);
+}
+
+#[test]
+fn host_memory_used_by_queues_of_two_contexts_is_ordered() {
+    let (c1, device) = support::context();
+    let c2 = usm_core::Context::new(device.driver(), std::slice::from_ref(&device)).unwrap();
+    let q1 = Queue::new(&c1, &device).unwrap();
+    let q2 = Queue::new(&c2, &device).unwrap();
+    let n = 1 << 16;
+    let input = bytes(n, 8);
+    let mut staging = vec![0u8; n];
+    let mut d1 = UsmDevice::new(&c1, &device, n).unwrap();
+    let mut d2 = UsmDevice::new(&c2, &device, n).unwrap();
+    q1.write_from_slice(&mut d1, &input).unwrap();
+    scope(|s| {
+        let stage = s.hold_host_mut(&mut staging);
+        // Written on a queue of the first context, read on one of the second: the
+        // scope cannot pass the event across contexts, so it waits for it itself.
+        s.copy(&q1, stage, s.hold(&d1), &[])?;
+        s.copy(&q2, s.hold_mut(&mut d2), stage.as_source(), &[])?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(q2.to_vec(&d2).unwrap(), input);
+}
