@@ -309,3 +309,31 @@ fn events_of_another_context_are_refused() {
     .unwrap_err();
     assert_eq!(transfer_error(e), TransferError::ForeignEvent);
 }
+
+#[test]
+fn every_pattern_length_up_to_twice_the_maximum_is_accepted_exactly_when_legal() {
+    let (context, device) = support::context();
+    let q = queue(&context, &device, Engine::Compute, Mode::Synchronous);
+    let max = q.max_fill_pattern_size();
+    let mut d = UsmDevice::new(&context, &device, 2 * max).unwrap();
+    for len in 1..=2 * max {
+        let pattern = bytes(len, len as u8);
+        let outcome = q.fill(&mut d, 0, 2 * max, &pattern);
+        if len.is_power_of_two() && len <= max {
+            outcome.unwrap();
+            let expected: Vec<u8> = pattern.iter().copied().cycle().take(2 * max).collect();
+            assert_eq!(q.to_vec(&d).unwrap(), expected, "pattern {len}");
+        } else {
+            let rule = match transfer_error(outcome.unwrap_err()) {
+                TransferError::BadPattern { rule, len: l, .. } if l == len => rule,
+                other => panic!("pattern {len}: {other:?}"),
+            };
+            let expected = if len.is_power_of_two() {
+                PatternRule::TooLong
+            } else {
+                PatternRule::NotPowerOfTwo
+            };
+            assert_eq!(rule, expected, "pattern {len}");
+        }
+    }
+}
