@@ -93,9 +93,15 @@ fn alloc_free(c: &mut Criterion) {
 }
 
 /// Interleaves blocks of raw and usm-core calls in the order raw, usm-core, usm-core, raw
-/// (so that neither side always runs first) and returns the median of the per-block time
-/// ratios (usm-core / raw): drift of the machine hits both sides alike.
-fn paired_ratio(s: &Setup, kind: UsmKind, blocks: usize, per_block: usize) -> f64 {
+/// (so that neither side always runs first) and returns the medians of the per-block time
+/// ratios (usm-core / raw; drift of the machine hits both sides alike) and of the raw and
+/// usm-core times per alloc+free.
+fn paired_ratio(
+    s: &Setup,
+    kind: UsmKind,
+    blocks: usize,
+    per_block: usize,
+) -> (f64, Duration, Duration) {
     let time = |f: &dyn Fn()| {
         let start = Instant::now();
         for _ in 0..per_block {
@@ -103,17 +109,23 @@ fn paired_ratio(s: &Setup, kind: UsmKind, blocks: usize, per_block: usize) -> f6
         }
         start.elapsed().max(Duration::from_nanos(1))
     };
-    let mut ratios: Vec<f64> = (0..blocks)
-        .map(|_| {
-            let r1 = time(&|| raw(s, kind));
-            let u1 = time(&|| through_usm_core(s, kind));
-            let u2 = time(&|| through_usm_core(s, kind));
-            let r2 = time(&|| raw(s, kind));
-            (u1 + u2).as_secs_f64() / (r1 + r2).as_secs_f64()
-        })
-        .collect();
+    let mut ratios = Vec::with_capacity(blocks);
+    let mut raws = Vec::with_capacity(blocks);
+    let mut usms = Vec::with_capacity(blocks);
+    for _ in 0..blocks {
+        let r1 = time(&|| raw(s, kind));
+        let u1 = time(&|| through_usm_core(s, kind));
+        let u2 = time(&|| through_usm_core(s, kind));
+        let r2 = time(&|| raw(s, kind));
+        ratios.push((u1 + u2).as_secs_f64() / (r1 + r2).as_secs_f64());
+        raws.push((r1 + r2) / (2 * per_block as u32));
+        usms.push((u1 + u2) / (2 * per_block as u32));
+    }
     ratios.sort_by(f64::total_cmp);
-    ratios[ratios.len() / 2]
+    raws.sort();
+    usms.sort();
+    let mid = blocks / 2;
+    (ratios[mid], raws[mid], usms[mid])
 }
 
 criterion_group!(benches, alloc_free);
@@ -130,12 +142,12 @@ fn main() {
     let (blocks, per_block) = if quick { (3, 10) } else { (41, 1000) };
     println!("\nalloc+free of {SIZE} bytes, usm-core / raw level-zero-sys (median of {blocks} paired blocks):");
     for kind in KINDS {
-        let ratio = paired_ratio(&s, kind, blocks, per_block);
+        let (ratio, raw_time, usm_time) = paired_ratio(&s, kind, blocks, per_block);
         let verdict = if ratio <= 1.05 {
             "within 5%"
         } else {
             "above the 5% target"
         };
-        println!("  {kind:>6}: {ratio:.3} ({verdict})");
+        println!("  {kind:>6}: {ratio:.3} ({verdict}; raw {raw_time:?}, usm-core {usm_time:?})");
     }
 }

@@ -16,7 +16,7 @@ use level_zero_sys::{
     ze_event_handle_t, ze_event_pool_desc_t, ze_event_pool_flag_t, ze_event_pool_handle_t,
     ze_event_scope_flag_t, ze_structure_type_t, Api,
 };
-use usm_core::{Context, Device, Mode, Queue, QueueOptions, UsmDevice, UsmHost, UsmMemory};
+use usm_core::{scope, Context, Device, Mode, Queue, QueueOptions, UsmDevice, UsmHost, UsmMemory};
 
 const SMALL: usize = 4096;
 const LARGE: [usize; 2] = [64 << 20, 256 << 20];
@@ -49,11 +49,11 @@ struct RawList {
 }
 
 impl RawList {
-    fn new(s: &Setup, queue: &Queue) -> RawList {
+    fn new(s: &Setup, queue: &Queue, mode: Mode) -> RawList {
         let desc = ze_command_queue_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC,
             ordinal: queue.queue_group().ordinal,
-            mode: match queue.mode() {
+            mode: match mode {
                 Mode::Synchronous => ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS,
                 Mode::Asynchronous => ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
             },
@@ -100,7 +100,7 @@ impl RawList {
             list,
             pool,
             event,
-            synchronous: queue.mode() == Mode::Synchronous,
+            synchronous: mode == Mode::Synchronous,
         }
     }
 
@@ -153,30 +153,33 @@ fn queue(s: &Setup, mode: Mode) -> Queue {
     Queue::with_options(&s.context, &s.device, QueueOptions::new().mode(mode)).expect("queue")
 }
 
-fn mode_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Synchronous => "sync_list",
-        Mode::Asynchronous => "async_list",
-    }
-}
-
 fn latency_4k(c: &mut Criterion) {
     let s = setup();
     let host = UsmHost::new(&s.context, SMALL).unwrap();
     let mut dev = UsmDevice::new(&s.context, &s.device, SMALL).unwrap();
-    for mode in [Mode::Synchronous, Mode::Asynchronous] {
-        let q = queue(&s, mode);
-        let raw = RawList::new(&s, &q);
-        let mut group = c.benchmark_group(format!("copy_4KiB_h2d/{}", mode_name(mode)));
-        group.throughput(Throughput::Bytes(SMALL as u64));
-        group.bench_function("raw", |b| {
-            b.iter(|| raw.copy(dev.as_ptr(), host.as_ptr(), SMALL))
-        });
-        group.bench_function("usm_core", |b| {
-            b.iter(|| q.copy_all(black_box(&mut dev), black_box(&host)).unwrap())
-        });
-        group.finish();
-    }
+    let q = queue(&s, Mode::Asynchronous);
+    let raw_sync = RawList::new(&s, &q, Mode::Synchronous);
+    let raw_async = RawList::new(&s, &q, Mode::Asynchronous);
+    let mut group = c.benchmark_group("copy_4KiB_h2d");
+    group.throughput(Throughput::Bytes(SMALL as u64));
+    group.bench_function("raw_sync_list", |b| {
+        b.iter(|| raw_sync.copy(dev.as_ptr(), host.as_ptr(), SMALL))
+    });
+    group.bench_function("usm_core", |b| {
+        b.iter(|| q.copy_all(black_box(&mut dev), black_box(&host)).unwrap())
+    });
+    group.bench_function("raw_async_list_event", |b| {
+        b.iter(|| raw_async.copy(dev.as_ptr(), host.as_ptr(), SMALL))
+    });
+    group.bench_function("usm_core_scope", |b| {
+        b.iter(|| scoped_copy(&q, &mut dev, &host))
+    });
+    group.finish();
+}
+
+/// One asynchronous copy in a scope of its own (submitted, then awaited at its end).
+fn scoped_copy(q: &Queue, dev: &mut UsmDevice, host: &UsmHost) {
+    scope(|s| s.copy(q, s.hold_mut(dev), s.hold(host), &[]).map(|_| ())).unwrap()
 }
 
 fn bandwidth(c: &mut Criterion) {
@@ -227,23 +230,37 @@ fn report(quick: bool) {
     let mut dev = UsmDevice::new(&s.context, &s.device, SMALL).unwrap();
     let (blocks, per_block) = if quick { (3, 10) } else { (41, 2000) };
     println!("\ncopy of {SMALL} bytes host->device, usm-core / raw level-zero-sys (median of {blocks} paired blocks):");
-    for mode in [Mode::Synchronous, Mode::Asynchronous] {
-        let q = queue(&s, mode);
-        let raw = RawList::new(&s, &q);
-        let (d, h) = (dev.as_ptr(), host.as_ptr());
-        let ratio = paired_ratio(
-            blocks,
-            per_block,
-            &mut || q.copy_all(&mut dev, &host).unwrap(),
-            &mut || raw.copy(d, h, SMALL),
-        );
-        let verdict = if ratio <= 1.05 {
+    let q = queue(&s, Mode::Asynchronous);
+    let raw_sync = RawList::new(&s, &q, Mode::Synchronous);
+    let raw_async = RawList::new(&s, &q, Mode::Asynchronous);
+    let (d, h) = (dev.as_ptr(), host.as_ptr());
+    let sync = paired_ratio(
+        blocks,
+        per_block,
+        &mut || q.copy_all(&mut dev, &host).unwrap(),
+        &mut || raw_sync.copy(d, h, SMALL),
+    );
+    let scoped = paired_ratio(
+        blocks,
+        per_block,
+        &mut || scoped_copy(&q, &mut dev, &host),
+        &mut || raw_async.copy(d, h, SMALL),
+    );
+    let verdict = |r: f64| {
+        if r <= 1.05 {
             "within 5%"
         } else {
             "above the 5% target"
-        };
-        println!("  {:>10}: {ratio:.3} ({verdict})", mode_name(mode));
-    }
+        }
+    };
+    println!(
+        "  synchronous call vs synchronous list: {sync:.3} ({})",
+        verdict(sync)
+    );
+    println!(
+        "  one-copy scope vs asynchronous list + event: {scoped:.3} ({})",
+        verdict(scoped)
+    );
     let q = queue(&s, Mode::Asynchronous);
     let (blocks, per_block) = if quick { (1, 1) } else { (7, 3) };
     println!("\nbandwidth / host memcpy of the same size (median of {blocks} paired blocks; target >= 0.9):");

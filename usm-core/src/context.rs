@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use level_zero_sys::{ze_context_desc_t, ze_context_handle_t, ze_structure_type_t, Api};
 
-use crate::device::{Device, DeviceType};
+use crate::device::Device;
 use crate::driver::{Driver, RELAXED_ALLOCATION_LIMITS_EXTENSION};
 use crate::error::{check, Error, Result};
 use crate::init::api;
@@ -202,8 +202,15 @@ impl Context {
         Ok(Context { inner, user: true })
     }
 
-    /// The first GPU device of the first driver that has one, with a new context of its
-    /// own: the convenient default for code and examples that do not care.
+    /// The process-wide default: the first GPU device of the first driver that has one
+    /// ([`Device::first_gpu`]), with a context of its own over that device, made at the
+    /// first call; later calls return the same context (or the same error), as dpctl's
+    /// cached default queue. The convenient choice for code and examples that do not care:
+    /// memory allocated through it anywhere in the process shares one context.
+    ///
+    /// The default context lives until the process ends, so dropping the handles it returns
+    /// never makes a leak report; the report at process exit covers it. For a context of
+    /// your own, use [`Context::new`].
     ///
     /// ```no_run
     /// let (context, device) = usm_core::Context::default_gpu()?;
@@ -215,15 +222,14 @@ impl Context {
     ///
     /// [`Error::NoDevice`] when no driver has a GPU device; discovery and creation errors.
     pub fn default_gpu() -> Result<(Context, Device)> {
-        for driver in Driver::all()? {
-            for device in driver.devices()? {
-                if device.properties()?.device_type == DeviceType::Gpu {
-                    let context = Context::new(&driver, std::slice::from_ref(&device))?;
-                    return Ok((context, device));
-                }
-            }
-        }
-        Err(Error::NoDevice { what: "GPU device" })
+        static DEFAULT: OnceLock<Result<(Context, Device)>> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                let device = Device::first_gpu()?;
+                let context = Context::new(device.driver(), std::slice::from_ref(&device))?;
+                Ok((context, device))
+            })
+            .clone()
     }
 
     /// A handle for an object made from this context (memory, command list, event) that

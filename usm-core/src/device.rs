@@ -428,6 +428,23 @@ impl Device {
             .collect())
     }
 
+    /// The first GPU device of the first driver that has one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoDevice`](crate::Error::NoDevice) when no driver has a GPU device;
+    /// discovery errors.
+    pub fn first_gpu() -> Result<Device> {
+        for driver in Driver::all()? {
+            for device in driver.devices()? {
+                if device.properties()?.device_type == DeviceType::Gpu {
+                    return Ok(device);
+                }
+            }
+        }
+        Err(crate::Error::NoDevice { what: "GPU device" })
+    }
+
     /// Every GPU device of every driver, in discovery order.
     ///
     /// # Errors

@@ -311,6 +311,9 @@ pub enum AllocationFailure {
     /// The alignment is neither 0 (the driver's choice) nor a power of two; found before any
     /// driver call.
     AlignmentNotPowerOfTwo,
+    /// More than `isize::MAX` bytes were requested: no address space holds that, and Rust
+    /// slices cannot cover it; found before any driver call.
+    LargerThanAddressSpace,
     /// The device is not one of the context's devices (or one of their sub-devices); found
     /// before any driver call.
     DeviceNotInContext,
@@ -327,6 +330,9 @@ impl fmt::Display for AllocationFailure {
             AllocationFailure::ZeroSize => f.write_str("zero-sized allocations are not allowed"),
             AllocationFailure::AlignmentNotPowerOfTwo => {
                 f.write_str("the alignment must be 0 (driver's choice) or a power of two")
+            }
+            AllocationFailure::LargerThanAddressSpace => {
+                f.write_str("the size is larger than isize::MAX bytes")
             }
             AllocationFailure::DeviceNotInContext => {
                 f.write_str("the device is not one of the context's devices")

@@ -12,7 +12,8 @@
 //!   bad input is a [`TransferError`] before anything is submitted.
 //! * Asynchronous work: [`scope()`] returns [`Event`]s, orders work on the same memory by
 //!   itself, and waits for everything before it returns, so memory in flight can be
-//!   neither freed nor touched.
+//!   neither freed nor touched; [`Queue::copy_async`] and its siblings return a
+//!   [`Pending`] handle that owns the memory until the work is done.
 //! * Classification: [`Context::classify`] and [`as_usm_memory`] for any pointer.
 //! * Errors: [`Error`], with every Level Zero result code named ([`ZeError`]) and
 //!   [`UsmAllocationError`] for allocations.
@@ -43,6 +44,7 @@ pub mod driver;
 pub mod error;
 pub mod init;
 pub mod memory;
+pub mod pending;
 pub mod queue;
 mod scope;
 pub mod suai;
@@ -61,6 +63,7 @@ pub use init::{api, init, loader};
 pub use memory::{
     AllocOptions, CacheBias, Placement, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView,
 };
+pub use pending::{EventRef, Failed, Pending, PendingResult};
 pub use queue::{ChosenEngine, Engine, Mode, Queue, QueueOptions};
 pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
 pub use suai::{SuaiDict, SuaiError, SuaiView};
@@ -71,3 +74,15 @@ pub use transfer::{
 
 /// The raw Level Zero bindings usm-core is built on.
 pub use level_zero_sys as sys;
+
+// Proof at compile time that queues, scopes, events and pending work cross threads.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Queue>();
+    send_sync::<Scope<'static, 'static>>();
+    send_sync::<Event<'static>>();
+    send_sync::<HeldMut<'static>>();
+    send_sync::<EventRef>();
+    send::<Pending<(UsmDevice, Vec<u8>)>>();
+};

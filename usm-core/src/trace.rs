@@ -194,30 +194,22 @@ impl Tracker {
 
     /// The live allocation starting at `base`, if usm-core made it.
     pub(crate) fn starting_at(&self, base: usize) -> Option<LiveAllocation> {
-        let state = lock(&self.state);
-        if state.is_empty() {
-            return None;
-        }
-        state
-            .slots
-            .iter()
-            .flatten()
-            .find(|a| a.addr == base)
-            .cloned()
+        self.find(|a| a.addr == base)
     }
 
-    /// The live allocation containing `addr`, if usm-core made it (a scan: for cold paths).
+    /// The live allocation containing `addr`, if usm-core made it.
     pub(crate) fn containing(&self, addr: usize) -> Option<LiveAllocation> {
+        self.find(|a| a.addr <= addr && addr - a.addr < a.size.max(1))
+    }
+
+    /// The first live allocation that `matches` (a scan: for classification, not for the
+    /// allocation path).
+    fn find(&self, matches: impl Fn(&LiveAllocation) -> bool) -> Option<LiveAllocation> {
         let state = lock(&self.state);
         if state.is_empty() {
             return None;
         }
-        state
-            .slots
-            .iter()
-            .flatten()
-            .find(|a| a.addr <= addr && addr - a.addr < a.size.max(1))
-            .cloned()
+        state.slots.iter().flatten().find(|a| matches(a)).cloned()
     }
 }
 

@@ -438,3 +438,15 @@ fn alignment_the_driver_cannot_honour_is_a_usm_allocation_error() {
         }
     }
 }
+
+#[test]
+fn more_than_isize_max_bytes_is_refused_before_any_driver_call() {
+    let (context, device) = support::context();
+    for kind in KINDS {
+        let size = isize::MAX as usize + 1;
+        let options = AllocOptions::new().relaxed_limits(true);
+        let e = refused(&context, &device, kind, size, &options);
+        assert_eq!(e.reason, AllocationFailure::LargerThanAddressSpace);
+        assert_eq!((e.kind, e.size, e.code()), (kind, size, None));
+    }
+}

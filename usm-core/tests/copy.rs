@@ -124,10 +124,14 @@ fn copies_cross_the_devices_of_one_context() {
     support::init();
     let driver = support::driver();
     let devices = driver.devices().unwrap();
-    assert!(
-        devices.len() >= 2,
-        "the tests configure two software devices"
-    );
+    if devices.len() < 2 {
+        assert!(
+            !support::on_soft_driver(),
+            "the tests configure two software devices"
+        );
+        eprintln!("one device only: nothing to cross");
+        return;
+    }
     let context = Context::new(&driver, &devices).unwrap();
     let data = bytes(777, 6);
     let mut on_first = UsmDevice::new(&context, &devices[0], data.len()).unwrap();
@@ -154,19 +158,35 @@ fn zero_length_copies_do_nothing() {
 fn default_queue_uses_the_main_copy_engine() {
     let (context, device) = support::context();
     let queue = Queue::new(&context, &device).unwrap();
-    assert_eq!(queue.engine(), Engine::MainCopy);
+    let has_copy_engine = device
+        .queue_groups()
+        .unwrap()
+        .iter()
+        .any(|g| g.is_copy_only());
+    // The software device has copy engines.
+    assert!(has_copy_engine || !support::on_soft_driver());
+    if has_copy_engine {
+        assert_eq!(queue.engine(), Engine::MainCopy);
+        assert!(queue.queue_group().is_copy_only());
+    } else {
+        assert_eq!(queue.engine(), Engine::Compute);
+    }
     assert_eq!(queue.mode(), Mode::Asynchronous);
-    assert!(queue.queue_group().is_copy_only());
 }
 
 #[test]
-fn synchronous_calls_reuse_one_event() {
+fn synchronous_calls_on_an_asynchronous_queue_need_no_event() {
     let (context, device) = support::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 64).unwrap();
     for i in 0..50 {
         queue.memset(&mut d, 0, 64, i).unwrap();
     }
-    assert_eq!(queue.events_created(), 1);
+    // They run on the queue's synchronous list, which completes them before returning.
+    assert_eq!(queue.events_created(), 0);
     assert_eq!(queue.to_vec(&d).unwrap(), [49; 64]);
+    // Asynchronous work takes events from the pool.
+    usm_core::scope(|s| s.memset(&queue, s.hold_mut(&mut d), 7, &[]).map(|_| ())).unwrap();
+    assert_eq!(queue.events_created(), 1);
+    assert_eq!(queue.to_vec(&d).unwrap(), [7; 64]);
 }

@@ -142,15 +142,28 @@ fn all_gpus_lists_every_gpu_device_of_every_driver() {
 }
 
 #[test]
-fn default_gpu_is_the_first_gpu_with_a_context_of_its_own() {
+fn default_gpu_is_the_first_gpu_with_one_context_for_the_whole_process() {
     support::init();
     let (context, device) = Context::default_gpu().unwrap();
     assert_eq!(device, Device::all_gpus().unwrap()[0]);
+    assert_eq!(device, Device::first_gpu().unwrap());
     assert_eq!(context.devices(), &[device.clone()][..]);
     assert_eq!(context.driver(), device.driver());
-    let (other, _) = Context::default_gpu().unwrap();
-    assert_ne!(context, other);
-    assert_ne!(context.raw(), other.raw());
+    let (again, same_device) = std::thread::spawn(|| Context::default_gpu().unwrap())
+        .join()
+        .unwrap();
+    assert_eq!(again, context);
+    assert_eq!(again.raw(), context.raw());
+    assert_eq!(same_device, device);
+    // Memory of the default context is not foreign to a second handle of it.
+    let m = usm_core::UsmHost::new(&context, 8).unwrap();
+    assert_eq!(
+        again
+            .classify(usm_core::UsmMemory::as_ptr(&m))
+            .unwrap()
+            .kind,
+        usm_core::UsmKind::Host
+    );
 }
 
 #[test]

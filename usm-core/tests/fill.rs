@@ -101,3 +101,21 @@ fn a_fill_not_a_multiple_of_its_pattern_cuts_the_last_copy() {
         [0, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 0, 0, 0, 0, 0]
     );
 }
+
+#[test]
+fn fill_with_repeats_one_value() {
+    let (context, device) = support::context();
+    let q = queue(&context, &device, Engine::Compute, Mode::Asynchronous);
+    let mut d = UsmDevice::new(&context, &device, 40).unwrap();
+    q.fill_with(&mut d, 0, 40, 0x0102_0304_0506_0708u64)
+        .unwrap();
+    assert_eq!(
+        q.to_vec_of::<u64, _>(&d).unwrap(),
+        [0x0102_0304_0506_0708u64; 5]
+    );
+    let e = q.fill_with(&mut d, 0, 40, [0u8; 3]).unwrap_err();
+    assert!(matches!(
+        e,
+        usm_core::Error::Transfer(usm_core::TransferError::BadPattern { len: 3, .. })
+    ));
+}

@@ -58,6 +58,10 @@ impl RawAllocation {
         if alignment != 0 && !alignment.is_power_of_two() {
             return Err(fail(AllocationFailure::AlignmentNotPowerOfTwo));
         }
+        if len > isize::MAX as usize {
+            // Host slices of the memory would be unsound; no driver could back it anyway.
+            return Err(fail(AllocationFailure::LargerThanAddressSpace));
+        }
         if let Some(d) = device {
             if !context.contains_device(d) {
                 return Err(fail(AllocationFailure::DeviceNotInContext));

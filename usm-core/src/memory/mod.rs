@@ -19,9 +19,12 @@
 //! size 0), found before any driver call. An alignment that is neither 0 (the driver's
 //! choice) nor a power of two is refused the same way
 //! ([`AllocationFailure::AlignmentNotPowerOfTwo`](crate::AllocationFailure)), where dpctl
-//! would pass it on and raise `USMAllocationError` when the allocator returns null. A power
-//! of two that the driver cannot honour comes back as the driver's code (for example
-//! `ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT`).
+//! would pass it on and raise `USMAllocationError` when the allocator returns null. More
+//! than `isize::MAX` bytes, and a device outside the context, are refused before any call
+//! too. A power of two that the driver cannot honour comes back as the driver's code (for
+//! example `ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT`), as do sizes above the device's maximum
+//! allocation (`ZE_RESULT_ERROR_UNSUPPORTED_SIZE`, unless relaxed limits are asked for) and
+//! out-of-memory.
 
 /// Implements [`UsmMemory`] and `Debug` for an owned type with a `raw: RawAllocation` field.
 macro_rules! impl_usm_memory {

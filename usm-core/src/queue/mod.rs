@@ -1,10 +1,15 @@
-//! Queues: a device, a context and one immediate command list on a chosen engine, made
-//! once and reused for every copy and fill.
+//! Queues: a device, a context and immediate command lists on a chosen engine, made once
+//! and reused for every copy and fill.
 //!
-//! A [`Queue`] runs work in submission order. In [`Mode::Synchronous`] every append
-//! returns after the work is done; in [`Mode::Asynchronous`] (the default) appends return
-//! at once, synchronous calls wait for an event of their own, and [`scope`](crate::scope())
-//! lets work overlap with the host. See [`engine`] for which engine a queue uses.
+//! In [`Mode::Synchronous`] a [`Queue`] has one synchronous immediate list: every append
+//! returns after its work is done, asynchronous work included. In [`Mode::Asynchronous`]
+//! (the default) asynchronous work ([`scope`](crate::scope()), [`Pending`](crate::Pending))
+//! goes to an asynchronous immediate list, in submission order, and synchronous calls
+//! ([`Queue::copy`] and friends) to a second, synchronous list of the same engine, made at
+//! the first such call. Synchronous calls need no order with the asynchronous work in
+//! flight: that work holds its memory borrowed or owned until it is done, so no
+//! synchronous call can reach the same memory. See [`engine`] for which engine a queue
+//! uses.
 
 pub mod engine;
 mod events;
@@ -27,13 +32,15 @@ use crate::device::{Device, QueueGroup};
 use crate::error::{check, Error, Result};
 use crate::init::api;
 
-/// Whether appends wait for the work they submit.
+/// Whether asynchronous work overlaps with the host (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Mode {
-    /// Appends return at once; completion is observed through events (the default).
+    /// Asynchronous work returns at once and completes through events; synchronous calls
+    /// use a synchronous list of their own (the default).
     #[default]
     Asynchronous,
-    /// Every append returns after its work is done (`ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS`).
+    /// One synchronous list (`ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS`): every append, also of
+    /// asynchronous work, returns after its work is done.
     Synchronous,
 }
 
@@ -93,8 +100,9 @@ impl QueueOptions {
 
 /// A queue of copies and fills on one engine of a device, like a SYCL queue.
 ///
-/// Cheap to clone (an `Arc` inside); clones share the command list, so work from all of
-/// them runs in one order. Safe to share between threads: appends are serialised inside.
+/// Cheap to clone (an `Arc` inside); clones share the command lists, so asynchronous work
+/// from all of them runs in one order. Safe to share between threads: appends are
+/// serialised inside.
 ///
 /// ```no_run
 /// use usm_core::{Context, Queue, UsmDevice};
@@ -111,7 +119,11 @@ pub struct Queue {
 }
 
 pub(crate) struct QueueInner {
+    /// The list of the queue's mode.
     list: Mutex<ze_command_list_handle_t>,
+    /// In asynchronous mode: the synchronous list for synchronous calls (null until the
+    /// first one).
+    sync_list: Mutex<ze_command_list_handle_t>,
     pub(crate) events: Mutex<EventPool>,
     chosen: ChosenEngine,
     mode: Mode,
@@ -120,7 +132,7 @@ pub(crate) struct QueueInner {
     context: Context,
 }
 
-// SAFETY: the command list handle is only used under the `list` mutex (Level Zero forbids
+// SAFETY: each command list handle is only used under its mutex (Level Zero forbids
 // appending to one list from simultaneous threads, which the mutex rules out); events are
 // handed out under the `events` mutex; event waits and queries are free-threaded. The
 // handles stay valid until `Drop`, which runs once no `Queue` or scope refers to them.
@@ -131,14 +143,22 @@ unsafe impl Sync for QueueInner {}
 impl Drop for QueueInner {
     fn drop(&mut self) {
         let Ok(api) = api() else { return };
-        let list = *self.list.get_mut().unwrap_or_else(PoisonError::into_inner);
-        // SAFETY: the list came from zeCommandListCreateImmediate and no work is in flight:
-        // synchronous calls wait before returning, and a scope holds the queue until all
-        // its work completed.
-        let outcome = unsafe { api.zeCommandListDestroy(list) };
-        if let Err(e) = check("zeCommandListDestroy", outcome, || format!("{list:p}")) {
-            tracing::error!(error = %e, "cannot destroy an immediate command list");
-            self.context.record_drop_error(e);
+        let lists = [
+            *self.list.get_mut().unwrap_or_else(PoisonError::into_inner),
+            *self
+                .sync_list
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        ];
+        for list in lists.into_iter().filter(|l| !l.is_null()) {
+            // SAFETY: the list came from zeCommandListCreateImmediate and no work is in
+            // flight: synchronous calls wait before returning, and scopes and pending work
+            // hold the queue until all their work completed.
+            let outcome = unsafe { api.zeCommandListDestroy(list) };
+            if let Err(e) = check("zeCommandListDestroy", outcome, || format!("{list:p}")) {
+                tracing::error!(error = %e, "cannot destroy an immediate command list");
+                self.context.record_drop_error(e);
+            }
         }
     }
 }
@@ -211,38 +231,7 @@ impl Queue {
         }
         let groups = device.queue_groups()?;
         let chosen = engine::choose(&groups, options.engine, options.index)?;
-        let api = api()?;
-        let desc = ze_command_queue_desc_t {
-            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC,
-            pNext: std::ptr::null(),
-            ordinal: chosen.group.ordinal,
-            index: chosen.index,
-            flags: if chosen.index != 0 {
-                ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY.0
-            } else {
-                0
-            },
-            mode: match options.mode {
-                Mode::Synchronous => ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS,
-                Mode::Asynchronous => ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
-            },
-            priority: ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_NORMAL,
-        };
-        let mut list: ze_command_list_handle_t = std::ptr::null_mut();
-        // SAFETY: valid context and device handles (the device is one of the context's),
-        // typed descriptor naming an existing group and index, live out-parameter.
-        let outcome = unsafe {
-            api.zeCommandListCreateImmediate(context.raw(), device.raw(), &desc, &mut list)
-        };
-        check("zeCommandListCreateImmediate", outcome, || {
-            format!(
-                "context={:p}, device={device:?}, ordinal={}, index={}, mode={:?}",
-                context.raw(),
-                chosen.group.ordinal,
-                chosen.index,
-                options.mode
-            )
-        })?;
+        let list = create_list(context, device, &chosen, options.mode)?;
         tracing::debug!(
             target: "usm_core::queue",
             ?device,
@@ -255,6 +244,7 @@ impl Queue {
         Ok(Queue {
             inner: Arc::new(QueueInner {
                 list: Mutex::new(list),
+                sync_list: Mutex::new(std::ptr::null_mut()),
                 events: Mutex::new(EventPool::new(context.raw())),
                 chosen,
                 mode: options.mode,
@@ -299,7 +289,8 @@ impl Queue {
         self.inner.chosen.group.max_memory_fill_pattern_size
     }
 
-    /// The raw immediate command list, for calls usm-core does not wrap.
+    /// The raw immediate command list of the queue's mode (the one asynchronous work goes
+    /// to), for calls usm-core does not wrap.
     ///
     /// # Safety
     ///
@@ -322,21 +313,28 @@ impl Queue {
     /// The addresses in `command` must be valid for the accesses it makes until it
     /// returns, and no other code may access the destination meanwhile.
     pub(crate) unsafe fn run(&self, command: &Command<'_>) -> Result<()> {
-        match self.inner.mode {
-            // SAFETY: forwarded from the caller; a synchronous list completes the work
-            // before the append returns.
-            Mode::Synchronous => unsafe { self.inner.append(command, std::ptr::null_mut(), &[]) },
+        let inner = &*self.inner;
+        let list = match inner.mode {
+            Mode::Synchronous => inner.lock_list(),
             Mode::Asynchronous => {
-                let event = self.inner.lock_events().acquire()?;
-                // SAFETY: forwarded from the caller; we wait for the event before returning.
-                let submitted = unsafe { self.inner.append(command, event, &[]) };
-                let outcome = submitted.and_then(|()| wait_event(event));
-                // Released only when the work is done or was never submitted. A failed wait
-                // means the device reported the work finished with an error (or was lost).
-                self.inner.lock_events().release(event);
-                outcome
+                let mut list = inner
+                    .sync_list
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if list.is_null() {
+                    *list = create_list(
+                        &inner.context,
+                        &inner.device,
+                        &inner.chosen,
+                        Mode::Synchronous,
+                    )?;
+                }
+                list
             }
-        }
+        };
+        // SAFETY: forwarded from the caller; the list is synchronous, so the work is done
+        // when the append returns; the guard keeps other threads off the list.
+        unsafe { inner.append_to(*list, command, std::ptr::null_mut(), &[]) }
     }
 }
 
@@ -361,6 +359,24 @@ impl QueueInner {
         signal: ze_event_handle_t,
         waits: &[ze_event_handle_t],
     ) -> Result<()> {
+        let list = self.lock_list();
+        // SAFETY: forwarded from the caller; the guard keeps other threads off the list.
+        unsafe { self.append_to(*list, command, signal, waits) }
+    }
+
+    /// Appends `command` to `list`.
+    ///
+    /// # Safety
+    ///
+    /// As [`QueueInner::append`]; `list` is one of this queue's lists, which the caller
+    /// keeps other threads off.
+    unsafe fn append_to(
+        &self,
+        list: ze_command_list_handle_t,
+        command: &Command<'_>,
+        signal: ze_event_handle_t,
+        waits: &[ze_event_handle_t],
+    ) -> Result<()> {
         let api = self.context.api();
         let n = waits.len() as u32;
         // Level Zero takes the wait list as a mutable pointer but only reads it.
@@ -369,9 +385,7 @@ impl QueueInner {
         } else {
             waits.as_ptr().cast_mut()
         };
-        let list = self.lock_list();
-        let list = *list;
-        // SAFETY (all arms): the list is valid and used by this thread only (mutex held);
+        // SAFETY (all arms): the list is valid and used by this thread only (see above);
         // the addresses are valid per the caller; events are of this context per the
         // caller; `w` points at `n` handles living across the call.
         let (call, outcome) = match *command {
@@ -419,6 +433,48 @@ impl QueueInner {
         };
         check(call, outcome, || describe(command, signal, waits))
     }
+}
+
+/// Makes an immediate list on `chosen` in `mode`.
+fn create_list(
+    context: &Context,
+    device: &Device,
+    chosen: &ChosenEngine,
+    mode: Mode,
+) -> Result<ze_command_list_handle_t> {
+    let desc = ze_command_queue_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC,
+        pNext: std::ptr::null(),
+        ordinal: chosen.group.ordinal,
+        index: chosen.index,
+        flags: if chosen.index != 0 {
+            ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY.0
+        } else {
+            0
+        },
+        mode: match mode {
+            Mode::Synchronous => ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS,
+            Mode::Asynchronous => ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
+        },
+        priority: ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_NORMAL,
+    };
+    let mut list: ze_command_list_handle_t = std::ptr::null_mut();
+    // SAFETY: valid context and device handles (the device is one of the context's),
+    // typed descriptor naming an existing group and index, live out-parameter.
+    let outcome = unsafe {
+        context
+            .api()
+            .zeCommandListCreateImmediate(context.raw(), device.raw(), &desc, &mut list)
+    };
+    check("zeCommandListCreateImmediate", outcome, || {
+        format!(
+            "context={:p}, device={device:?}, ordinal={}, index={}, mode={mode:?}",
+            context.raw(),
+            chosen.group.ordinal,
+            chosen.index,
+        )
+    })?;
+    Ok(list)
 }
 
 fn describe(

@@ -62,6 +62,10 @@ use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestina
 ///   previous write and every read since; a read waits for the previous write. So device
 ///   work never races on held memory either, whatever events the caller passes.
 /// * Fill patterns are copied into the scope and live until it ends.
+/// * Plain host memory used by queues of two contexts (whose events cannot cross) is
+///   ordered by the host: the later submission first waits for the earlier work.
+/// * On a [`Mode::Synchronous`](crate::Mode) queue every submission completes before it
+///   returns; the rules above hold all the same.
 ///
 /// These do not compile: freeing held memory inside the scope,
 ///

@@ -86,7 +86,7 @@ pub enum TransferError {
     /// A fill pattern breaks the specification's rules.
     #[error(
         "fill pattern of {len} bytes refused ({rule:?}): it must be a power of two of at most \
-         {max} bytes on this queue's engine"
+         {max} bytes on this queue's engine (a queue on the compute engine may take longer ones)"
     )]
     BadPattern {
         /// The pattern's length.

@@ -22,10 +22,13 @@ mod region;
 pub(crate) use ops::{check_copy, report};
 
 use std::ffi::c_void;
+use std::sync::Arc;
 
 pub use error::{Operand, PatternRule, TransferError};
 pub use region::{Extent, Region};
 
+use crate::context::Context;
+use crate::device::Device;
 use crate::memory::{UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView};
 use crate::queue::Queue;
 
@@ -61,6 +64,33 @@ unsafe impl UsmDestination for UsmDevice {}
 unsafe impl UsmDestination for UsmShared {}
 // SAFETY: as above.
 unsafe impl UsmDestination for UsmHost {}
+
+/// Shared memory is memory too: an `Arc` of USM memory is that memory.
+impl<T: UsmMemory + ?Sized> UsmMemory for Arc<T> {
+    fn as_ptr(&self) -> *mut c_void {
+        (**self).as_ptr()
+    }
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    fn kind(&self) -> UsmKind {
+        (**self).kind()
+    }
+    fn alignment(&self) -> usize {
+        (**self).alignment()
+    }
+    fn context(&self) -> &Context {
+        (**self).context()
+    }
+    fn device(&self) -> Option<&Device> {
+        (**self).device()
+    }
+}
+
+// SAFETY: an `Arc` only gives shared access to its value (`get_mut` needs it to be the
+// only handle, which it is not while a borrow or a pending copy holds a clone), so a
+// source behind it stays alive and unwritten as long as this handle lives.
+unsafe impl<T: UsmSource + ?Sized> UsmSource for Arc<T> {}
 
 /// One side of a transfer: where it is, how big, which kind (None: plain host memory) and
 /// which context.

@@ -37,11 +37,13 @@ impl Queue {
         self.copy_sides(d, s)
     }
 
-    /// Copies all of `src` to all of `dst`, which must be of the same size.
+    /// Copies all of `src` to all of `dst`, which must be of the same size (dpctl's
+    /// `copy_from_device`).
     ///
     /// # Errors
     ///
     /// [`TransferError::SizeMismatch`], and as [`Queue::copy`].
+    #[doc(alias = "copy_from_device")]
     pub fn copy_all<D, S>(&self, dst: &mut D, src: &S) -> Result<()>
     where
         D: UsmDestination + ?Sized,
@@ -83,6 +85,7 @@ impl Queue {
     /// # Errors
     ///
     /// As [`Queue::copy`].
+    #[doc(alias = "tobytes")]
     pub fn to_vec<S>(&self, src: &S) -> Result<Vec<u8>>
     where
         S: UsmSource + ?Sized,
@@ -211,6 +214,20 @@ impl Queue {
         D: UsmDestination + ?Sized,
     {
         self.fill(dst, offset, len, &[value])
+    }
+
+    /// Fills `len` bytes of `dst` at `offset` with copies of `value`'s bytes (a fill whose
+    /// pattern is one `T`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::fill`]; `T`'s size must be a power of two the engine accepts.
+    pub fn fill_with<T, D>(&self, dst: &mut D, offset: usize, len: usize, value: T) -> Result<()>
+    where
+        T: bytemuck::Pod,
+        D: UsmDestination + ?Sized,
+    {
+        self.fill(dst, offset, len, bytemuck::bytes_of(&value))
     }
 
     /// Copies a 2-D or 3-D region of `extent` from `src` to `dst`

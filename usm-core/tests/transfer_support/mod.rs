@@ -35,14 +35,24 @@ pub fn bytes(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// A queue on `engine` in `mode`.
+/// A queue on `engine` in `mode`. The software device has every engine; on an installed
+/// device without that engine, the queue is on the compute engine instead.
 pub fn queue(context: &Context, device: &Device, engine: Engine, mode: Mode) -> Queue {
-    Queue::with_options(
-        context,
-        device,
-        QueueOptions::new().engine(engine).mode(mode),
-    )
-    .expect("queue")
+    let on = |engine| {
+        Queue::with_options(
+            context,
+            device,
+            QueueOptions::new().engine(engine).mode(mode),
+        )
+    };
+    match on(engine) {
+        Ok(q) => q,
+        Err(e) if !crate::support::on_soft_driver() => {
+            eprintln!("no {engine} engine ({e}); using the compute engine");
+            on(Engine::Compute).expect("a compute queue")
+        }
+        Err(e) => panic!("the software device has a {engine} engine: {e}"),
+    }
 }
 
 /// One queue of each engine and mode the device has.

@@ -1,0 +1,416 @@
+//! Asynchronous work that owns the memory it reads and writes until it is done: the
+//! `'static` counterpart of [`scope()`](crate::scope()), for work that must outlive the
+//! function that submits it.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use usm_core::{Context, Queue, UsmDevice};
+//! let (context, device) = Context::default_gpu()?;
+//! let queue = Queue::new(&context, &device)?;
+//! let on_device = UsmDevice::new(&context, &device, 4)?;
+//! let written = queue.write_async(on_device, vec![1, 2, 3, 4], &[])?;
+//! let read = queue.read_async(Arc::new(UsmDevice::new(&context, &device, 4)?), &[])?;
+//! let (on_device, _data) = written.wait()?;
+//! let (_, bytes) = read.wait()?;
+//! assert_eq!(bytes.len(), 4);
+//! # drop(on_device);
+//! # Ok::<(), usm_core::Error>(())
+//! ```
+//!
+//! # Why safe code cannot free or touch memory in flight
+//!
+//! * The memory is moved into the [`Pending`] handle (sources may be shared as `Arc`s,
+//!   which give no writer a way in), and must be `'static`: no borrow it holds can end
+//!   while the work runs, even if the handle is leaked.
+//!   A borrowed view is refused at compile time:
+//!
+//! ```compile_fail,E0521
+//! use usm_core::UsmMemory;
+//! fn f(queue: &usm_core::Queue, memory: &usm_core::UsmDevice) {
+//!     let pending = queue.read_async(memory.view(0, 4).unwrap(), &[]);
+//! }
+//! ```
+//! * The handle gives the memory back only from [`Pending::wait`], after the work is done;
+//!   dropping the handle waits first, then frees. Leaking it (`mem::forget`) leaks the
+//!   memory and the event: nothing is freed, so nothing is freed early.
+//! * An event is reset for reuse only when nothing refers to it: its own handle and every
+//!   [`EventRef`] (each piece of work that waits on it keeps one until it is done itself).
+//! * Destinations are moved in, so two pieces of pending work never write the same memory,
+//!   and nothing reads memory another piece writes.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use level_zero_sys::ze_event_handle_t;
+
+use crate::error::{Error, Result};
+use crate::queue::{query_event, start_clock, wait_event, Command, Queue, QueueInner};
+use crate::transfer::{
+    check_copy, direction, report, Side, TransferError, UsmDestination, UsmSource,
+};
+
+/// An event taken from a queue's pool; given back (reset) when the last reference drops,
+/// which happens only once its work and all work waiting on it are done.
+struct PooledEvent {
+    raw: ze_event_handle_t,
+    queue: Arc<QueueInner>,
+    context: usize,
+}
+
+// SAFETY: the handle is only waited on, queried and finally reset, all free-threaded
+// calls; the queue is Send + Sync.
+unsafe impl Send for PooledEvent {}
+// SAFETY: as for Send; `&PooledEvent` only waits and queries.
+unsafe impl Sync for PooledEvent {}
+
+impl Drop for PooledEvent {
+    fn drop(&mut self) {
+        self.queue.lock_events().release(self.raw);
+    }
+}
+
+/// A reference to the completion of pending work, to make other work wait for it.
+#[derive(Clone)]
+pub struct EventRef(Arc<PooledEvent>);
+
+impl EventRef {
+    /// Whether the work is done, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// The code of `zeEventQueryStatus`.
+    pub fn is_complete(&self) -> Result<bool> {
+        query_event(self.0.raw)
+    }
+}
+
+impl fmt::Debug for EventRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EventRef({:p})", self.0.raw)
+    }
+}
+
+/// Why submitting or waiting for owned work failed, with the values it owned, given back.
+#[derive(Debug)]
+pub struct Failed<T> {
+    /// What went wrong.
+    pub error: Error,
+    /// The memory the work owned (after a failed wait: no longer in use by the device).
+    pub value: T,
+}
+
+impl<T> fmt::Display for Failed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<T: fmt::Debug> std::error::Error for Failed<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl<T> From<Box<Failed<T>>> for Error {
+    /// Keeps the error; the values are dropped (freed).
+    fn from(f: Box<Failed<T>>) -> Error {
+        f.error
+    }
+}
+
+/// The outcome of submitting owned work: its handle, or why it was refused with the values
+/// given back.
+pub type PendingResult<T> = std::result::Result<Pending<T>, Box<Failed<T>>>;
+
+/// With debug tracing on: an operation's span, its submission time and bytes.
+type Trace = Option<(tracing::Span, Instant, usize)>;
+
+/// What a submission gives its handle: its event, the events it waits for, its trace.
+type Submission = (EventRef, Vec<EventRef>, Trace);
+
+/// Asynchronous work that owns `T` (its memory) until it is done.
+#[must_use = "dropping a Pending waits for its work"]
+pub struct Pending<T> {
+    value: Option<T>,
+    event: Option<EventRef>,
+    /// The events this work waits for, kept until it is done.
+    after: Vec<EventRef>,
+    trace: Trace,
+}
+
+impl<T> fmt::Debug for Pending<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending")
+            .field("event", &self.event)
+            .field("after", &self.after.len())
+            .finish()
+    }
+}
+
+impl<T> Pending<T> {
+    /// A reference to this work's completion, to make other work wait for it.
+    pub fn event(&self) -> EventRef {
+        self.event
+            .clone()
+            .expect("an event until the work is waited for")
+    }
+
+    /// Whether the work is done, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// The code of `zeEventQueryStatus`.
+    pub fn is_complete(&self) -> Result<bool> {
+        self.event().is_complete()
+    }
+
+    /// Waits until the work is done and gives back what it owned.
+    ///
+    /// # Errors
+    ///
+    /// The code of `zeEventHostSynchronize`, with the values: the work ended (failed, or
+    /// the device was lost) and no longer uses them.
+    pub fn wait(mut self) -> std::result::Result<T, Box<Failed<T>>> {
+        let outcome = self.finish();
+        let value = self
+            .value
+            .take()
+            .expect("the value until the work is waited for");
+        match outcome {
+            Ok(()) => Ok(value),
+            Err(error) => Err(Box::new(Failed { error, value })),
+        }
+    }
+
+    /// Waits for the event, reports the rate, and lets the events go.
+    fn finish(&mut self) -> Result<()> {
+        let Some(event) = self.event.take() else {
+            return Ok(());
+        };
+        let outcome = wait_event(event.0.raw);
+        if let (Ok(()), Some((span, start, bytes))) = (&outcome, &self.trace) {
+            span.in_scope(|| report(Some(*start), *bytes));
+        }
+        // Done (or ended with an error): the events may be reused once nothing else
+        // refers to them.
+        self.after.clear();
+        drop(event);
+        outcome
+    }
+}
+
+impl<T> Drop for Pending<T> {
+    fn drop(&mut self) {
+        if let Err(e) = self.finish() {
+            tracing::error!(error = %e, "asynchronous work failed (found when its handle dropped)");
+        }
+    }
+}
+
+impl Queue {
+    /// Copies all of `src` to all of `dst` (equal sizes) after `after`; both are owned by
+    /// the returned handle until the copy is done.
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::copy_all`], and [`TransferError::ForeignEvent`]; the values come back
+    /// in the error.
+    pub fn copy_async<D, S>(&self, dst: D, src: S, after: &[&EventRef]) -> PendingResult<(D, S)>
+    where
+        D: UsmDestination + 'static,
+        S: UsmSource + 'static,
+    {
+        let (d, s) = (Side::usm(&dst), Side::usm(&src));
+        let value = (dst, src);
+        let submitted = check_copy(self, &d, &s)
+            .map_err(Error::from)
+            .and_then(|()| {
+                let _span = tracing::debug_span!(
+                    target: "usm_core::copy",
+                    "usm copy async",
+                    bytes = d.len,
+                    direction = direction(s.kind, d.kind),
+                    engine = %self.engine()
+                )
+                .entered();
+                let command = Command::Copy {
+                    dst: d.ptr(),
+                    src: s.ptr(),
+                    len: d.len,
+                };
+                // SAFETY: both ranges are the whole of memory moved into `value`, which the
+                // returned handle owns until the copy is done ('static, so no borrow
+                // inside it can end earlier).
+                unsafe { self.submit_owned(&command, after, d.len) }
+            });
+        finish_submission(submitted, value)
+    }
+
+    /// Writes `data` over all of `dst` (equal sizes) after `after`; both are owned by the
+    /// returned handle until the copy is done.
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::write_from_slice`], and [`TransferError::ForeignEvent`]; the values come
+    /// back in the error.
+    pub fn write_async<D>(
+        &self,
+        dst: D,
+        data: Vec<u8>,
+        after: &[&EventRef],
+    ) -> PendingResult<(D, Vec<u8>)>
+    where
+        D: UsmDestination + 'static,
+    {
+        let (d, s) = (Side::usm(&dst), Side::host(&data));
+        let value = (dst, data);
+        let submitted = check_copy(self, &d, &s)
+            .map_err(Error::from)
+            .and_then(|()| {
+                let _span = tracing::debug_span!(
+                    target: "usm_core::copy",
+                    "usm copy async",
+                    bytes = d.len,
+                    direction = direction(None, d.kind),
+                    engine = %self.engine()
+                )
+                .entered();
+                let command = Command::Copy {
+                    dst: d.ptr(),
+                    src: s.ptr(),
+                    len: d.len,
+                };
+                // SAFETY: as in `copy_async`; the vector's heap bytes do not move when the
+                // vector moves into the handle.
+                unsafe { self.submit_owned(&command, after, d.len) }
+            });
+        finish_submission(submitted, value)
+    }
+
+    /// Reads all of `src` into a new vector after `after` (an asynchronous `tobytes`); `src`
+    /// and the vector are owned by the returned handle until the copy is done.
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::to_vec`], and [`TransferError::ForeignEvent`]; the values come back in
+    /// the error.
+    pub fn read_async<S>(&self, src: S, after: &[&EventRef]) -> PendingResult<(S, Vec<u8>)>
+    where
+        S: UsmSource + 'static,
+    {
+        let mut out = vec![0u8; src.len()];
+        let (d, s) = (Side::host(&out), Side::usm(&src));
+        let dst_ptr = out.as_mut_ptr();
+        let value = (src, out);
+        let submitted = check_copy(self, &d, &s)
+            .map_err(Error::from)
+            .and_then(|()| {
+                let _span = tracing::debug_span!(
+                    target: "usm_core::copy",
+                    "usm copy async",
+                    bytes = d.len,
+                    direction = direction(s.kind, None),
+                    engine = %self.engine()
+                )
+                .entered();
+                let command = Command::Copy {
+                    dst: dst_ptr.cast(),
+                    src: s.ptr(),
+                    len: d.len,
+                };
+                // SAFETY: as in `write_async`; nothing reads or writes the vector until the
+                // handle gives it back after the copy.
+                unsafe { self.submit_owned(&command, after, d.len) }
+            });
+        finish_submission(submitted, value)
+    }
+
+    /// Fills all of `dst` with copies of `pattern` (rules as [`Queue::fill`]) after
+    /// `after`; `dst` and a copy of the pattern are owned by the returned handle until the
+    /// fill is done.
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::fill`], and [`TransferError::ForeignEvent`]; `dst` comes back in the
+    /// error.
+    pub fn fill_async<D>(
+        &self,
+        dst: D,
+        pattern: &[u8],
+        after: &[&EventRef],
+    ) -> PendingResult<(D, Box<[u8]>)>
+    where
+        D: UsmDestination + 'static,
+    {
+        let kept: Box<[u8]> = pattern.into();
+        let whole = Side::usm(&dst);
+        let submitted = self
+            .check_fill(whole, 0, whole.len, &kept)
+            .map_err(Error::from)
+            .and_then(|d| {
+                let _span = tracing::debug_span!(
+                    target: "usm_core::copy",
+                    "usm fill async",
+                    bytes = d.len,
+                    pattern = kept.len(),
+                    kind = ?d.kind,
+                    engine = %self.engine()
+                )
+                .entered();
+                let command = Command::Fill {
+                    dst: d.ptr(),
+                    pattern: &kept,
+                    len: d.len,
+                };
+                // SAFETY: as in `copy_async`; the pattern's heap bytes move with the box
+                // into the handle without moving.
+                unsafe { self.submit_owned(&command, after, d.len) }
+            });
+        finish_submission(submitted, (dst, kept))
+    }
+
+    /// Appends `command` after `after`, signalling a pooled event.
+    ///
+    /// # Safety
+    ///
+    /// The memory `command` reaches must stay alive and untouched by others until the
+    /// returned event signals.
+    unsafe fn submit_owned(
+        &self,
+        command: &Command<'_>,
+        after: &[&EventRef],
+        bytes: usize,
+    ) -> Result<Submission> {
+        let context = self.context().raw() as usize;
+        if after.iter().any(|e| e.0.context != context) {
+            return Err(TransferError::ForeignEvent.into());
+        }
+        let waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.0.raw).collect();
+        let raw = self.inner.lock_events().acquire()?;
+        let event = EventRef(Arc::new(PooledEvent {
+            raw,
+            queue: Arc::clone(&self.inner),
+            context,
+        }));
+        // SAFETY: forwarded from the caller; the events are of the queue's context
+        // (checked above) and kept alive by `after`, which the handle keeps until done.
+        // If the append fails, dropping `event` gives the unsubmitted event back.
+        unsafe { self.inner.append(command, raw, &waits) }?;
+        let trace = start_clock().map(|t| (tracing::Span::current(), t, bytes));
+        Ok((event, after.iter().map(|e| (*e).clone()).collect(), trace))
+    }
+}
+
+/// The handle of submitted work, or the error with the values given back.
+fn finish_submission<T>(submitted: Result<Submission>, value: T) -> PendingResult<T> {
+    match submitted {
+        Ok((event, after, trace)) => Ok(Pending {
+            value: Some(value),
+            event: Some(event),
+            after,
+            trace,
+        }),
+        Err(error) => Err(Box::new(Failed { error, value })),
+    }
+}
