@@ -61,6 +61,9 @@ use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestina
 /// * Device work on one held memory is ordered by the scope: a write waits for the
 ///   previous write and every read since; a read waits for the previous write. So device
 ///   work never races on held memory either, whatever events the caller passes.
+/// * Code of the user that usm-core calls (a tracing subscriber, which may panic) never
+///   runs between submitting work and recording it, nor while recorded work is awaited:
+///   a panic there cannot end the scope with work in flight.
 /// * Fill patterns are copied into the scope and live until it ends.
 /// * Plain host memory used by queues of two contexts (whose events cannot cross) is
 ///   ordered by the host: the later submission first waits for the earlier work.
@@ -496,6 +499,14 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 waits.push(s.event);
             }
         }
+        // Everything that may call the user's code (a tracing subscriber, which may panic)
+        // happens before the append: once appended, the work must be recorded before
+        // anything can unwind, or the scope would end without waiting for it.
+        let trace = start_clock()
+            .filter(|_| bytes > 0)
+            .map(|t| (tracing::Span::current(), t, bytes));
+        let queue_inner = Arc::clone(&queue.inner);
+        state.submitted.reserve(1);
         let event = queue.inner.lock_events().acquire()?;
         // SAFETY: the addresses in `command` lie in memory held by this scope (checked by
         // the callers): borrowed for 'scope, so alive, and untouched by the host for writes,
@@ -510,11 +521,9 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let index = state.submitted.len();
         state.submitted.push(Submitted {
             event,
-            queue: Arc::clone(&queue.inner),
+            queue: queue_inner,
             context,
-            trace: start_clock()
-                .filter(|_| bytes > 0)
-                .map(|t| (tracing::Span::current(), t, bytes)),
+            trace,
         });
         if let Some(h) = access.writes {
             let hold = &mut state.holds[h];
@@ -533,15 +542,25 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         })
     }
 
-    /// Waits for every submitted event, then gives the events back to their queues.
+    /// Waits for every submitted event, then gives the events back to their queues, then
+    /// reports.
+    ///
+    /// Nothing that may call the user's code (tracing, which may panic) runs before every
+    /// event has been waited for: a panic must not end the scope while work is in flight.
     fn finish(&self) -> Result<()> {
         let submitted = std::mem::take(&mut self.lock().submitted);
+        let outcomes: Vec<Result<()>> = submitted.iter().map(|s| wait_event(s.event)).collect();
+        let mut reports = Vec::new();
+        for s in submitted {
+            s.queue.lock_events().release(s.event);
+            reports.push(s.trace);
+        }
         let mut first_error: Option<Error> = None;
-        for s in &submitted {
-            match wait_event(s.event) {
+        for (outcome, trace) in outcomes.into_iter().zip(reports) {
+            match outcome {
                 Ok(()) => {
-                    if let Some((span, start, bytes)) = &s.trace {
-                        span.in_scope(|| report(Some(*start), *bytes));
+                    if let Some((span, start, bytes)) = trace {
+                        span.in_scope(|| report(Some(start), bytes));
                     }
                 }
                 Err(e) => {
@@ -549,9 +568,6 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                     first_error.get_or_insert(e);
                 }
             }
-        }
-        for s in submitted {
-            s.queue.lock_events().release(s.event);
         }
         first_error.map_or(Ok(()), Err)
     }
