@@ -108,6 +108,30 @@ use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestina
 /// # }
 /// ```
 ///
+/// Tokens and events cannot leave their scope, nor enter a scope nested in it (each
+/// scope's holds and events are its own):
+///
+/// ```compile_fail
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::new(context, 8)?;
+/// let done = usm_core::scope(|s| s.memset(queue, s.hold_mut(&mut h), 1, &[]))?;
+/// done.wait()
+/// # }
+/// ```
+///
+/// ```compile_fail,E0521
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::new(context, 8)?;
+/// usm_core::scope(|outer| {
+///     let held = outer.hold_mut(&mut h);
+///     usm_core::scope(|inner| {
+///         inner.memset(queue, held, 1, &[])?;
+///         Ok(())
+///     })
+/// })
+/// # }
+/// ```
+///
 /// The same code compiles once the memory outlives the scope and is read after it:
 ///
 /// ```no_run
