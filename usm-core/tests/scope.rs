@@ -277,3 +277,26 @@ fn host_memory_used_by_queues_of_two_contexts_is_ordered() {
     .unwrap();
     assert_eq!(q2.to_vec(&d2).unwrap(), input);
 }
+
+#[test]
+fn empty_ranges_in_a_scope_submit_nothing_but_still_give_events() {
+    let (context, device) = support::context();
+    let q = Queue::new(&context, &device).unwrap();
+    let mut a = UsmDevice::new(&context, &device, 8).unwrap();
+    let b = UsmDevice::new(&context, &device, 8).unwrap();
+    let host: [u8; 0] = [];
+    q.write_from_slice(&mut a, &[1; 8]).unwrap();
+    scope(|s| {
+        let (ha, hb) = (s.hold_mut(&mut a), s.hold(&b));
+        // Empty ranges at the very end of their allocations, as the synchronous calls
+        // accept them.
+        let copied = s.copy(&q, ha.range(8, 0)?, hb.range(8, 0)?, &[])?;
+        let from_host = s.copy(&q, ha.range(8, 0)?, s.hold_host(&host), &[copied])?;
+        let filled = s.memset(&q, ha.range(8, 0)?, 2, &[from_host])?;
+        filled.wait()?;
+        assert!(copied.is_complete()? && from_host.is_complete()?);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(q.to_vec(&a).unwrap(), [1; 8]);
+}

@@ -304,7 +304,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     }
 
     /// Copies `src` to `dst` (equal lengths) after `after` and after earlier work on
-    /// either.
+    /// either. Empty ranges move nothing; their event signals once that earlier work is
+    /// done (so for fills).
     ///
     /// # Errors
     ///
@@ -488,8 +489,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends `command` to `queue` after `after` and the earlier work on the memory it
-    /// touches, and records it.
+    /// Appends `command`, which moves `bytes` bytes (a barrier instead when 0), to `queue`
+    /// after `after` and the earlier work on the memory it touches, and records it.
     fn submit(
         &'scope self,
         queue: &Queue,
@@ -532,6 +533,13 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let queue_inner = Arc::clone(&queue.inner);
         state.submitted.reserve(1);
         let event = queue.inner.lock_events().acquire()?;
+        // Empty work moves no bytes: a barrier gives its event the same order (and the
+        // driver may refuse a copy or fill of 0 bytes, say at the end of an allocation).
+        let command = if bytes == 0 {
+            &Command::Barrier
+        } else {
+            command
+        };
         // SAFETY: the addresses in `command` lie in memory held by this scope (checked by
         // the callers): borrowed for 'scope, so alive, and untouched by the host for writes,
         // until `scope` has waited for `event`, which it records below. Held memory used
