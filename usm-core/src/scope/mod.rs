@@ -304,8 +304,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     }
 
     /// Copies `src` to `dst` (equal lengths) after `after` and after earlier work on
-    /// either. Empty ranges move nothing; their event signals once that earlier work is
-    /// done (so for fills).
+    /// either. Empty ranges move nothing: the event then signals once that earlier work
+    /// is done (the same holds for empty fills).
     ///
     /// # Errors
     ///
