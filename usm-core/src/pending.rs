@@ -401,8 +401,12 @@ impl Queue {
         handle: &mut Pending<T>,
     ) -> Result<()> {
         let context = self.context().raw() as usize;
-        if after.iter().any(|e| e.0.context != context) {
-            return Err(TransferError::ForeignEvent.into());
+        if let Some(e) = after.iter().find(|e| e.0.context != context) {
+            return Err(TransferError::ForeignEvent {
+                event_context: e.0.context,
+                queue_context: context,
+            }
+            .into());
         }
         let waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.0.raw).collect();
         // Asked before the append: a subscriber is the user's code and may panic.

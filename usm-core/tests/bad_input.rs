@@ -360,7 +360,13 @@ fn events_of_another_context_are_refused() {
         Ok(())
     })
     .unwrap_err();
-    assert_eq!(transfer_error(e), TransferError::ForeignEvent);
+    assert_eq!(
+        transfer_error(e),
+        TransferError::ForeignEvent {
+            event_context: c1.raw() as usize,
+            queue_context: c2.raw() as usize,
+        }
+    );
 }
 
 #[test]

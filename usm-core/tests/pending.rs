@@ -137,9 +137,15 @@ fn events_of_another_context_are_refused() {
             &[&first.event()],
         )
         .unwrap_err();
-    assert!(matches!(
-        failed.error,
-        Error::Transfer(TransferError::ForeignEvent)
-    ));
+    match failed.error {
+        Error::Transfer(e) => assert_eq!(
+            e,
+            TransferError::ForeignEvent {
+                event_context: c1.raw() as usize,
+                queue_context: c2.raw() as usize,
+            }
+        ),
+        other => panic!("expected a TransferError, got {other:?}"),
+    }
     first.wait().unwrap();
 }

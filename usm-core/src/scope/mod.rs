@@ -500,8 +500,12 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         bytes: usize,
     ) -> Result<Event<'scope>> {
         let context = queue.context().raw() as usize;
-        if after.iter().any(|e| e.context != context) {
-            return Err(TransferError::ForeignEvent.into());
+        if let Some(e) = after.iter().find(|e| e.context != context) {
+            return Err(TransferError::ForeignEvent {
+                event_context: e.context,
+                queue_context: context,
+            }
+            .into());
         }
         let mut state = self.lock();
         let mut waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.raw).collect();
