@@ -1,6 +1,7 @@
 //! Asynchronous work in scopes: events, dependencies, ordering of chains, many copies in
 //! flight, threads, fills and regions, and waiting at the end even after a panic.
 
+mod gate_support;
 mod support;
 mod transfer_support;
 
@@ -212,6 +213,15 @@ fn a_synchronous_queue_completes_work_before_returning_events() {
     assert_eq!(q.to_vec(&d).unwrap(), [1, 2, 3, 4].repeat(4));
 }
 
+/// Opens `gate` from another thread a little later.
+fn open_soon(gate: &gate_support::Gate) {
+    let open = gate.opener();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        open();
+    });
+}
+
 #[test]
 fn a_panic_in_a_scope_still_waits_for_its_work() {
     let (context, device) = support::context();
@@ -219,10 +229,14 @@ fn a_panic_in_a_scope_still_waits_for_its_work() {
     let n = 1 << 20;
     let data = bytes(n, 6);
     let mut h = UsmHost::new(&context, n).unwrap();
+    let gate = gate_support::Gate::close(&context, &q);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         scope(|s| {
             s.copy(&q, s.hold_mut(&mut h), s.hold_host(&data), &[])?;
-            panic!("failing after a submission");
+            // The copy cannot run before the gate opens, a little after the panic (which
+            // skips the panic hook, so that it is quick).
+            open_soon(&gate);
+            std::panic::resume_unwind(Box::new("failing after a submission"));
             #[allow(unreachable_code)]
             Ok(())
         })
@@ -237,9 +251,12 @@ fn an_error_in_a_scope_is_returned_after_its_work() {
     let q = Queue::new(&context, &device).unwrap();
     let data = bytes(4096, 7);
     let mut h = UsmHost::new(&context, 4096).unwrap();
+    let gate = gate_support::Gate::close(&context, &q);
     let e = scope(|s| {
         let dst = s.hold_mut(&mut h);
         s.copy(&q, dst, s.hold_host(&data), &[])?;
+        // The copy cannot run before the gate opens, a little after the error.
+        open_soon(&gate);
         s.copy(&q, dst, s.hold_host(&data[1..]), &[])?;
         Ok(())
     })
