@@ -68,6 +68,8 @@ fn writes_after_reads_of_the_same_memory_wait_for_them() {
     let first = bytes(n, 3);
     let mut a = UsmDevice::new(&context, &device, n).unwrap();
     let mut copy_of_first = UsmHost::new(&context, n).unwrap();
+    // The read on q2 cannot run before the gate opens; the fill on q1 must wait for it.
+    let gate = gate_support::Gate::close(&context, &q2);
     scope(|s| {
         let (ha, hcopy) = (s.hold_mut(&mut a), s.hold_mut(&mut copy_of_first));
         s.copy(&q1, ha, s.hold_host(&first), &[])?;
@@ -75,10 +77,34 @@ fn writes_after_reads_of_the_same_memory_wait_for_them() {
         // the read, although they run on two engines.
         s.copy(&q2, hcopy, ha.as_source(), &[])?;
         s.memset(&q1, ha, 0, &[])?;
+        open_soon(&gate);
         Ok(())
     })
     .unwrap();
     assert_eq!(copy_of_first.as_slice(), &first[..]);
+}
+
+#[test]
+fn reads_after_writes_on_another_engine_wait_for_them() {
+    let (context, device) = support::context();
+    let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
+    let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
+    let n = 1 << 15;
+    let written = bytes(n, 4);
+    let mut a = UsmDevice::new(&context, &device, n).unwrap();
+    q1.memset(&mut a, 0, n, 0).unwrap();
+    let mut read = UsmHost::new(&context, n).unwrap();
+    // The write on q1 cannot run before the gate opens; the read on q2 must wait for it.
+    let gate = gate_support::Gate::close(&context, &q1);
+    scope(|s| {
+        let (ha, hread) = (s.hold_mut(&mut a), s.hold_mut(&mut read));
+        s.copy(&q1, ha, s.hold_host(&written), &[])?;
+        s.copy(&q2, hread, ha.as_source(), &[])?;
+        open_soon(&gate);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(read.as_slice(), &written[..]);
 }
 
 #[test]
@@ -283,11 +309,14 @@ fn host_memory_used_by_queues_of_two_contexts_is_ordered() {
     let mut d1 = UsmDevice::new(&c1, &device, n).unwrap();
     let mut d2 = UsmDevice::new(&c2, &device, n).unwrap();
     q1.write_from_slice(&mut d1, &input).unwrap();
+    // The write of the staging memory cannot run before the gate opens.
+    let gate = gate_support::Gate::close(&c1, &q1);
     scope(|s| {
         let stage = s.hold_host_mut(&mut staging);
         // Written on a queue of the first context, read on one of the second: the
         // scope cannot pass the event across contexts, so it waits for it itself.
         s.copy(&q1, stage, s.hold(&d1), &[])?;
+        open_soon(&gate);
         s.copy(&q2, s.hold_mut(&mut d2), stage.as_source(), &[])?;
         Ok(())
     })
