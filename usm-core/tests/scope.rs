@@ -346,3 +346,29 @@ fn empty_ranges_in_a_scope_submit_nothing_but_still_give_events() {
     .unwrap();
     assert_eq!(q.to_vec(&a).unwrap(), [1; 8]);
 }
+
+#[test]
+fn work_waits_for_the_events_it_is_given_even_on_other_memory() {
+    let (context, device) = support::context();
+    let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
+    let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
+    let mut a = UsmHost::new(&context, 64).unwrap();
+    let mut b = UsmHost::new(&context, 64).unwrap();
+    let gate = gate_support::Gate::close(&context, &q1);
+    scope(|s| {
+        let first = s.memset(&q1, s.hold_mut(&mut a), 1, &[])?;
+        // Other memory, another engine: only the events order these after `first`.
+        let second = s.memset(&q2, s.hold_mut(&mut b), 2, &[first])?;
+        let joined = s.join(&q2, &[first])?;
+        // Time enough for them to run, were they not waiting.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let waited = !second.is_complete()? && !joined.is_complete()?;
+        gate.open();
+        assert!(waited, "work ran before the event it was given");
+        joined.wait()?;
+        assert!(first.is_complete()?);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((a.as_slice()[0], b.as_slice()[0]), (1, 2));
+}
