@@ -171,3 +171,27 @@ fn dropping_a_pending_handle_waits_for_its_work() {
     assert!(done.is_complete().unwrap());
     opener.join().unwrap();
 }
+
+#[test]
+fn owned_work_waits_for_the_events_it_is_given() {
+    let (context, device) = support::context();
+    let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
+    let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
+    let gate = gate_support::Gate::close(&context, &q1);
+    let first = q1
+        .fill_async(UsmHost::new(&context, 64).unwrap(), &[1], &[])
+        .unwrap();
+    // Other memory, another engine: only the event orders it after `first`.
+    let second = q2
+        .fill_async(UsmHost::new(&context, 64).unwrap(), &[2], &[&first.event()])
+        .unwrap();
+    // Time enough for it to run, were it not waiting.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let waited = !second.is_complete().unwrap();
+    gate.open();
+    assert!(waited, "work ran before the event it was given");
+    let (b, _) = second.wait().unwrap();
+    assert!(first.is_complete().unwrap());
+    let (a, _) = first.wait().unwrap();
+    assert_eq!((a.as_slice()[0], b.as_slice()[0]), (1, 2));
+}
