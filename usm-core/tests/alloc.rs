@@ -124,27 +124,6 @@ fn typed_view_with_a_size_that_is_not_a_multiple_is_refused() {
 }
 
 #[test]
-fn drop_frees_the_memory_in_the_driver() {
-    let (context, device) = support::context();
-    for kind in KINDS {
-        let m = allocate(&context, &device, kind, 4096, &AllocOptions::new()).unwrap();
-        let ptr = m.as_ptr();
-        assert_eq!(context.classify(ptr).unwrap().kind, kind);
-        assert_eq!(context.stats().kind(kind).live_count, 1);
-        drop(m);
-        match context.classify(ptr) {
-            Err(Error::NotUsm { addr }) => assert_eq!(addr, ptr as usize),
-            other => panic!("{kind} memory still known after drop: {other:?}"),
-        }
-        let stats = *context.stats().kind(kind);
-        assert_eq!((stats.live_count, stats.live_bytes), (0, 0));
-        assert_eq!((stats.total_allocations, stats.total_frees), (1, 1));
-        assert_eq!((stats.peak_count, stats.peak_bytes), (1, 4096));
-    }
-    assert!(context.take_drop_errors().is_empty());
-}
-
-#[test]
 fn counters_follow_live_allocations_and_keep_the_peak() {
     let (context, device) = support::context();
     let a = UsmDevice::new(&context, &device, 100).unwrap();

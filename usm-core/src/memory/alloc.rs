@@ -285,6 +285,10 @@ impl Drop for RawAllocation {
         let addr = self.ptr.as_ptr() as usize;
         let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
         let start = debug.then(Instant::now);
+        // Forget the allocation before the driver frees it: once freed, the driver may
+        // hand the same address to another thread's allocation at once, and classification
+        // must never see this (stale) owner for it.
+        self.context.tracker().on_free(self.slot);
         // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is alive
         // (we hold a handle), and it is freed exactly once, here.
         let outcome = check(
@@ -296,7 +300,6 @@ impl Drop for RawAllocation {
             },
             || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
         );
-        self.context.tracker().on_free(self.slot);
         match outcome {
             Ok(()) => {
                 if let Some(start) = start {
