@@ -70,8 +70,17 @@ pub(crate) fn get(handle: ze_driver_handle_t) -> ZeResult<Arc<Driver>> {
 
 fn create() -> Result<Arc<Driver>, ze_result_t> {
     let config = config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
-    let devices = (0..config.devices)
-        .map(|index| device::create(index, config))
+    if config.visible.is_empty() {
+        eprintln!(
+            "level-zero-soft: ZE_AFFINITY_MASK names none of the {} devices",
+            config.devices
+        );
+        return Err(ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED);
+    }
+    let devices = config
+        .visible
+        .iter()
+        .map(|&index| device::create(index, config))
         .collect::<ZeResult<Vec<_>>>()?;
     let (_, driver) = DRIVERS.insert_with(|handle: ze_driver_handle_t| Driver {
         handle: handle as usize,
