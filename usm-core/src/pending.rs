@@ -31,7 +31,9 @@
 //! }
 //! ```
 //! * The handle gives the memory back only from [`Pending::wait`], after the work is done;
-//!   dropping the handle waits first, then frees. Leaking it (`mem::forget`) leaks the
+//!   dropping the handle waits first, then frees. The handle exists before the work is
+//!   submitted, so a panic during submission (a tracing subscriber is the user's code)
+//!   also waits before anything is freed. Leaking it (`mem::forget`) leaks the
 //!   memory and the event: nothing is freed, so nothing is freed early.
 //! * An event is reset for reuse only when nothing refers to it: its own handle and every
 //!   [`EventRef`] (each piece of work that waits on it keeps one until it is done itself).
@@ -126,9 +128,6 @@ pub type PendingResult<T> = std::result::Result<Pending<T>, Box<Failed<T>>>;
 /// With debug tracing on: an operation's span, its submission time and bytes.
 type Trace = Option<(tracing::Span, Instant, usize)>;
 
-/// What a submission gives its handle: its event, the events it waits for, its trace.
-type Submission = (EventRef, Vec<EventRef>, Trace);
-
 /// Asynchronous work that owns `T` (its memory) until it is done.
 #[must_use = "dropping a Pending waits for its work"]
 pub struct Pending<T> {
@@ -149,6 +148,17 @@ impl<T> fmt::Debug for Pending<T> {
 }
 
 impl<T> Pending<T> {
+    /// A handle owning `value`, before its work is submitted (dropping it waits for
+    /// nothing).
+    fn unsubmitted(value: T) -> Pending<T> {
+        Pending {
+            value: Some(value),
+            event: None,
+            after: Vec::new(),
+            trace: None,
+        }
+    }
+
     /// A reference to this work's completion, to make other work wait for it.
     pub fn event(&self) -> EventRef {
         self.event
@@ -222,7 +232,7 @@ impl Queue {
         S: UsmSource + 'static,
     {
         let (d, s) = (Side::usm(&dst), Side::usm(&src));
-        let value = (dst, src);
+        let mut handle = Pending::unsubmitted((dst, src));
         let submitted = check_copy(self, &d, &s)
             .map_err(Error::from)
             .and_then(|()| {
@@ -239,12 +249,12 @@ impl Queue {
                     src: s.ptr(),
                     len: d.len,
                 };
-                // SAFETY: both ranges are the whole of memory moved into `value`, which the
-                // returned handle owns until the copy is done ('static, so no borrow
-                // inside it can end earlier).
-                unsafe { self.submit_owned(&command, after, d.len) }
+                // SAFETY: both ranges are the whole of memory moved into `handle`, which
+                // owns it until the copy is done ('static, so no borrow inside it can end
+                // earlier).
+                unsafe { self.submit_owned(&command, after, d.len, &mut handle) }
             });
-        finish_submission(submitted, value)
+        finish_submission(submitted, handle)
     }
 
     /// Writes `data` over all of `dst` (equal sizes) after `after`; both are owned by the
@@ -264,7 +274,7 @@ impl Queue {
         D: UsmDestination + 'static,
     {
         let (d, s) = (Side::usm(&dst), Side::host(&data));
-        let value = (dst, data);
+        let mut handle = Pending::unsubmitted((dst, data));
         let submitted = check_copy(self, &d, &s)
             .map_err(Error::from)
             .and_then(|()| {
@@ -283,9 +293,9 @@ impl Queue {
                 };
                 // SAFETY: as in `copy_async`; the vector's heap bytes do not move when the
                 // vector moves into the handle.
-                unsafe { self.submit_owned(&command, after, d.len) }
+                unsafe { self.submit_owned(&command, after, d.len, &mut handle) }
             });
-        finish_submission(submitted, value)
+        finish_submission(submitted, handle)
     }
 
     /// Reads all of `src` into a new vector after `after` (an asynchronous `tobytes`); `src`
@@ -302,7 +312,7 @@ impl Queue {
         let mut out = vec![0u8; src.len()];
         let (d, s) = (Side::host(&out), Side::usm(&src));
         let dst_ptr = out.as_mut_ptr();
-        let value = (src, out);
+        let mut handle = Pending::unsubmitted((src, out));
         let submitted = check_copy(self, &d, &s)
             .map_err(Error::from)
             .and_then(|()| {
@@ -321,9 +331,9 @@ impl Queue {
                 };
                 // SAFETY: as in `write_async`; nothing reads or writes the vector until the
                 // handle gives it back after the copy.
-                unsafe { self.submit_owned(&command, after, d.len) }
+                unsafe { self.submit_owned(&command, after, d.len, &mut handle) }
             });
-        finish_submission(submitted, value)
+        finish_submission(submitted, handle)
     }
 
     /// Fills all of `dst` with copies of `pattern` (rules as [`Queue::fill`]) after
@@ -344,49 +354,64 @@ impl Queue {
         D: UsmDestination + 'static,
     {
         let kept: Box<[u8]> = pattern.into();
+        // The pattern's heap bytes stay where they are when the box moves into the handle.
+        let kept_bytes = kept.as_ptr();
         let whole = Side::usm(&dst);
+        let mut handle = Pending::unsubmitted((dst, kept));
         let submitted = self
-            .check_fill(whole, 0, whole.len, &kept)
+            .check_fill(whole, 0, whole.len, pattern)
             .map_err(Error::from)
             .and_then(|d| {
                 let _span = tracing::debug_span!(
                     target: "usm_core::copy",
                     "usm fill async",
                     bytes = d.len,
-                    pattern = kept.len(),
+                    pattern = pattern.len(),
                     kind = ?d.kind,
                     engine = %self.engine()
                 )
                 .entered();
+                // SAFETY: the box's bytes (as many as `pattern`'s), owned by the handle, which
+                // nothing writes.
+                let kept = unsafe { std::slice::from_raw_parts(kept_bytes, pattern.len()) };
                 let command = Command::Fill {
                     dst: d.ptr(),
-                    pattern: &kept,
+                    pattern: kept,
                     len: d.len,
                 };
-                // SAFETY: as in `copy_async`; the pattern's heap bytes move with the box
-                // into the handle without moving.
-                unsafe { self.submit_owned(&command, after, d.len) }
+                // SAFETY: as in `copy_async`; the pattern's bytes are owned by the handle
+                // too.
+                unsafe { self.submit_owned(&command, after, d.len, &mut handle) }
             });
-        finish_submission(submitted, (dst, kept))
+        finish_submission(submitted, handle)
     }
 
-    /// Appends `command` after `after`, signalling a pooled event.
+    /// Appends `command` after `after`, signalling a pooled event, and gives the event to
+    /// `handle`.
     ///
     /// # Safety
     ///
-    /// The memory `command` reaches must stay alive and untouched by others until the
-    /// returned event signals.
-    unsafe fn submit_owned(
+    /// The memory `command` reaches must be owned by `handle` (or live longer) and be
+    /// untouched by others until the event signals.
+    unsafe fn submit_owned<T>(
         &self,
         command: &Command<'_>,
         after: &[&EventRef],
         bytes: usize,
-    ) -> Result<Submission> {
+        handle: &mut Pending<T>,
+    ) -> Result<()> {
         let context = self.context().raw() as usize;
-        if after.iter().any(|e| e.0.context != context) {
-            return Err(TransferError::ForeignEvent.into());
+        if let Some(e) = after.iter().find(|e| e.0.context != context) {
+            return Err(TransferError::ForeignEvent {
+                event_context: e.0.context,
+                queue_context: context,
+            }
+            .into());
         }
         let waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.0.raw).collect();
+        // Asked before the append: a subscriber is the user's code and may panic.
+        let trace = start_clock().map(|t| (tracing::Span::current(), t, bytes));
+        let after: Vec<EventRef> = after.iter().map(|e| (*e).clone()).collect();
         let raw = self.inner.lock_events().acquire()?;
         let event = EventRef(Arc::new(PooledEvent {
             raw,
@@ -397,20 +422,24 @@ impl Queue {
         // (checked above) and kept alive by `after`, which the handle keeps until done.
         // If the append fails, dropping `event` gives the unsubmitted event back.
         unsafe { self.inner.append(command, raw, &waits) }?;
-        let trace = start_clock().map(|t| (tracing::Span::current(), t, bytes));
-        Ok((event, after.iter().map(|e| (*e).clone()).collect(), trace))
+        // Nothing between the append and here can unwind. From here on, whatever unwinds
+        // (say, a subscriber panicking when the caller's span is left) drops the handle,
+        // which waits for the work before its memory is dropped.
+        handle.event = Some(event);
+        handle.after = after;
+        handle.trace = trace;
+        Ok(())
     }
 }
 
 /// The handle of submitted work, or the error with the values given back.
-fn finish_submission<T>(submitted: Result<Submission>, value: T) -> PendingResult<T> {
+fn finish_submission<T>(submitted: Result<()>, mut handle: Pending<T>) -> PendingResult<T> {
     match submitted {
-        Ok((event, after, trace)) => Ok(Pending {
-            value: Some(value),
-            event: Some(event),
-            after,
-            trace,
-        }),
-        Err(error) => Err(Box::new(Failed { error, value })),
+        Ok(()) => Ok(handle),
+        // Refused or not appended: nothing of the handle's is in use.
+        Err(error) => match handle.value.take() {
+            Some(value) => Err(Box::new(Failed { error, value })),
+            None => unreachable!("the handle owns its value until it is waited for"),
+        },
     }
 }

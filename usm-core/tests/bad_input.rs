@@ -241,6 +241,59 @@ fn malformed_regions_are_refused() {
     assert_eq!(q.to_vec(&d).unwrap(), data);
 }
 
+/// Regions whose last byte lies beyond 2^64 (offsets computed in 64 bits would wrap round to
+/// a small, in-bounds number) are refused as out of bounds, not submitted, and do not panic.
+#[test]
+fn regions_whose_offsets_pass_2_pow_64_are_refused() {
+    let (context, device, q, mut d, data) = setup();
+    let src = UsmDevice::new(&context, &device, 64).unwrap();
+    let ok = Region::new_2d(0, 0, 8);
+    let half = (1u32 << 31) + 1;
+    // 2-D: rows up to 2^32 + 2 of u32::MAX bytes; the last byte is at 2^64.
+    let e = q
+        .copy_region(
+            &mut d,
+            &Region::new_2d(0, half, u32::MAX),
+            &src,
+            &ok,
+            &Extent::new_2d(1, half),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            transfer_error(e),
+            TransferError::OutOfBounds {
+                operand: Operand::Destination,
+                size: 64,
+                ..
+            }
+        ),
+        "2-D"
+    );
+    // 3-D: slices up to 2^32 + 2 of u32::MAX bytes; the last byte is at 2^64 again.
+    let e = q
+        .copy_region(
+            &mut d,
+            &Region::new_3d(0, 0, half, 1, u32::MAX),
+            &src,
+            &Region::new_3d(0, 0, 0, 1, 1),
+            &Extent::new_3d(1, 1, half),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            transfer_error(e),
+            TransferError::OutOfBounds {
+                operand: Operand::Destination,
+                size: 64,
+                ..
+            }
+        ),
+        "3-D"
+    );
+    assert_eq!(q.to_vec(&d).unwrap(), data);
+}
+
 #[test]
 fn an_engine_the_device_lacks_is_refused() {
     let (context, device) = support::context();
@@ -307,7 +360,13 @@ fn events_of_another_context_are_refused() {
         Ok(())
     })
     .unwrap_err();
-    assert_eq!(transfer_error(e), TransferError::ForeignEvent);
+    assert_eq!(
+        transfer_error(e),
+        TransferError::ForeignEvent {
+            event_context: c1.raw() as usize,
+            queue_context: c2.raw() as usize,
+        }
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Owned asynchronous work: handles that own their memory until done, dependencies between
 //! them, shared sources, refusals that give the memory back, and event reuse.
 
+mod gate_support;
 mod support;
 mod transfer_support;
 
@@ -137,9 +138,36 @@ fn events_of_another_context_are_refused() {
             &[&first.event()],
         )
         .unwrap_err();
-    assert!(matches!(
-        failed.error,
-        Error::Transfer(TransferError::ForeignEvent)
-    ));
+    match failed.error {
+        Error::Transfer(e) => assert_eq!(
+            e,
+            TransferError::ForeignEvent {
+                event_context: c1.raw() as usize,
+                queue_context: c2.raw() as usize,
+            }
+        ),
+        other => panic!("expected a TransferError, got {other:?}"),
+    }
     first.wait().unwrap();
+}
+
+#[test]
+fn dropping_a_pending_handle_waits_for_its_work() {
+    let (context, device) = support::context();
+    let queue = Queue::new(&context, &device).unwrap();
+    let gate = gate_support::Gate::close(&context, &queue);
+    let pending = queue
+        .write_async(UsmHost::new(&context, 64).unwrap(), vec![7; 64], &[])
+        .unwrap();
+    let done = pending.event();
+    assert!(!done.is_complete().unwrap(), "the gate holds the copy back");
+    // Opened a little later, from another thread: the drop below must wait for it.
+    let open = gate.opener();
+    let opener = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        open();
+    });
+    drop(pending);
+    assert!(done.is_complete().unwrap());
+    opener.join().unwrap();
 }

@@ -1,6 +1,7 @@
 //! Asynchronous work in scopes: events, dependencies, ordering of chains, many copies in
 //! flight, threads, fills and regions, and waiting at the end even after a panic.
 
+mod gate_support;
 mod support;
 mod transfer_support;
 
@@ -67,6 +68,8 @@ fn writes_after_reads_of_the_same_memory_wait_for_them() {
     let first = bytes(n, 3);
     let mut a = UsmDevice::new(&context, &device, n).unwrap();
     let mut copy_of_first = UsmHost::new(&context, n).unwrap();
+    // The read on q2 cannot run before the gate opens; the fill on q1 must wait for it.
+    let gate = gate_support::Gate::close(&context, &q2);
     scope(|s| {
         let (ha, hcopy) = (s.hold_mut(&mut a), s.hold_mut(&mut copy_of_first));
         s.copy(&q1, ha, s.hold_host(&first), &[])?;
@@ -74,10 +77,34 @@ fn writes_after_reads_of_the_same_memory_wait_for_them() {
         // the read, although they run on two engines.
         s.copy(&q2, hcopy, ha.as_source(), &[])?;
         s.memset(&q1, ha, 0, &[])?;
+        open_soon(&gate);
         Ok(())
     })
     .unwrap();
     assert_eq!(copy_of_first.as_slice(), &first[..]);
+}
+
+#[test]
+fn reads_after_writes_on_another_engine_wait_for_them() {
+    let (context, device) = support::context();
+    let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
+    let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
+    let n = 1 << 15;
+    let written = bytes(n, 4);
+    let mut a = UsmDevice::new(&context, &device, n).unwrap();
+    q1.memset(&mut a, 0, n, 0).unwrap();
+    let mut read = UsmHost::new(&context, n).unwrap();
+    // The write on q1 cannot run before the gate opens; the read on q2 must wait for it.
+    let gate = gate_support::Gate::close(&context, &q1);
+    scope(|s| {
+        let (ha, hread) = (s.hold_mut(&mut a), s.hold_mut(&mut read));
+        s.copy(&q1, ha, s.hold_host(&written), &[])?;
+        s.copy(&q2, hread, ha.as_source(), &[])?;
+        open_soon(&gate);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(read.as_slice(), &written[..]);
 }
 
 #[test]
@@ -212,6 +239,15 @@ fn a_synchronous_queue_completes_work_before_returning_events() {
     assert_eq!(q.to_vec(&d).unwrap(), [1, 2, 3, 4].repeat(4));
 }
 
+/// Opens `gate` from another thread a little later.
+fn open_soon(gate: &gate_support::Gate) {
+    let open = gate.opener();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        open();
+    });
+}
+
 #[test]
 fn a_panic_in_a_scope_still_waits_for_its_work() {
     let (context, device) = support::context();
@@ -219,10 +255,14 @@ fn a_panic_in_a_scope_still_waits_for_its_work() {
     let n = 1 << 20;
     let data = bytes(n, 6);
     let mut h = UsmHost::new(&context, n).unwrap();
+    let gate = gate_support::Gate::close(&context, &q);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         scope(|s| {
             s.copy(&q, s.hold_mut(&mut h), s.hold_host(&data), &[])?;
-            panic!("failing after a submission");
+            // The copy cannot run before the gate opens, a little after the panic (which
+            // skips the panic hook, so that it is quick).
+            open_soon(&gate);
+            std::panic::resume_unwind(Box::new("failing after a submission"));
             #[allow(unreachable_code)]
             Ok(())
         })
@@ -237,9 +277,12 @@ fn an_error_in_a_scope_is_returned_after_its_work() {
     let q = Queue::new(&context, &device).unwrap();
     let data = bytes(4096, 7);
     let mut h = UsmHost::new(&context, 4096).unwrap();
+    let gate = gate_support::Gate::close(&context, &q);
     let e = scope(|s| {
         let dst = s.hold_mut(&mut h);
         s.copy(&q, dst, s.hold_host(&data), &[])?;
+        // The copy cannot run before the gate opens, a little after the error.
+        open_soon(&gate);
         s.copy(&q, dst, s.hold_host(&data[1..]), &[])?;
         Ok(())
     })
@@ -266,14 +309,40 @@ fn host_memory_used_by_queues_of_two_contexts_is_ordered() {
     let mut d1 = UsmDevice::new(&c1, &device, n).unwrap();
     let mut d2 = UsmDevice::new(&c2, &device, n).unwrap();
     q1.write_from_slice(&mut d1, &input).unwrap();
+    // The write of the staging memory cannot run before the gate opens.
+    let gate = gate_support::Gate::close(&c1, &q1);
     scope(|s| {
         let stage = s.hold_host_mut(&mut staging);
         // Written on a queue of the first context, read on one of the second: the
         // scope cannot pass the event across contexts, so it waits for it itself.
         s.copy(&q1, stage, s.hold(&d1), &[])?;
+        open_soon(&gate);
         s.copy(&q2, s.hold_mut(&mut d2), stage.as_source(), &[])?;
         Ok(())
     })
     .unwrap();
     assert_eq!(q2.to_vec(&d2).unwrap(), input);
+}
+
+#[test]
+fn empty_ranges_in_a_scope_submit_nothing_but_still_give_events() {
+    let (context, device) = support::context();
+    let q = Queue::new(&context, &device).unwrap();
+    let mut a = UsmDevice::new(&context, &device, 8).unwrap();
+    let b = UsmDevice::new(&context, &device, 8).unwrap();
+    let host: [u8; 0] = [];
+    q.write_from_slice(&mut a, &[1; 8]).unwrap();
+    scope(|s| {
+        let (ha, hb) = (s.hold_mut(&mut a), s.hold(&b));
+        // Empty ranges at the very end of their allocations, as the synchronous calls
+        // accept them.
+        let copied = s.copy(&q, ha.range(8, 0)?, hb.range(8, 0)?, &[])?;
+        let from_host = s.copy(&q, ha.range(8, 0)?, s.hold_host(&host), &[copied])?;
+        let filled = s.memset(&q, ha.range(8, 0)?, 2, &[from_host])?;
+        filled.wait()?;
+        assert!(copied.is_complete()? && from_host.is_complete()?);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(q.to_vec(&a).unwrap(), [1; 8]);
 }

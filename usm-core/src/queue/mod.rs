@@ -482,18 +482,20 @@ fn describe(
     signal: ze_event_handle_t,
     waits: &[ze_event_handle_t],
 ) -> String {
+    // Matched by value: the fields are the raw pointers themselves (`{:p}` of a reference
+    // to one would print where the field lies, not the address the driver was given).
     let what =
-        match command {
+        match *command {
             Command::Copy { dst, src, len } => format!("dst={dst:p}, src={src:p}, size={len}"),
             Command::Fill { dst, pattern, len } => {
                 format!("ptr={dst:p}, pattern_size={}, size={len}", pattern.len())
             }
             Command::Region {
                 dst,
-                dst_region: d,
+                dst_region: ref d,
                 dst_pitches,
                 src,
-                src_region: s,
+                src_region: ref s,
                 src_pitches,
             } => {
                 format!(

@@ -61,6 +61,9 @@ use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestina
 /// * Device work on one held memory is ordered by the scope: a write waits for the
 ///   previous write and every read since; a read waits for the previous write. So device
 ///   work never races on held memory either, whatever events the caller passes.
+/// * Code of the user that usm-core calls (a tracing subscriber, which may panic) never
+///   runs between submitting work and recording it, nor while recorded work is awaited:
+///   a panic there cannot end the scope with work in flight.
 /// * Fill patterns are copied into the scope and live until it ends.
 /// * Plain host memory used by queues of two contexts (whose events cannot cross) is
 ///   ordered by the host: the later submission first waits for the earlier work.
@@ -101,6 +104,30 @@ use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestina
 ///     let mut h = usm_core::UsmHost::new(context, 8)?;
 ///     s.memset(queue, s.hold_mut(&mut h), 1, &[])?;
 ///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// Tokens and events cannot leave their scope, nor enter a scope nested in it (each
+/// scope's holds and events are its own):
+///
+/// ```compile_fail
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::new(context, 8)?;
+/// let done = usm_core::scope(|s| s.memset(queue, s.hold_mut(&mut h), 1, &[]))?;
+/// done.wait()
+/// # }
+/// ```
+///
+/// ```compile_fail,E0521
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::new(context, 8)?;
+/// usm_core::scope(|outer| {
+///     let held = outer.hold_mut(&mut h);
+///     usm_core::scope(|inner| {
+///         inner.memset(queue, held, 1, &[])?;
+///         Ok(())
+///     })
 /// })
 /// # }
 /// ```
@@ -277,7 +304,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     }
 
     /// Copies `src` to `dst` (equal lengths) after `after` and after earlier work on
-    /// either.
+    /// either. Empty ranges move nothing: the event then signals once that earlier work
+    /// is done (the same holds for empty fills).
     ///
     /// # Errors
     ///
@@ -461,8 +489,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends `command` to `queue` after `after` and the earlier work on the memory it
-    /// touches, and records it.
+    /// Appends `command`, which moves `bytes` bytes (a barrier instead when 0), to `queue`
+    /// after `after` and the earlier work on the memory it touches, and records it.
     fn submit(
         &'scope self,
         queue: &Queue,
@@ -472,8 +500,12 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         bytes: usize,
     ) -> Result<Event<'scope>> {
         let context = queue.context().raw() as usize;
-        if after.iter().any(|e| e.context != context) {
-            return Err(TransferError::ForeignEvent.into());
+        if let Some(e) = after.iter().find(|e| e.context != context) {
+            return Err(TransferError::ForeignEvent {
+                event_context: e.context,
+                queue_context: context,
+            }
+            .into());
         }
         let mut state = self.lock();
         let mut waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.raw).collect();
@@ -496,7 +528,22 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                 waits.push(s.event);
             }
         }
+        // Everything that may call the user's code (a tracing subscriber, which may panic)
+        // happens before the append: once appended, the work must be recorded before
+        // anything can unwind, or the scope would end without waiting for it.
+        let trace = start_clock()
+            .filter(|_| bytes > 0)
+            .map(|t| (tracing::Span::current(), t, bytes));
+        let queue_inner = Arc::clone(&queue.inner);
+        state.submitted.reserve(1);
         let event = queue.inner.lock_events().acquire()?;
+        // Empty work moves no bytes: a barrier gives its event the same order (and the
+        // driver may refuse a copy or fill of 0 bytes, say at the end of an allocation).
+        let command = if bytes == 0 {
+            &Command::Barrier
+        } else {
+            command
+        };
         // SAFETY: the addresses in `command` lie in memory held by this scope (checked by
         // the callers): borrowed for 'scope, so alive, and untouched by the host for writes,
         // until `scope` has waited for `event`, which it records below. Held memory used
@@ -510,11 +557,9 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let index = state.submitted.len();
         state.submitted.push(Submitted {
             event,
-            queue: Arc::clone(&queue.inner),
+            queue: queue_inner,
             context,
-            trace: start_clock()
-                .filter(|_| bytes > 0)
-                .map(|t| (tracing::Span::current(), t, bytes)),
+            trace,
         });
         if let Some(h) = access.writes {
             let hold = &mut state.holds[h];
@@ -533,15 +578,25 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         })
     }
 
-    /// Waits for every submitted event, then gives the events back to their queues.
+    /// Waits for every submitted event, then gives the events back to their queues, then
+    /// reports.
+    ///
+    /// Nothing that may call the user's code (tracing, which may panic) runs before every
+    /// event has been waited for: a panic must not end the scope while work is in flight.
     fn finish(&self) -> Result<()> {
         let submitted = std::mem::take(&mut self.lock().submitted);
+        let outcomes: Vec<Result<()>> = submitted.iter().map(|s| wait_event(s.event)).collect();
+        let mut reports = Vec::new();
+        for s in submitted {
+            s.queue.lock_events().release(s.event);
+            reports.push(s.trace);
+        }
         let mut first_error: Option<Error> = None;
-        for s in &submitted {
-            match wait_event(s.event) {
+        for (outcome, trace) in outcomes.into_iter().zip(reports) {
+            match outcome {
                 Ok(()) => {
-                    if let Some((span, start, bytes)) = &s.trace {
-                        span.in_scope(|| report(Some(*start), *bytes));
+                    if let Some((span, start, bytes)) = trace {
+                        span.in_scope(|| report(Some(start), bytes));
                     }
                 }
                 Err(e) => {
@@ -549,9 +604,6 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                     first_error.get_or_insert(e);
                 }
             }
-        }
-        for s in submitted {
-            s.queue.lock_events().release(s.event);
         }
         first_error.map_or(Ok(()), Err)
     }

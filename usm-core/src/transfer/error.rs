@@ -115,6 +115,14 @@ pub enum TransferError {
         groups: String,
     },
     /// An event of another context was given as a dependency.
-    #[error("a dependency event belongs to another context than the queue")]
-    ForeignEvent,
+    #[error(
+        "a dependency event belongs to context {event_context:#x}, the queue to \
+         {queue_context:#x}"
+    )]
+    ForeignEvent {
+        /// Raw handle of the event's context.
+        event_context: usize,
+        /// Raw handle of the queue's context.
+        queue_context: usize,
+    },
 }

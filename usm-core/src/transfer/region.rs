@@ -113,13 +113,15 @@ pub(crate) fn check_region(
             extent.width, extent.height, extent.depth
         )));
     }
+    // In 128 bits nothing below can overflow: every product is of numbers below 2^33
+    // and 2^32 (in 64 bits, a region ending past 2^64 would wrap round to a small offset).
     let (x, y, z) = (
-        u64::from(region.x),
-        u64::from(region.y),
-        u64::from(region.z),
+        u128::from(region.x),
+        u128::from(region.y),
+        u128::from(region.z),
     );
-    let (w, h) = (u64::from(extent.width), u64::from(extent.height));
-    let pitch = u64::from(region.pitch);
+    let (w, h) = (u128::from(extent.width), u128::from(extent.height));
+    let pitch = u128::from(region.pitch);
     if x + w > pitch {
         return Err(bad(format!(
             "x {x} + width {w} exceeds the pitch of {pitch} bytes"
@@ -128,7 +130,7 @@ pub(crate) fn check_region(
     let rows_end = (y + h) * pitch;
     let three_d = extent.depth > 0;
     let slice_pitch = if three_d {
-        let sp = u64::from(region.slice_pitch);
+        let sp = u128::from(region.slice_pitch);
         if rows_end > sp {
             return Err(bad(format!(
                 "rows up to {} of {pitch} bytes exceed the slice pitch of {sp} bytes",
@@ -142,14 +144,15 @@ pub(crate) fn check_region(
         }
         rows_end
     };
-    let d = u64::from(extent.depth.max(1));
+    let d = u128::from(extent.depth.max(1));
     let first = z * slice_pitch + y * pitch + x;
     let end = (z + d - 1) * slice_pitch + (y + h - 1) * pitch + x + w;
-    if end > size as u64 {
+    if end > size as u128 {
+        let clamp = |n: u128| usize::try_from(n).unwrap_or(usize::MAX);
         return Err(TransferError::OutOfBounds {
             operand,
-            offset: first as usize,
-            len: (end - first) as usize,
+            offset: clamp(first),
+            len: clamp(end - first),
             size,
         });
     }
