@@ -9,6 +9,13 @@
 //! | `ZE_SOFT_FAIL_ALLOC` | the Nth allocation (1-based, all kinds) fails | off |
 //! | `ZE_SOFT_FAIL_ALLOC_EVERY` | every Nth allocation fails | off |
 //!
+//! The standard `ZE_AFFINITY_MASK` is honoured as Intel's driver honours it: a
+//! comma-separated list of device numbers (`N`, or `N.0` for the device's only tile)
+//! exposes only those devices, in their own order, each keeping its name and UUID; entries
+//! that name no device are ignored; an unset or empty mask exposes every device. A mask
+//! that names none of the devices leaves the driver without devices, so `zeInit` answers
+//! `ZE_RESULT_ERROR_UNINITIALIZED`.
+//!
 //! A malformed value makes `zeInit` fail with `ZE_RESULT_ERROR_UNINITIALIZED` and prints
 //! the reason on standard error.
 
@@ -17,8 +24,10 @@ use std::sync::OnceLock;
 /// The configuration of the driver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Config {
-    /// Number of devices.
+    /// Number of devices configured (before `ZE_AFFINITY_MASK`).
     pub devices: u32,
+    /// The numbers of the devices `ZE_AFFINITY_MASK` exposes, ascending.
+    pub visible: Vec<u32>,
     /// Device memory of each device, in bytes.
     pub device_memory: u64,
     /// `maxMemAllocSize` of each device.
@@ -47,6 +56,32 @@ pub(crate) fn parse_bytes(text: &str) -> Option<u64> {
     };
     let value: u64 = digits.trim().parse().ok()?;
     value.checked_mul(1 << shift)
+}
+
+/// The device numbers (below `devices`) an affinity mask exposes, ascending and without
+/// repeats; every device for no mask or an empty one.
+pub(crate) fn affinity(mask: Option<&str>, devices: u32) -> Vec<u32> {
+    let mask = mask.map(str::trim).unwrap_or_default();
+    if mask.is_empty() {
+        return (0..devices).collect();
+    }
+    let mut chosen: Vec<u32> = mask
+        .split(',')
+        .filter_map(|entry| {
+            let mut parts = entry.trim().split('.');
+            let device: u32 = parts.next()?.trim().parse().ok()?;
+            // A device has one tile and no sub-devices: only tile 0 names it.
+            let whole = match (parts.next(), parts.next()) {
+                (None, _) => true,
+                (Some(tile), None) => tile.trim().parse::<u32>().ok() == Some(0),
+                _ => false,
+            };
+            (whole && device < devices).then_some(device)
+        })
+        .collect();
+    chosen.sort_unstable();
+    chosen.dedup();
+    chosen
 }
 
 fn var(name: &str) -> Option<String> {
@@ -95,6 +130,7 @@ impl Config {
             .min(device_memory);
         Ok(Config {
             devices,
+            visible: affinity(std::env::var("ZE_AFFINITY_MASK").ok().as_deref(), devices),
             device_memory,
             max_alloc_size,
             fail_alloc_nth: count_var("ZE_SOFT_FAIL_ALLOC")?,
@@ -131,5 +167,17 @@ mod tests {
         assert_eq!(parse_bytes("G"), None);
         assert_eq!(parse_bytes("-1"), None);
         assert_eq!(parse_bytes("99999999999999G"), None);
+    }
+
+    #[test]
+    fn affinity_masks_pick_devices_in_their_own_order() {
+        assert_eq!(affinity(None, 3), [0, 1, 2]);
+        assert_eq!(affinity(Some(" "), 3), [0, 1, 2]);
+        assert_eq!(affinity(Some("1"), 3), [1]);
+        assert_eq!(affinity(Some("2,0,2"), 3), [0, 2]);
+        assert_eq!(affinity(Some("0.0, 1"), 3), [0, 1]);
+        // No such device, no such tile, or not a number: ignored.
+        assert_eq!(affinity(Some("5,1.1,x,0.0.0,-1,2"), 3), [2]);
+        assert_eq!(affinity(Some("7"), 3), Vec::<u32>::new());
     }
 }

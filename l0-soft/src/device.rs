@@ -86,7 +86,8 @@ pub(crate) const MAX_ALIGNMENT: usize = 2 << 20;
 /// A software device.
 pub(crate) struct Device {
     handle: usize,
-    /// Position in `zeDeviceGet` order.
+    /// The device's number among all configured devices; `ZE_AFFINITY_MASK` may hide
+    /// others, so it is not always its position in `zeDeviceGet` order.
     pub index: u32,
     /// The device's UUID, unique per device and stable across processes.
     pub uuid: [u8; 16],

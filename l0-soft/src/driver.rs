@@ -70,8 +70,17 @@ pub(crate) fn get(handle: ze_driver_handle_t) -> ZeResult<Arc<Driver>> {
 
 fn create() -> Result<Arc<Driver>, ze_result_t> {
     let config = config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
-    let devices = (0..config.devices)
-        .map(|index| device::create(index, config))
+    if config.visible.is_empty() {
+        eprintln!(
+            "level-zero-soft: ZE_AFFINITY_MASK names none of the {} devices",
+            config.devices
+        );
+        return Err(ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED);
+    }
+    let devices = config
+        .visible
+        .iter()
+        .map(|&index| device::create(index, config))
         .collect::<ZeResult<Vec<_>>>()?;
     let (_, driver) = DRIVERS.insert_with(|handle: ze_driver_handle_t| Driver {
         handle: handle as usize,
@@ -80,11 +89,13 @@ fn create() -> Result<Arc<Driver>, ze_result_t> {
     Ok(driver)
 }
 
-const INIT_FLAGS: u32 =
-    ze_init_flag_t::ZE_INIT_FLAG_GPU_ONLY.0 | ze_init_flag_t::ZE_INIT_FLAG_VPU_ONLY.0;
-
+/// Initialises the driver. As in Intel's driver, only `ZE_INIT_FLAG_GPU_ONLY` decides:
+/// flags without it (other than none) decline, and bits the specification does not define
+/// are ignored. Refusing them here would make the loader, which calls every driver's
+/// `zeInit` with the application's first flags before any layer sees them, drop the driver
+/// for the whole process; the validation layer reports them instead
+/// (`ZE_RESULT_ERROR_INVALID_ENUMERATION`), and a later correct `zeInit` then succeeds.
 fn init(flags: ze_init_flags_t) -> ZeResult {
-    ffi::check_flags(flags, INIT_FLAGS)?;
     if flags != 0 && flags & ze_init_flag_t::ZE_INIT_FLAG_GPU_ONLY.0 == 0 {
         return Err(ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED);
     }

@@ -339,19 +339,15 @@ fn map_host(size: usize, alignment: usize) -> Option<(usize, Backing)> {
     ))
 }
 
-/// Frees the allocation whose base is `ptr` in `context`; `ZE_RESULT_ERROR_INVALID_ARGUMENT`
-/// for any other pointer (unknown, interior, already freed, or of another context).
-pub(crate) fn free(context: &Context, ptr: *mut c_void) -> ZeResult {
+/// Frees the allocation whose base is `ptr`, whichever context of the driver it was made
+/// in (Intel's driver keeps one table of allocations per driver and frees through any of
+/// its contexts too); `ZE_RESULT_ERROR_INVALID_ARGUMENT` for any other pointer (unknown,
+/// interior or already freed).
+pub(crate) fn free(ptr: *mut c_void) -> ZeResult {
     if ptr.is_null() {
         return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
     }
-    let removed = {
-        let mut table = write_table();
-        match table.get(&(ptr as usize)) {
-            Some(a) if a.context == context.id() => table.remove(&(ptr as usize)),
-            _ => None,
-        }
-    };
+    let removed = write_table().remove(&(ptr as usize));
     // The memory is released when the last `Region` holding it is dropped.
     removed
         .map(drop)

@@ -10,22 +10,28 @@
 //!   time per copy.
 //! * Allocation rows time allocate + free through usm-core against raw `zeMemAlloc*` +
 //!   `zeMemFree`.
+//!
+//! A row's operation and its baselines are measured in alternation, one repetition of each
+//! in turn, and each ratio is the median of the per-repetition ratios, so that load or
+//! frequency changes during the run affect both sides alike.
 
 mod raw;
 mod report;
 mod stats;
 
+use std::ffi::c_void;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use usm_core::{
     scope, Context, Device, Engine, Mode, Queue, QueueOptions, UsmDevice, UsmHost, UsmKind,
+    UsmMemory,
 };
 
 use crate::error::CliError;
 pub use report::{Format, Report};
-use stats::{measure, Plan, Timing};
+use stats::{measure_interleaved, median_ratio, summarize, Plan, Timing};
 
 /// Copies submitted per repetition in asynchronous mode.
 const ASYNC_BATCH: usize = 8;
@@ -246,7 +252,6 @@ pub fn run(args: &BenchArgs, context: &Context, device: &Device) -> Result<Repor
     let mut report = Report::new(device.properties()?.name);
     if !args.no_copy {
         for &size in &sizes {
-            let memcpy = memcpy_timing(plan, size);
             let mut buffers = CopyBuffers::new(context, device, size)?;
             for &engine in &engines {
                 for &mode in &modes {
@@ -265,7 +270,7 @@ pub fn run(args: &BenchArgs, context: &Context, device: &Device) -> Result<Repor
                             queue.engine(),
                             crate::info::format_bytes(size as u64)
                         ));
-                        let row = buffers.measure(plan, &queue, engine, mode, direction, memcpy)?;
+                        let row = buffers.measure(plan, &queue, engine, mode, direction)?;
                         report.copies.push(row);
                         progress.inc(1);
                     }
@@ -281,14 +286,15 @@ pub fn run(args: &BenchArgs, context: &Context, device: &Device) -> Result<Repor
                     kind.as_str(),
                     crate::info::format_bytes(size as u64)
                 ));
-                let ours = measure(plan, || alloc_free(context, device, kind, size))?;
-                let raw = measure(plan, || raw::alloc_free(context, device, kind, size))?;
+                let mut ours = || alloc_free(context, device, kind, size);
+                let mut raw = || raw::alloc_free(context, device, kind, size);
+                let samples = measure_interleaved(plan, &mut [&mut ours, &mut raw])?;
                 report.allocations.push(AllocRow {
                     kind: kind.as_str(),
                     bytes: size,
-                    timing: ours,
-                    raw_median_s: raw.median_s,
-                    vs_raw: ratio(ours.median_s, raw.median_s),
+                    timing: summarize(&mut samples[0].clone()),
+                    raw_median_s: summarize(&mut samples[1].clone()).median_s,
+                    vs_raw: median_ratio(&samples[0], &samples[1]),
                 });
                 progress.inc(1);
             }
@@ -303,14 +309,6 @@ fn or_all<T: Copy>(chosen: &[T], all: &[T]) -> Vec<T> {
         all.to_vec()
     } else {
         chosen.to_vec()
-    }
-}
-
-fn ratio(a: f64, b: f64) -> f64 {
-    if b > 0.0 {
-        a / b
-    } else {
-        0.0
     }
 }
 
@@ -347,30 +345,21 @@ fn alloc_free(
     }
 }
 
-/// Host memcpy between two host vectors of `size` bytes.
-fn memcpy_timing(plan: Plan, size: usize) -> Timing {
-    let src: Vec<u8> = (0..size).map(|i| i as u8).collect();
-    let mut dst = vec![0u8; size];
-    let timing = measure::<()>(plan, || {
-        dst.copy_from_slice(std::hint::black_box(&src));
-        std::hint::black_box(&mut dst);
-        Ok(())
-    });
-    timing.unwrap_or(Timing {
-        median_s: 0.0,
-        min_s: 0.0,
-        max_s: 0.0,
-        reps: 0,
-    })
+/// The memory of one size's copy rows: a host USM source, two device buffers, a host USM
+/// sink, and two plain host vectors for the memcpy baseline.
+struct CopyBuffers {
+    usm: UsmBuffers,
+    memcpy_src: Vec<u8>,
+    memcpy_dst: Vec<u8>,
+    size: usize,
 }
 
-/// The memory of one size's copy rows: a host source, two device buffers, a host sink.
-struct CopyBuffers {
+/// The USM side of [`CopyBuffers`].
+struct UsmBuffers {
     host_src: UsmHost,
     host_dst: UsmHost,
     dev_a: UsmDevice,
     dev_b: UsmDevice,
-    size: usize,
 }
 
 impl CopyBuffers {
@@ -380,14 +369,20 @@ impl CopyBuffers {
             *b = i as u8;
         }
         Ok(CopyBuffers {
-            host_src,
-            host_dst: UsmHost::new(context, size)?,
-            dev_a: UsmDevice::new(context, device, size)?,
-            dev_b: UsmDevice::new(context, device, size)?,
+            usm: UsmBuffers {
+                host_src,
+                host_dst: UsmHost::new(context, size)?,
+                dev_a: UsmDevice::new(context, device, size)?,
+                dev_b: UsmDevice::new(context, device, size)?,
+            },
+            memcpy_src: (0..size).map(|i| i as u8).collect(),
+            memcpy_dst: vec![0u8; size],
             size,
         })
     }
 
+    /// Measures one row: the copy through usm-core, host memcpy of the same size, and (in
+    /// synchronous mode) the same copy through raw calls, in alternation.
     fn measure(
         &mut self,
         plan: Plan,
@@ -395,31 +390,57 @@ impl CopyBuffers {
         engine: EngineArg,
         mode: ModeArg,
         direction: Direction,
-        memcpy: Timing,
     ) -> Result<CopyRow, CliError> {
         let size = self.size;
-        let timing = match mode {
-            ModeArg::Sync => measure(plan, || self.copy_sync(queue, direction))?,
-            ModeArg::Async => {
-                let batch = measure(plan, || self.copy_async_batch(queue, direction))?;
-                per_copy(batch)
-            }
-        };
-        let raw_median_s = match mode {
-            ModeArg::Sync => {
-                let list =
-                    raw::RawList::new(queue.context(), queue.device(), queue.chosen_engine())?;
-                let (dst, src) = self.raw_pointers(direction);
-                // SAFETY: both pointers are `size`-byte USM allocations of the queue's
-                // context owned by `self`, distinct, and unused by anything else while the
-                // synchronous copies run.
-                let raw = measure(plan, || unsafe { list.copy(dst, src, size) })?;
-                Some(raw.median_s)
-            }
+        let (dst, src) = self.usm.raw_pointers(direction);
+        let raw_list = match mode {
+            ModeArg::Sync => Some(raw::RawList::new(
+                queue.context(),
+                queue.device(),
+                queue.chosen_engine(),
+            )?),
             ModeArg::Async => None,
         };
-        let gbps = timing.gbps(size);
-        let memcpy_gbps = memcpy.gbps(size);
+        let CopyBuffers {
+            usm,
+            memcpy_src,
+            memcpy_dst,
+            ..
+        } = self;
+        let mut ours = || match mode {
+            ModeArg::Sync => usm.copy_sync(queue, direction),
+            ModeArg::Async => usm.copy_async_batch(queue, direction),
+        };
+        let mut memcpy = || -> Result<(), usm_core::Error> {
+            memcpy_dst.copy_from_slice(std::hint::black_box(memcpy_src.as_slice()));
+            std::hint::black_box(memcpy_dst.as_mut_slice());
+            Ok(())
+        };
+        let mut samples = match &raw_list {
+            Some(list) => {
+                // SAFETY: both pointers are `size`-byte USM allocations of the queue's
+                // context owned by `usm`, distinct, and only used by one copy at a time:
+                // the operations below run one after another on this thread, and the
+                // synchronous copies have finished when they return.
+                let mut raw_copy = || unsafe { list.copy(dst, src, size) };
+                measure_interleaved(plan, &mut [&mut ours, &mut memcpy, &mut raw_copy])?
+            }
+            None => measure_interleaved(plan, &mut [&mut ours, &mut memcpy])?,
+        };
+        if mode == ModeArg::Async {
+            for t in &mut samples[0] {
+                *t /= ASYNC_BATCH as f64;
+            }
+        }
+        let timing = summarize(&mut samples[0].clone());
+        let memcpy_timing = summarize(&mut samples[1].clone());
+        let (raw_median_s, vs_raw) = match samples.get(2) {
+            Some(raw) => (
+                Some(summarize(&mut raw.clone()).median_s),
+                Some(median_ratio(&samples[0], raw)),
+            ),
+            None => (None, None),
+        };
         Ok(CopyRow {
             direction,
             engine: Engine::from(engine).to_string(),
@@ -429,14 +450,16 @@ impl CopyBuffers {
             },
             bytes: size,
             timing,
-            gbps,
-            memcpy_gbps,
-            vs_memcpy: ratio(gbps, memcpy_gbps),
+            gbps: timing.gbps(size),
+            memcpy_gbps: memcpy_timing.gbps(size),
+            vs_memcpy: median_ratio(&samples[1], &samples[0]),
             raw_median_s,
-            vs_raw: raw_median_s.map(|r| ratio(timing.median_s, r)),
+            vs_raw,
         })
     }
+}
 
+impl UsmBuffers {
     fn copy_sync(&mut self, queue: &Queue, direction: Direction) -> Result<(), usm_core::Error> {
         match direction {
             Direction::H2d => queue.copy_all(&mut self.dev_a, &self.host_src),
@@ -450,12 +473,11 @@ impl CopyBuffers {
         queue: &Queue,
         direction: Direction,
     ) -> Result<(), usm_core::Error> {
-        let CopyBuffers {
+        let UsmBuffers {
             host_src,
             host_dst,
             dev_a,
             dev_b,
-            ..
         } = self;
         scope(|s| {
             let (dst, src) = match direction {
@@ -470,25 +492,11 @@ impl CopyBuffers {
         })
     }
 
-    fn raw_pointers(
-        &mut self,
-        direction: Direction,
-    ) -> (*mut std::ffi::c_void, *const std::ffi::c_void) {
-        use usm_core::UsmMemory;
+    fn raw_pointers(&self, direction: Direction) -> (*mut c_void, *const c_void) {
         match direction {
             Direction::H2d => (self.dev_a.as_ptr(), self.host_src.as_ptr().cast_const()),
             Direction::D2h => (self.host_dst.as_ptr(), self.dev_a.as_ptr().cast_const()),
             Direction::D2d => (self.dev_b.as_ptr(), self.dev_a.as_ptr().cast_const()),
         }
-    }
-}
-
-fn per_copy(batch: Timing) -> Timing {
-    let n = ASYNC_BATCH as f64;
-    Timing {
-        median_s: batch.median_s / n,
-        min_s: batch.min_s / n,
-        max_s: batch.max_s / n,
-        reps: batch.reps,
     }
 }

@@ -47,26 +47,47 @@ pub struct Plan {
     pub min_rep_time: Duration,
 }
 
-/// Times `op` according to `plan`. `op` is called once per operation; the first error
-/// stops the measurement.
-pub fn measure<E>(plan: Plan, mut op: impl FnMut() -> Result<(), E>) -> Result<Timing, E> {
-    for _ in 0..plan.warmup {
-        op()?;
-    }
-    let mut samples = Vec::with_capacity(plan.reps);
-    for _ in 0..plan.reps.max(1) {
-        let start = Instant::now();
-        let mut n = 0u32;
-        loop {
+/// Times several operations in alternation: after their warm-ups, each repetition takes one
+/// sample of every operation in turn, so that all of them see the same machine conditions
+/// (load, frequency, cache). Returns the samples (seconds per operation) of each operation,
+/// index `i` of every list from the same repetition.
+pub fn measure_interleaved<E>(
+    plan: Plan,
+    ops: &mut [&mut dyn FnMut() -> Result<(), E>],
+) -> Result<Vec<Vec<f64>>, E> {
+    for op in ops.iter_mut() {
+        for _ in 0..plan.warmup {
             op()?;
-            n += 1;
-            if start.elapsed() >= plan.min_rep_time {
-                break;
-            }
         }
-        samples.push(start.elapsed().as_secs_f64() / f64::from(n));
     }
-    Ok(summarize(&mut samples))
+    let mut samples = vec![Vec::with_capacity(plan.reps); ops.len()];
+    for _ in 0..plan.reps.max(1) {
+        for (op, out) in ops.iter_mut().zip(samples.iter_mut()) {
+            let start = Instant::now();
+            let mut n = 0u32;
+            loop {
+                op()?;
+                n += 1;
+                if start.elapsed() >= plan.min_rep_time {
+                    break;
+                }
+            }
+            out.push(start.elapsed().as_secs_f64() / f64::from(n));
+        }
+    }
+    Ok(samples)
+}
+
+/// The median over repetitions of `a[i] / b[i]`: a ratio robust to conditions that drift
+/// between repetitions.
+pub fn median_ratio(a: &[f64], b: &[f64]) -> f64 {
+    let mut ratios: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .filter(|(_, &b)| b > 0.0)
+        .map(|(a, b)| a / b)
+        .collect();
+    summarize(&mut ratios).median_s
 }
 
 /// Median, min and max of `samples` (sorted in place).
@@ -108,38 +129,50 @@ mod tests {
     }
 
     #[test]
-    fn measure_runs_warmup_and_every_repetition() {
-        let mut calls = 0;
+    fn interleaved_samples_every_operation_once_per_repetition() {
+        let order = std::cell::RefCell::new(Vec::new());
         let plan = Plan {
-            warmup: 2,
-            reps: 3,
+            warmup: 1,
+            reps: 2,
             min_rep_time: Duration::ZERO,
         };
-        let t = measure::<()>(plan, || {
-            calls += 1;
+        let mut a = || -> Result<(), ()> {
+            order.borrow_mut().push('a');
             Ok(())
-        })
-        .unwrap();
-        assert_eq!(calls, 5);
-        assert_eq!(t.reps, 3);
+        };
+        let mut b = || -> Result<(), ()> {
+            order.borrow_mut().push('b');
+            Ok(())
+        };
+        let samples = measure_interleaved(plan, &mut [&mut a, &mut b]).unwrap();
+        assert_eq!(samples.len(), 2);
+        assert!(samples.iter().all(|s| s.len() == 2));
+        assert_eq!(order.into_inner(), ['a', 'b', 'a', 'b', 'a', 'b']);
     }
 
     #[test]
-    fn measure_stops_at_the_first_error() {
+    fn median_ratio_pairs_repetitions() {
+        assert_eq!(median_ratio(&[2.0, 4.0, 9.0], &[1.0, 2.0, 3.0]), 2.0);
+        assert_eq!(median_ratio(&[1.0], &[0.0]), 0.0);
+    }
+
+    #[test]
+    fn measurement_stops_at_the_first_error() {
         let mut calls = 0;
         let plan = Plan {
             warmup: 0,
             reps: 5,
             min_rep_time: Duration::ZERO,
         };
-        let r = measure(plan, || {
+        let mut op = || {
             calls += 1;
             if calls == 2 {
                 Err("boom")
             } else {
                 Ok(())
             }
-        });
+        };
+        let r = measure_interleaved(plan, &mut [&mut op]);
         assert_eq!(r.unwrap_err(), "boom");
         assert_eq!(calls, 2);
     }

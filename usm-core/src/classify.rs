@@ -97,9 +97,10 @@ impl Context {
         if base > addr || addr - base >= size.max(1) {
             return Err(Error::NotUsm { addr });
         }
-        // Drivers may answer for allocations of every context of the driver (the
-        // specification leaves it open); an allocation usm-core made in another context is
-        // still foreign to this one.
+        // The specification says memory unrelated to the context is reported as UNKNOWN,
+        // but drivers may answer for the allocations of every context of the driver (the
+        // software driver does, at the time of writing): an allocation usm-core made in
+        // another context is foreign whatever the driver says.
         if let Some(other) = trace::other_owner_of_base(base, self.raw() as usize) {
             return Err(Error::ForeignContext {
                 addr,

@@ -8,22 +8,7 @@ use usm_core::{
     UsmHost, UsmKind, UsmMemory, UsmShared,
 };
 
-const KINDS: [UsmKind; 3] = [UsmKind::Device, UsmKind::Shared, UsmKind::Host];
-
-/// Allocates one buffer of `kind` through the public API, as a trait object.
-fn allocate(
-    context: &Context,
-    device: &Device,
-    kind: UsmKind,
-    nbytes: usize,
-    options: &AllocOptions,
-) -> usm_core::Result<Box<dyn UsmMemory>> {
-    Ok(match kind {
-        UsmKind::Device => Box::new(UsmDevice::with_options(context, device, nbytes, options)?),
-        UsmKind::Shared => Box::new(UsmShared::with_options(context, device, nbytes, options)?),
-        UsmKind::Host => Box::new(UsmHost::with_options(context, nbytes, options)?),
-    })
-}
+use support::{allocate, KINDS};
 
 /// The error of an allocation that must fail.
 fn refused(

@@ -4,25 +4,9 @@
 
 mod support;
 
-use usm_core::{
-    AllocOptions, Context, Device, Error, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared,
-};
+use usm_core::{AllocOptions, Error};
 
-const KINDS: [UsmKind; 3] = [UsmKind::Device, UsmKind::Shared, UsmKind::Host];
-
-fn allocate(
-    context: &Context,
-    device: &Device,
-    kind: UsmKind,
-    nbytes: usize,
-    options: &AllocOptions,
-) -> usm_core::Result<Box<dyn UsmMemory>> {
-    Ok(match kind {
-        UsmKind::Device => Box::new(UsmDevice::with_options(context, device, nbytes, options)?),
-        UsmKind::Shared => Box::new(UsmShared::with_options(context, device, nbytes, options)?),
-        UsmKind::Host => Box::new(UsmHost::with_options(context, nbytes, options)?),
-    })
-}
+use support::{allocate, KINDS};
 
 #[test]
 fn drop_frees_the_memory_in_the_driver() {

@@ -177,7 +177,10 @@ unsafe extern "C" fn alloc_host(
 }
 
 unsafe extern "C" fn mem_free(context: ze_context_handle_t, ptr: *mut c_void) -> ze_result_t {
-    guard(|| free(&*context::get(context)?, ptr))
+    guard(|| {
+        context::get(context)?;
+        free(ptr)
+    })
 }
 
 unsafe extern "C" fn mem_free_ext(
@@ -186,20 +189,25 @@ unsafe extern "C" fn mem_free_ext(
     ptr: *mut c_void,
 ) -> ze_result_t {
     guard(|| {
-        let context = context::get(context)?;
+        context::get(context)?;
         // SAFETY: the caller passes a descriptor or null.
         let desc = unsafe { ffi::input(desc) }?;
         if ptr.is_null() {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
         }
         ffi::check_flags(desc.freePolicy, crate::driver::FREE_POLICIES)?;
-        ffi::check_stype(
-            desc.stype,
-            ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_FREE_EXT_DESC,
-        )?;
+        // Intel's driver never reads this descriptor's stype, and Intel's conformance
+        // suite passes the stype of the free-policies *properties* structure here; both
+        // are accepted, any other is refused.
+        if desc.stype != ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_MEMORY_FREE_EXT_PROPERTIES {
+            ffi::check_stype(
+                desc.stype,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_FREE_EXT_DESC,
+            )?;
+        }
         // Both policies free at once: memory in use by queued work stays mapped until that
         // work ends (it holds the allocation), so nothing is reused under it.
-        free(&context, ptr)
+        free(ptr)
     })
 }
 

@@ -192,3 +192,9 @@ pub fn alloc_properties(
 pub fn validation_layer_enabled() -> bool {
     std::env::var("ZE_ENABLE_VALIDATION_LAYER").is_ok_and(|v| v == "1")
 }
+
+/// Whether the validation layer also checks parameters in this run.
+pub fn parameter_validation_enabled() -> bool {
+    validation_layer_enabled()
+        && std::env::var("ZE_ENABLE_PARAMETER_VALIDATION").is_ok_and(|v| v == "1")
+}

@@ -7,7 +7,9 @@
 
 use std::sync::OnceLock;
 
-use usm_core::{Context, Device, Driver};
+use usm_core::{
+    AllocOptions, Context, Device, Driver, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared,
+};
 
 /// The variable that selects the driver under test: `soft` (default) or `system`.
 pub const DRIVER_VAR: &str = "USM_TEST_DRIVER";
@@ -92,4 +94,22 @@ pub fn run_test_in_child(test: &str, env: &[(&str, &str)]) -> (String, String) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
     (stdout, stderr)
+}
+
+/// The three USM kinds, in the order the tests walk them.
+pub const KINDS: [UsmKind; 3] = [UsmKind::Device, UsmKind::Shared, UsmKind::Host];
+
+/// Allocates one buffer of `kind` through the public API, as a trait object.
+pub fn allocate(
+    context: &Context,
+    device: &Device,
+    kind: UsmKind,
+    nbytes: usize,
+    options: &AllocOptions,
+) -> usm_core::Result<Box<dyn UsmMemory>> {
+    Ok(match kind {
+        UsmKind::Device => Box::new(UsmDevice::with_options(context, device, nbytes, options)?),
+        UsmKind::Shared => Box::new(UsmShared::with_options(context, device, nbytes, options)?),
+        UsmKind::Host => Box::new(UsmHost::with_options(context, nbytes, options)?),
+    })
 }

@@ -5,36 +5,20 @@
 //! machine's drivers with `USM_TEST_DRIVER=system`. The target: usm-core within 5%
 //! of raw for 4 KiB device memory.
 
+mod support;
+
 use std::ffi::c_void;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use support::{setup, Setup};
+
 use criterion::{criterion_group, Criterion};
-use level_zero_sys::{
-    ze_device_mem_alloc_desc_t, ze_host_mem_alloc_desc_t, ze_structure_type_t, Api,
-};
-use usm_core::{Context, Device, UsmDevice, UsmHost, UsmKind, UsmShared};
+use level_zero_sys::{ze_device_mem_alloc_desc_t, ze_host_mem_alloc_desc_t, ze_structure_type_t};
+use usm_core::{UsmDevice, UsmHost, UsmKind, UsmShared};
 
 const SIZE: usize = 4096;
 const KINDS: [UsmKind; 3] = [UsmKind::Device, UsmKind::Shared, UsmKind::Host];
-
-struct Setup {
-    api: &'static Api,
-    context: Context,
-    device: Device,
-}
-
-fn setup() -> Setup {
-    if std::env::var("USM_TEST_DRIVER").map_or(true, |v| v != "system") {
-        ze_soft::enable_for_process().expect("the software driver library");
-    }
-    let (context, device) = Context::default_gpu().expect("a GPU device");
-    Setup {
-        api: usm_core::api().expect("Level Zero"),
-        context,
-        device,
-    }
-}
 
 /// One allocation and free through usm-core.
 fn through_usm_core(s: &Setup, kind: UsmKind) {

@@ -8,7 +8,7 @@
 //! After criterion's report, a summary prints each copy's time as a ratio of host
 //! `memcpy` (target: at least 0.9×) and the 4 KiB latency.
 //!
-//! `cargo bench -p level-zero-soft --bench copy`
+//! `cargo bench --bench driver_copy`
 
 use std::ffi::c_void;
 use std::hint::black_box;

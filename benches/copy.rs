@@ -6,9 +6,13 @@
 //! machine's drivers with `USM_TEST_DRIVER=system`. The targets: bandwidth at least
 //! 0.9x memcpy on the software driver; usm-core within 5% of raw calls.
 
+mod support;
+
 use std::ffi::c_void;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+use support::{setup, Setup};
 
 use criterion::{criterion_group, Criterion, Throughput};
 use level_zero_sys::{
@@ -16,28 +20,10 @@ use level_zero_sys::{
     ze_event_handle_t, ze_event_pool_desc_t, ze_event_pool_flag_t, ze_event_pool_handle_t,
     ze_event_scope_flag_t, ze_structure_type_t, Api,
 };
-use usm_core::{scope, Context, Device, Mode, Queue, QueueOptions, UsmDevice, UsmHost, UsmMemory};
+use usm_core::{scope, Mode, Queue, QueueOptions, UsmDevice, UsmHost, UsmMemory};
 
 const SMALL: usize = 4096;
 const LARGE: [usize; 2] = [64 << 20, 256 << 20];
-
-struct Setup {
-    api: &'static Api,
-    context: Context,
-    device: Device,
-}
-
-fn setup() -> Setup {
-    if std::env::var("USM_TEST_DRIVER").map_or(true, |v| v != "system") {
-        ze_soft::enable_for_process().expect("the software driver library");
-    }
-    let (context, device) = Context::default_gpu().expect("a GPU device");
-    Setup {
-        api: usm_core::api().expect("Level Zero"),
-        context,
-        device,
-    }
-}
 
 /// An immediate list and one event made raw, on the same engine as `queue`.
 struct RawList {
