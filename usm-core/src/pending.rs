@@ -128,6 +128,9 @@ pub type PendingResult<T> = std::result::Result<Pending<T>, Box<Failed<T>>>;
 /// With debug tracing on: an operation's span, its submission time and bytes.
 type Trace = Option<(tracing::Span, Instant, usize)>;
 
+/// What a submission gives its handle: its event, the events it waits for, its trace.
+type Submission = (EventRef, Vec<EventRef>, Trace);
+
 /// Asynchronous work that owns `T` (its memory) until it is done.
 #[must_use = "dropping a Pending waits for its work"]
 pub struct Pending<T> {
@@ -157,6 +160,14 @@ impl<T> Pending<T> {
             after: Vec::new(),
             trace: None,
         }
+    }
+
+    /// Takes the event of the work just submitted (and what it waits for): from now on,
+    /// dropping the handle waits for the work.
+    fn submitted(&mut self, (event, after, trace): Submission) {
+        self.event = Some(event);
+        self.after = after;
+        self.trace = trace;
     }
 
     /// A reference to this work's completion, to make other work wait for it.
@@ -252,7 +263,11 @@ impl Queue {
                 // SAFETY: both ranges are the whole of memory moved into `handle`, which
                 // owns it until the copy is done ('static, so no borrow inside it can end
                 // earlier).
-                unsafe { self.submit_owned(&command, after, d.len, &mut handle) }
+                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
+                // Nothing between the append and here can unwind; from here on, whatever
+                // unwinds drops the handle, which waits for the work first.
+                handle.submitted(submission);
+                Ok(())
             });
         finish_submission(submitted, handle)
     }
@@ -293,7 +308,11 @@ impl Queue {
                 };
                 // SAFETY: as in `copy_async`; the vector's heap bytes do not move when the
                 // vector moves into the handle.
-                unsafe { self.submit_owned(&command, after, d.len, &mut handle) }
+                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
+                // Nothing between the append and here can unwind; from here on, whatever
+                // unwinds drops the handle, which waits for the work first.
+                handle.submitted(submission);
+                Ok(())
             });
         finish_submission(submitted, handle)
     }
@@ -331,7 +350,11 @@ impl Queue {
                 };
                 // SAFETY: as in `write_async`; nothing reads or writes the vector until the
                 // handle gives it back after the copy.
-                unsafe { self.submit_owned(&command, after, d.len, &mut handle) }
+                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
+                // Nothing between the append and here can unwind; from here on, whatever
+                // unwinds drops the handle, which waits for the work first.
+                handle.submitted(submission);
+                Ok(())
             });
         finish_submission(submitted, handle)
     }
@@ -353,11 +376,8 @@ impl Queue {
     where
         D: UsmDestination + 'static,
     {
-        let kept: Box<[u8]> = pattern.into();
-        // The pattern's heap bytes stay where they are when the box moves into the handle.
-        let kept_bytes = kept.as_ptr();
         let whole = Side::usm(&dst);
-        let mut handle = Pending::unsubmitted((dst, kept));
+        let mut handle = Pending::unsubmitted((dst, Box::<[u8]>::from(pattern)));
         let submitted = self
             .check_fill(whole, 0, whole.len, pattern)
             .map_err(Error::from)
@@ -371,9 +391,10 @@ impl Queue {
                     engine = %self.engine()
                 )
                 .entered();
-                // SAFETY: the box's bytes (as many as `pattern`'s), owned by the handle, which
-                // nothing writes.
-                let kept = unsafe { std::slice::from_raw_parts(kept_bytes, pattern.len()) };
+                let kept = match &handle.value {
+                    Some((_, kept)) => &kept[..],
+                    None => unreachable!("the handle owns its value until it is waited for"),
+                };
                 let command = Command::Fill {
                     dst: d.ptr(),
                     pattern: kept,
@@ -381,25 +402,28 @@ impl Queue {
                 };
                 // SAFETY: as in `copy_async`; the pattern's bytes are owned by the handle
                 // too.
-                unsafe { self.submit_owned(&command, after, d.len, &mut handle) }
+                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
+                // Nothing between the append and here can unwind; from here on, whatever
+                // unwinds drops the handle, which waits for the work first.
+                handle.submitted(submission);
+                Ok(())
             });
         finish_submission(submitted, handle)
     }
 
-    /// Appends `command` after `after`, signalling a pooled event, and gives the event to
-    /// `handle`.
+    /// Appends `command` after `after`, signalling a pooled event; the caller gives the
+    /// outcome to its handle at once ([`Pending::submitted`]).
     ///
     /// # Safety
     ///
-    /// The memory `command` reaches must be owned by `handle` (or live longer) and be
-    /// untouched by others until the event signals.
-    unsafe fn submit_owned<T>(
+    /// The memory `command` reaches must be owned by the caller's handle (or live longer)
+    /// and be untouched by others until the event signals.
+    unsafe fn submit_owned(
         &self,
         command: &Command<'_>,
         after: &[&EventRef],
         bytes: usize,
-        handle: &mut Pending<T>,
-    ) -> Result<()> {
+    ) -> Result<Submission> {
         let context = self.context().raw() as usize;
         if let Some(e) = after.iter().find(|e| e.0.context != context) {
             return Err(TransferError::ForeignEvent {
@@ -422,13 +446,8 @@ impl Queue {
         // (checked above) and kept alive by `after`, which the handle keeps until done.
         // If the append fails, dropping `event` gives the unsubmitted event back.
         unsafe { self.inner.append(command, raw, &waits) }?;
-        // Nothing between the append and here can unwind. From here on, whatever unwinds
-        // (say, a subscriber panicking when the caller's span is left) drops the handle,
-        // which waits for the work before its memory is dropped.
-        handle.event = Some(event);
-        handle.after = after;
-        handle.trace = trace;
-        Ok(())
+        // Nothing here can unwind between the append and the caller's handle taking this.
+        Ok((event, after, trace))
     }
 }
 
