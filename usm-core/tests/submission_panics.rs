@@ -117,7 +117,8 @@ impl Drop for Kept {
     }
 }
 
-impl UsmMemory for Kept {
+// SAFETY: every method forwards to the owned `UsmHost` inside, which lives until `Kept` drops.
+unsafe impl UsmMemory for Kept {
     fn as_ptr(&self) -> *mut std::ffi::c_void {
         self.memory().as_ptr()
     }

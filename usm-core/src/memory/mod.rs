@@ -29,7 +29,9 @@
 /// Implements [`UsmMemory`] and `Debug` for an owned type with a `raw: RawAllocation` field.
 macro_rules! impl_usm_memory {
     ($ty:ty) => {
-        impl $crate::memory::UsmMemory for $ty {
+        // SAFETY: the owned allocation lives as long as the value, its pointer, size, kind
+        // and device never change, and the host reaches its bytes only through the value.
+        unsafe impl $crate::memory::UsmMemory for $ty {
             fn as_ptr(&self) -> *mut std::ffi::c_void {
                 self.raw.ptr()
             }
@@ -158,7 +160,19 @@ impl fmt::Display for UsmKind {
 /// What every piece of USM memory offers, owned or viewed.
 ///
 /// Object-safe: `&dyn UsmMemory` works for code that takes any kind.
-pub trait UsmMemory {
+///
+/// # Safety
+///
+/// usm-core builds host slices ([`UsmView::as_slice`]) and device commands from what this
+/// trait reports, so an implementation must tell the truth: for as long as a shared borrow
+/// of the value lives, `as_ptr()..as_ptr() + len()` is one live USM allocation (or a part
+/// of one) of [`context`](UsmMemory::context), of the reported [`kind`](UsmMemory::kind)
+/// and [`device`](UsmMemory::device), that nothing writes through another path while the
+/// borrow lasts, and the answers do not change while it lasts. usm-core's own types
+/// ([`UsmDevice`], [`UsmShared`], [`UsmHost`], [`UsmView`], `Arc`s of them and the array
+/// interface views) uphold this; a wrapper that forwards every method to such a value
+/// does too.
+pub unsafe trait UsmMemory {
     /// The start address (device address space; the same in the host's for USM).
     fn as_ptr(&self) -> *mut c_void;
     /// The size in bytes.

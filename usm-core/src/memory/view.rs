@@ -151,7 +151,9 @@ impl<'a> UsmView<'a> {
     }
 }
 
-impl UsmMemory for UsmView<'_> {
+// SAFETY: a view is only made (by `sub_range` over a `UsmMemory`, or by classification of a
+// live allocation of its context) for a range inside memory that its lifetime borrows.
+unsafe impl UsmMemory for UsmView<'_> {
     fn as_ptr(&self) -> *mut c_void {
         self.ptr
     }

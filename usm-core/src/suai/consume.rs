@@ -110,7 +110,10 @@ impl<'a> SuaiView<'a> {
     }
 }
 
-impl UsmMemory for SuaiView<'_> {
+// SAFETY: forwards to the inner view, made by `consume_in` over a range the driver confirmed
+// is inside one live allocation of the context; the caller of that unsafe function vouched
+// for the allocation's lifetime.
+unsafe impl UsmMemory for SuaiView<'_> {
     fn as_ptr(&self) -> *mut c_void {
         self.view.as_ptr()
     }

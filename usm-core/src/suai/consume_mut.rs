@@ -96,7 +96,9 @@ impl<'a> SuaiViewMut<'a> {
     }
 }
 
-impl UsmMemory for SuaiViewMut<'_> {
+// SAFETY: as for `SuaiView`: the range was confirmed inside one live allocation of the
+// context, and the caller of the unsafe constructor vouched for its lifetime and exclusivity.
+unsafe impl UsmMemory for SuaiViewMut<'_> {
     fn as_ptr(&self) -> *mut c_void {
         self.array.as_ptr()
     }

@@ -66,7 +66,9 @@ unsafe impl UsmDestination for UsmShared {}
 unsafe impl UsmDestination for UsmHost {}
 
 /// Shared memory is memory too: an `Arc` of USM memory is that memory.
-impl<T: UsmMemory + ?Sized> UsmMemory for Arc<T> {
+// SAFETY: every method forwards to the shared value, which upholds the contract itself and
+// lives as long as the `Arc` (a borrow of the `Arc` borrows it).
+unsafe impl<T: UsmMemory + ?Sized> UsmMemory for Arc<T> {
     fn as_ptr(&self) -> *mut c_void {
         (**self).as_ptr()
     }
