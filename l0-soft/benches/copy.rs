@@ -2,7 +2,8 @@
 //!
 //! * 64 MiB and 256 MiB copies host→device, device→host and device→device on a
 //!   synchronous immediate list, against a host `memcpy` of the same size in the same run;
-//! * the latency of a 4 KiB synchronous immediate copy host→device.
+//! * the latency of a 4 KiB synchronous immediate copy host→device, and of an
+//!   asynchronous one waited for through an event.
 //!
 //! After criterion's report, a summary prints each copy's time as a ratio of host
 //! `memcpy` (target: at least 0.9×) and the 4 KiB latency.
@@ -179,6 +180,70 @@ impl Buffers {
     }
 }
 
+/// A copy on an asynchronous immediate list, waited for through an event.
+struct AsyncCopy<'a> {
+    d: &'a Driver,
+    list: ze_command_list_handle_t,
+    event: ze_event_handle_t,
+}
+
+impl<'a> AsyncCopy<'a> {
+    fn new(d: &'a Driver) -> Self {
+        let qd = ze_command_queue_desc_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC,
+            mode: ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
+            ..Default::default()
+        };
+        let pd = ze_event_pool_desc_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_POOL_DESC,
+            flags: ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0,
+            count: 1,
+            ..Default::default()
+        };
+        let ed = ze_event_desc_t {
+            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_DESC,
+            ..Default::default()
+        };
+        let (mut list, mut pool, mut event) = (null_mut(), null_mut(), null_mut());
+        // SAFETY: valid descriptors and out-pointers.
+        unsafe {
+            check(
+                d.l.zeCommandListCreateImmediate(d.ctx, d.device, &qd, &mut list),
+                "zeCommandListCreateImmediate",
+            );
+            check(
+                d.l.zeEventPoolCreate(d.ctx, &pd, 0, null_mut(), &mut pool),
+                "zeEventPoolCreate",
+            );
+            check(d.l.zeEventCreate(pool, &ed, &mut event), "zeEventCreate");
+        }
+        AsyncCopy { d, list, event }
+    }
+
+    fn run(&self, dst: *mut c_void, src: *const c_void, len: usize) {
+        // SAFETY: live allocations of `len` bytes; the event and list are live.
+        unsafe {
+            check(
+                self.d.l.zeCommandListAppendMemoryCopy(
+                    self.list,
+                    dst,
+                    src,
+                    len,
+                    self.event,
+                    0,
+                    null_mut(),
+                ),
+                "zeCommandListAppendMemoryCopy",
+            );
+            check(
+                self.d.l.zeEventHostSynchronize(self.event, u64::MAX),
+                "zeEventHostSynchronize",
+            );
+            check(self.d.l.zeEventHostReset(self.event), "zeEventHostReset");
+        }
+    }
+}
+
 const KINDS: [&str; 4] = [
     "host_memcpy",
     "host_to_device",
@@ -268,6 +333,15 @@ fn main() {
     let t = median(10_001, || d.copy(small_dst, small_src, SMALL));
     summary.push(format!(
         "4 KiB synchronous immediate copy host->device: {:.2} us (median)",
+        t.as_secs_f64() * 1e6
+    ));
+    let async_copy = AsyncCopy::new(&d);
+    c.bench_function("latency/async_immediate_copy_4KiB_event_wait", |bench| {
+        bench.iter(|| async_copy.run(small_dst, small_src, SMALL))
+    });
+    let t = median(2_001, || async_copy.run(small_dst, small_src, SMALL));
+    summary.push(format!(
+        "4 KiB asynchronous immediate copy host->device, then event host synchronize and reset: {:.2} us (median)",
         t.as_secs_f64() * 1e6
     ));
     c.final_summary();

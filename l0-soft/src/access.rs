@@ -71,12 +71,39 @@ impl MemRef {
 /// # Errors
 ///
 /// `ZE_RESULT_ERROR_INVALID_ARGUMENT` for USM of another context (or freed device
-/// memory), `ZE_RESULT_ERROR_INVALID_SIZE` when the range leaves its allocation.
+/// memory), and for host memory that is not mapped (a real driver fails to pin it);
+/// `ZE_RESULT_ERROR_INVALID_SIZE` when the range leaves its allocation.
 pub(crate) fn memory(context: &Context, ptr: *const c_void, len: usize) -> ZeResult<MemRef> {
     Ok(match crate::memory::lookup(context, ptr, len)? {
         Some(region) => MemRef::Usm(region),
-        None => MemRef::Host(ptr as usize),
+        None if host_range_is_mapped(ptr as usize, len) => MemRef::Host(ptr as usize),
+        None => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
     })
+}
+
+/// Whether every page of `[addr, addr + len)` is mapped in the process (`mincore`
+/// answers `ENOMEM` for a range with unmapped pages). Access rights are not checked.
+fn host_range_is_mapped(addr: usize, len: usize) -> bool {
+    let page = crate::memory::host_page_size();
+    let Some(end) = addr.checked_add(len.max(1)) else {
+        return false;
+    };
+    let start = addr & !(page - 1);
+    let Some(end) = end.checked_next_multiple_of(page) else {
+        return false;
+    };
+    let pages = (end - start) / page;
+    let mut residency = vec![0u8; pages];
+    // SAFETY: mincore only inspects the page tables of our own address space and writes
+    // one byte per page into `residency`, which has room for all of them.
+    let rc = unsafe {
+        libc::mincore(
+            start as *mut c_void,
+            end - start,
+            residency.as_mut_ptr().cast(),
+        )
+    };
+    rc == 0
 }
 
 /// The device clock: nanoseconds (`timerResolution` is 1 ns, all 64 bits valid), the

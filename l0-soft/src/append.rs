@@ -6,8 +6,9 @@
 //! * memory: a pointer into USM of the list's context must keep the whole range inside
 //!   its allocation (`ZE_RESULT_ERROR_INVALID_SIZE`); USM of another context answers
 //!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`; other host pointers are accepted for copies, copy
-//!   regions and timestamps (the driver trusts them, as a GPU driver would) but not as a
-//!   fill destination, prefetch or advice range (`ZE_RESULT_ERROR_INVALID_ARGUMENT`);
+//!   regions and timestamps when their pages are mapped (else
+//!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`, as when a real driver fails to pin them) but not
+//!   as a fill destination, prefetch or advice range (`ZE_RESULT_ERROR_INVALID_ARGUMENT`);
 //! * fill: the pattern size is a power of two no larger than the queue group's
 //!   `maxMemoryFillPatternSize`, else `ZE_RESULT_ERROR_INVALID_SIZE`; the size need not be
 //!   a multiple of it (the last repetition is cut short);
@@ -25,7 +26,7 @@ use std::sync::Arc;
 
 use level_zero_sys::*;
 
-use crate::access::{self, MemRef};
+use crate::access::{self, Context, MemRef};
 use crate::cmdlist::CommandList;
 use crate::command::{Op, Step};
 use crate::copy::Region;
@@ -83,11 +84,44 @@ fn sync_objects(
     })
 }
 
-fn record(list: &CommandList, sync: SyncObjects, op: Op) -> ZeResult {
-    list.record(Step {
-        wait: sync.wait,
-        op,
-        signal: sync.signal,
+/// What an append with a signal event and a wait list has in common: look the list up,
+/// check the required pointers (`missing_pointer`: one of them is null), the events and
+/// that the list is open, then let `build` check the rest and make the operation, and
+/// record it.
+fn append(
+    h: ze_command_list_handle_t,
+    missing_pointer: bool,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *const ze_event_handle_t,
+    build: impl FnOnce(&CommandList) -> ZeResult<Op>,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if missing_pointer {
+            return Err(NULL_POINTER);
+        }
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        list.ensure_open()?;
+        let op = build(&list)?;
+        list.record(Step {
+            wait: sync.wait,
+            op,
+            signal: sync.signal,
+        })
+    })
+}
+
+/// Records a step with no signal event and no wait list (event signal, wait, reset).
+fn append_plain(
+    h: ze_command_list_handle_t,
+    make: impl FnOnce(&CommandList) -> ZeResult<Step>,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        let step = make(&list)?;
+        list.ensure_open()?;
+        list.record(step)
     })
 }
 
@@ -99,6 +133,24 @@ fn usm_only(m: MemRef) -> ZeResult<MemRef> {
     }
 }
 
+/// A copy of `size` bytes into the list's context from `src` in `src_context`.
+fn copy_op(
+    list: &CommandList,
+    dst: *mut c_void,
+    src_context: &Context,
+    src: *const c_void,
+    size: usize,
+) -> ZeResult<Op> {
+    let dst = access::memory(list.context(), dst, size)?;
+    let src = access::memory(src_context, src, size)?;
+    crate::copy_fault::check_submission()?;
+    Ok(Op::Copy {
+        dst,
+        src,
+        len: size,
+    })
+}
+
 unsafe extern "C" fn memory_copy(
     h: ze_command_list_handle_t,
     dst: *mut c_void,
@@ -108,25 +160,9 @@ unsafe extern "C" fn memory_copy(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        if dst.is_null() || src.is_null() {
-            return Err(NULL_POINTER);
-        }
-        let sync = sync_objects(&list, signal, num_wait, wait)?;
-        list.ensure_open()?;
-        let dst = access::memory(list.context(), dst, size)?;
-        let src = access::memory(list.context(), src, size)?;
-        crate::copy_fault::check_submission()?;
-        record(
-            &list,
-            sync,
-            Op::Copy {
-                dst,
-                src,
-                len: size,
-            },
-        )
+    let missing = dst.is_null() || src.is_null();
+    append(h, missing, signal, num_wait, wait, |list| {
+        copy_op(list, dst, list.context(), src, size)
     })
 }
 
@@ -141,26 +177,10 @@ unsafe extern "C" fn memory_copy_from_context(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
+    let missing = dst.is_null() || src.is_null();
+    append(h, missing, signal, num_wait, wait, |list| {
         let src_context = access::context(h_src_context)?;
-        if dst.is_null() || src.is_null() {
-            return Err(NULL_POINTER);
-        }
-        let sync = sync_objects(&list, signal, num_wait, wait)?;
-        list.ensure_open()?;
-        let dst = access::memory(list.context(), dst, size)?;
-        let src = access::memory(&src_context, src, size)?;
-        crate::copy_fault::check_submission()?;
-        record(
-            &list,
-            sync,
-            Op::Copy {
-                dst,
-                src,
-                len: size,
-            },
-        )
+        copy_op(list, dst, &src_context, src, size)
     })
 }
 
@@ -175,26 +195,20 @@ unsafe extern "C" fn memory_fill(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        if ptr.is_null() || pattern.is_null() {
-            return Err(NULL_POINTER);
-        }
-        let sync = sync_objects(&list, signal, num_wait, wait)?;
+    let missing = ptr.is_null() || pattern.is_null();
+    append(h, missing, signal, num_wait, wait, |list| {
         if !pattern_size.is_power_of_two() || pattern_size > list.max_fill_pattern() {
             return Err(INVALID_SIZE);
         }
-        list.ensure_open()?;
         let dst = usm_only(access::memory(list.context(), ptr, size)?)?;
         // SAFETY: the caller passes `pattern_size` readable bytes at `pattern`.
         let bytes = unsafe { std::slice::from_raw_parts(pattern as *const u8, pattern_size) };
         crate::copy_fault::check_submission()?;
-        let op = Op::Fill {
+        Ok(Op::Fill {
             dst,
             pattern: bytes.into(),
             len: size,
-        };
-        record(&list, sync, op)
+        })
     })
 }
 
@@ -213,14 +227,10 @@ unsafe extern "C" fn memory_copy_region(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        if dst.is_null() || src.is_null() || dst_region.is_null() || src_region.is_null() {
-            return Err(NULL_POINTER);
-        }
-        // SAFETY: non-null regions the caller passes valid.
+    let missing = dst.is_null() || src.is_null() || dst_region.is_null() || src_region.is_null();
+    append(h, missing, signal, num_wait, wait, |list| {
+        // SAFETY: non-null (checked first) regions the caller passes valid.
         let (dr, sr) = unsafe { (&*dst_region, &*src_region) };
-        let sync = sync_objects(&list, signal, num_wait, wait)?;
         if (dr.width, dr.height, dr.depth) != (sr.width, sr.height, sr.depth) {
             return Err(INVALID_ARGUMENT);
         }
@@ -230,17 +240,15 @@ unsafe extern "C" fn memory_copy_region(
         if d.overlaps(&s, delta) {
             return Err(ze_result_t::ZE_RESULT_ERROR_OVERLAPPING_REGIONS);
         }
-        list.ensure_open()?;
         let dst = access::memory(list.context(), dst, d.span().1 as usize)?;
         let src = access::memory(list.context(), src, s.span().1 as usize)?;
         crate::copy_fault::check_submission()?;
-        let op = Op::CopyRegion {
+        Ok(Op::CopyRegion {
             dst,
             dst_region: d,
             src,
             src_region: s,
-        };
-        record(&list, sync, op)
+        })
     })
 }
 
@@ -250,12 +258,7 @@ unsafe extern "C" fn barrier(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        let sync = sync_objects(&list, signal, num_wait, wait)?;
-        list.ensure_open()?;
-        record(&list, sync, Op::Nothing)
-    })
+    append(h, false, signal, num_wait, wait, |_| Ok(Op::Nothing))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -268,15 +271,8 @@ unsafe extern "C" fn memory_ranges_barrier(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        if range_sizes.is_null() || ranges.is_null() {
-            return Err(NULL_POINTER);
-        }
-        let sync = sync_objects(&list, signal, num_wait, wait)?;
-        list.ensure_open()?;
-        record(&list, sync, Op::Nothing)
-    })
+    let missing = range_sizes.is_null() || ranges.is_null();
+    append(h, missing, signal, num_wait, wait, |_| Ok(Op::Nothing))
 }
 
 unsafe extern "C" fn write_global_timestamp(
@@ -286,18 +282,12 @@ unsafe extern "C" fn write_global_timestamp(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        if dst.is_null() {
-            return Err(NULL_POINTER);
-        }
-        let sync = sync_objects(&list, signal, num_wait, wait)?;
+    append(h, dst.is_null(), signal, num_wait, wait, |list| {
         if dst as usize % 8 != 0 {
             return Err(INVALID_ARGUMENT);
         }
-        list.ensure_open()?;
         let dst = access::memory(list.context(), dst as *const c_void, 8)?;
-        record(&list, sync, Op::WriteTimestamp { dst })
+        Ok(Op::WriteTimestamp { dst })
     })
 }
 
@@ -305,15 +295,12 @@ unsafe extern "C" fn signal_event(
     h: ze_command_list_handle_t,
     event: ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        let event = event_of(&list, event)?;
-        list.ensure_open()?;
-        let sync = SyncObjects {
+    append_plain(h, |list| {
+        Ok(Step {
             wait: Vec::new(),
-            signal: Some(event),
-        };
-        record(&list, sync, Op::Nothing)
+            op: Op::Nothing,
+            signal: Some(event_of(list, event)?),
+        })
     })
 }
 
@@ -322,14 +309,15 @@ unsafe extern "C" fn wait_on_events(
     num: u32,
     events: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
+    append_plain(h, |list| {
         if events.is_null() {
             return Err(NULL_POINTER);
         }
-        let wait = events_of(&list, num, events)?;
-        list.ensure_open()?;
-        record(&list, SyncObjects { wait, signal: None }, Op::Nothing)
+        Ok(Step {
+            wait: events_of(list, num, events)?,
+            op: Op::Nothing,
+            signal: None,
+        })
     })
 }
 
@@ -337,15 +325,12 @@ unsafe extern "C" fn event_reset(
     h: ze_command_list_handle_t,
     event: ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        let event = event_of(&list, event)?;
-        list.ensure_open()?;
-        let sync = SyncObjects {
+    append_plain(h, |list| {
+        Ok(Step {
             wait: Vec::new(),
+            op: Op::ResetEvent(event_of(list, event)?),
             signal: None,
-        };
-        record(&list, sync, Op::ResetEvent(event))
+        })
     })
 }
 
@@ -360,13 +345,9 @@ unsafe extern "C" fn query_kernel_timestamps(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        if events.is_null() || dst.is_null() {
-            return Err(NULL_POINTER);
-        }
-        let sync = sync_objects(&list, signal, num_wait, wait)?;
-        let queried = events_of(&list, num_events, events)?;
+    let missing = events.is_null() || dst.is_null();
+    append(h, missing, signal, num_wait, wait, |list| {
+        let queried = events_of(list, num_events, events)?;
         if queried.iter().any(|e| !e.has_timestamps()) {
             return Err(INVALID_ARGUMENT);
         }
@@ -381,14 +362,30 @@ unsafe extern "C" fn query_kernel_timestamps(
             .iter()
             .map(|o| o.checked_add(size).ok_or(INVALID_SIZE))
             .try_fold(0, |m, e| e.map(|e| m.max(e)))?;
-        list.ensure_open()?;
         let dst = access::memory(list.context(), dst, end)?;
-        let op = Op::QueryKernelTimestamps {
+        Ok(Op::QueryKernelTimestamps {
             events: queried,
             dst,
             offsets,
-        };
-        record(&list, sync, op)
+        })
+    })
+}
+
+/// Checks a prefetch or advice range: USM of the list's context.
+fn check_hint(
+    h: ze_command_list_handle_t,
+    ptr: *const c_void,
+    size: usize,
+    more: impl FnOnce(&CommandList) -> ZeResult,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        more(&list)?;
+        if ptr.is_null() {
+            return Err(NULL_POINTER);
+        }
+        list.ensure_open()?;
+        usm_only(access::memory(list.context(), ptr, size)?).map(drop)
     })
 }
 
@@ -397,14 +394,7 @@ unsafe extern "C" fn memory_prefetch(
     ptr: *const c_void,
     size: usize,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
-        if ptr.is_null() {
-            return Err(NULL_POINTER);
-        }
-        list.ensure_open()?;
-        usm_only(access::memory(list.context(), ptr, size)?).map(drop)
-    })
+    check_hint(h, ptr, size, |_| Ok(()))
 }
 
 unsafe extern "C" fn mem_advise(
@@ -414,8 +404,7 @@ unsafe extern "C" fn mem_advise(
     size: usize,
     advice: ze_memory_advice_t,
 ) -> ze_result_t {
-    guard(|| {
-        let list = CommandList::get(h)?;
+    check_hint(h, ptr, size, |list| {
         let device = access::device(h_device)?;
         if ptr.is_null() {
             return Err(NULL_POINTER);
@@ -426,8 +415,7 @@ unsafe extern "C" fn mem_advise(
         if !access::context_has_device(list.context(), &device) {
             return Err(INVALID_ARGUMENT);
         }
-        list.ensure_open()?;
-        usm_only(access::memory(list.context(), ptr, size)?).map(drop)
+        Ok(())
     })
 }
 

@@ -19,8 +19,8 @@ use crate::command::Step;
 use crate::engine::{Engine, Job};
 use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
 use crate::handle::{Kind, Registry};
-use crate::queue::{check_queue_desc, status};
-use crate::sync::lock;
+use crate::queue::check_queue_desc;
+use crate::sync::{lock, status};
 
 static LISTS: Registry<CommandList> = Registry::new(Kind::CommandList);
 

@@ -98,8 +98,9 @@ fn run_op(op: &Op) -> ze_result_t {
                 return LOST;
             }
             // SAFETY: both ranges were checked at append time (USM: inside its allocation,
-            // which the command keeps mapped; other host memory: trusted like a GPU driver
-            // does); data races with the host are the application's, as on a device.
+            // which the command keeps mapped; other host memory: mapped then, and the
+            // application must keep it so until the command has run, as with any GPU
+            // driver); data races with the host are the application's, as on a device.
             unsafe { copy_bytes(dst.driver_ptr(), src.driver_ptr(), *len) };
         }
         Op::Fill { dst, pattern, len } => {

@@ -22,8 +22,7 @@ use crate::access::{self, Context};
 use crate::busy::Busy;
 use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
 use crate::handle::{Kind, Registry};
-use crate::queue::status;
-use crate::sync::{lock, Completion};
+use crate::sync::{lock, status, Completion};
 
 static POOLS: Registry<EventPool> = Registry::new(Kind::EventPool);
 static EVENTS: Registry<Event> = Registry::new(Kind::Event);

@@ -19,9 +19,8 @@ use level_zero_sys::*;
 use crate::busy::Busy;
 use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
 use crate::handle::{Kind, Registry};
-use crate::queue::status;
 use crate::queue::Queue;
-use crate::sync::Completion;
+use crate::sync::{status, Completion};
 
 static FENCES: Registry<Fence> = Registry::new(Kind::Fence);
 

@@ -23,7 +23,7 @@ use crate::engine::{Engine, Job};
 use crate::fence::Fence;
 use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
 use crate::handle::{Kind, Registry};
-use crate::sync::Completion;
+use crate::sync::{status, Completion};
 
 static QUEUES: Registry<Queue> = Registry::new(Kind::CommandQueue);
 
@@ -169,15 +169,6 @@ unsafe extern "C" fn execute(
 
 unsafe extern "C" fn synchronize(h: ze_command_queue_handle_t, timeout: u64) -> ze_result_t {
     guard(|| status(QUEUES.get(h)?.engine.synchronize(timeout)))
-}
-
-/// Turns a status (`SUCCESS`, `NOT_READY` or an error) into the guard's form.
-pub(crate) fn status(code: ze_result_t) -> ZeResult {
-    if code == ze_result_t::ZE_RESULT_SUCCESS {
-        Ok(())
-    } else {
-        Err(code)
-    }
 }
 
 /// Overrides the entries of the command queue table this module implements (called after

@@ -1,4 +1,5 @@
-//! The signal state shared by events and fences, and the Level Zero timeout rule.
+//! The signal state shared by events and fences, the Level Zero timeout rule, and how a
+//! status becomes an entry point's result.
 //!
 //! A [`Completion`] is "not signaled", "signaled" or "signaled with an error" (a command
 //! that failed, see the fault injection in `copy_fault`). Waiting follows the
@@ -10,10 +11,21 @@ use std::time::{Duration, Instant};
 
 use level_zero_sys::ze_result_t;
 
+use crate::ffi::ZeResult;
+
 /// Locks a mutex, recovering the data when a panicking thread poisoned it (every state
 /// guarded here stays consistent between statements, so the data is still valid).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Turns a status (`SUCCESS`, `NOT_READY` or an error) into the guard's form.
+pub(crate) fn status(code: ze_result_t) -> ZeResult {
+    if code == ze_result_t::ZE_RESULT_SUCCESS {
+        Ok(())
+    } else {
+        Err(code)
+    }
 }
 
 /// When a wait with a Level Zero `timeout` (nanoseconds) gives up.

@@ -131,6 +131,20 @@ fn copies_that_leave_their_allocation_or_use_another_context_are_rejected() {
     assert_rc(copy(foreign, b.ptr, 16), INVALID_ARGUMENT);
     assert_rc(copy(null_mut(), b.ptr, 16), NULL_POINTER);
     assert_rc(copy(a.ptr, std::ptr::null(), 16), NULL_POINTER);
+    // Host memory that is not mapped (the first pages of the address space never are).
+    let unmapped = 0x1000 as *mut c_void;
+    assert_rc(copy(a.ptr, unmapped, 16), INVALID_ARGUMENT);
+    assert_rc(copy(unmapped, b.ptr, 16), INVALID_ARGUMENT);
+    let mut host = vec![0u8; 16];
+    assert_rc(
+        copy(host.as_mut_ptr().cast(), unmapped, 16),
+        INVALID_ARGUMENT,
+    );
+    // A range that wraps around the end of the address space.
+    assert_rc(
+        copy(host.as_mut_ptr().cast(), usize::MAX as *const c_void, 16),
+        INVALID_ARGUMENT,
+    );
     // A wait list with a count but no array.
     assert_rc(
         ze!(zeCommandListAppendMemoryCopy(

@@ -111,3 +111,69 @@ fn an_event_orders_work_across_devices() {
         free(p);
     }
 }
+
+#[test]
+fn devices_outside_a_context_are_refused_for_its_queues_lists_and_pools() {
+    let (d0, d1) = two();
+    let desc = ze_context_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_CONTEXT_DESC,
+        ..Default::default()
+    };
+    let mut only_d1 = [d1];
+    let mut ctx = std::ptr::null_mut();
+    ok(ze!(zeContextCreateEx(
+        env().driver,
+        &desc,
+        1,
+        only_d1.as_mut_ptr(),
+        &mut ctx
+    )));
+    let qd = queue_desc(COMPUTE, ASYNC);
+    let mut q = std::ptr::null_mut();
+    assert_rc(
+        ze!(zeCommandQueueCreate(ctx, d0, &qd, &mut q)),
+        INVALID_ARGUMENT,
+    );
+    let mut l = std::ptr::null_mut();
+    assert_rc(
+        ze!(zeCommandListCreateImmediate(ctx, d0, &qd, &mut l)),
+        INVALID_ARGUMENT,
+    );
+    let ld = ze_command_list_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC,
+        ..Default::default()
+    };
+    assert_rc(
+        ze!(zeCommandListCreate(ctx, d0, &ld, &mut l)),
+        INVALID_ARGUMENT,
+    );
+    let pd = ze_event_pool_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_POOL_DESC,
+        count: 1,
+        ..Default::default()
+    };
+    let mut pool = std::ptr::null_mut();
+    let mut devices = [d0];
+    assert_rc(
+        ze!(zeEventPoolCreate(
+            ctx,
+            &pd,
+            1,
+            devices.as_mut_ptr(),
+            &mut pool
+        )),
+        INVALID_ARGUMENT,
+    );
+    // The context's own device works.
+    ok(ze!(zeCommandQueueCreate(ctx, d1, &qd, &mut q)));
+    ok(ze!(zeCommandQueueDestroy(q)));
+    ok(ze!(zeEventPoolCreate(
+        ctx,
+        &pd,
+        1,
+        only_d1.as_mut_ptr(),
+        &mut pool
+    )));
+    ok(ze!(zeEventPoolDestroy(pool)));
+    ok(ze!(zeContextDestroy(ctx)));
+}
