@@ -66,15 +66,16 @@ impl MemRef {
     }
 }
 
-/// Classifies `[ptr, ptr + len)` for a command of a list in `context`.
+/// Classifies `[ptr, ptr + len)` for a command. USM of every context of the driver is
+/// accepted, whatever the list's context, as Intel's driver accepts it.
 ///
 /// # Errors
 ///
-/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` for USM of another context (or freed device
-/// memory), and for host memory that is not mapped (a real driver fails to pin it);
-/// `ZE_RESULT_ERROR_INVALID_SIZE` when the range leaves its allocation.
-pub(crate) fn memory(context: &Context, ptr: *const c_void, len: usize) -> ZeResult<MemRef> {
-    Ok(match crate::memory::lookup(context, ptr, len)? {
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` for freed device memory, and for host memory that
+/// is not mapped (a real driver fails to pin it); `ZE_RESULT_ERROR_INVALID_SIZE` when the
+/// range leaves its allocation.
+pub(crate) fn memory(ptr: *const c_void, len: usize) -> ZeResult<MemRef> {
+    Ok(match crate::memory::lookup(ptr, len)? {
         Some(region) => MemRef::Usm(region),
         None if host_range_is_mapped(ptr as usize, len) => MemRef::Host(ptr as usize),
         None => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),

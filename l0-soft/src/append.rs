@@ -3,10 +3,10 @@
 //! list).
 //!
 //! Validation, beyond the specification's null and size checks:
-//! * memory: a pointer into USM of the list's context must keep the whole range inside
-//!   its allocation (`ZE_RESULT_ERROR_INVALID_SIZE`); USM of another context answers
-//!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`; other host pointers are accepted for copies, copy
-//!   regions and timestamps when their pages are mapped (else
+//! * memory: a pointer into USM (of any context of the driver, as Intel's driver accepts)
+//!   must keep the whole range inside its allocation (`ZE_RESULT_ERROR_INVALID_SIZE`);
+//!   other host pointers are accepted for copies, copy regions and timestamps when their
+//!   pages are mapped (else
 //!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`, as when a real driver fails to pin them) but not
 //!   as a fill destination, prefetch or advice range (`ZE_RESULT_ERROR_INVALID_ARGUMENT`);
 //! * fill: the pattern size is a power of two no larger than the queue group's
@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use level_zero_sys::*;
 
-use crate::access::{self, Context, MemRef};
+use crate::access::{self, MemRef};
 use crate::cmdlist::CommandList;
 use crate::command::{Op, Step};
 use crate::copy::Region;
@@ -134,15 +134,9 @@ fn usm_only(m: MemRef) -> ZeResult<MemRef> {
 }
 
 /// A copy of `size` bytes into the list's context from `src` in `src_context`.
-fn copy_op(
-    list: &CommandList,
-    dst: *mut c_void,
-    src_context: &Context,
-    src: *const c_void,
-    size: usize,
-) -> ZeResult<Op> {
-    let dst = access::memory(list.context(), dst, size)?;
-    let src = access::memory(src_context, src, size)?;
+fn copy_op(dst: *mut c_void, src: *const c_void, size: usize) -> ZeResult<Op> {
+    let dst = access::memory(dst, size)?;
+    let src = access::memory(src, size)?;
     crate::copy_fault::check_submission()?;
     Ok(Op::Copy {
         dst,
@@ -161,8 +155,8 @@ unsafe extern "C" fn memory_copy(
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
     let missing = dst.is_null() || src.is_null();
-    append(h, missing, signal, num_wait, wait, |list| {
-        copy_op(list, dst, list.context(), src, size)
+    append(h, missing, signal, num_wait, wait, |_| {
+        copy_op(dst, src, size)
     })
 }
 
@@ -178,9 +172,11 @@ unsafe extern "C" fn memory_copy_from_context(
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
     let missing = dst.is_null() || src.is_null();
-    append(h, missing, signal, num_wait, wait, |list| {
-        let src_context = access::context(h_src_context)?;
-        copy_op(list, dst, &src_context, src, size)
+    append(h, missing, signal, num_wait, wait, |_| {
+        // The source context must be a live context; as in Intel's driver, the memory of
+        // every context of the driver can be copied from, so it decides nothing else.
+        access::context(h_src_context)?;
+        copy_op(dst, src, size)
     })
 }
 
@@ -200,7 +196,7 @@ unsafe extern "C" fn memory_fill(
         if !pattern_size.is_power_of_two() || pattern_size > list.max_fill_pattern() {
             return Err(INVALID_SIZE);
         }
-        let dst = usm_only(access::memory(list.context(), ptr, size)?)?;
+        let dst = usm_only(access::memory(ptr, size)?)?;
         // SAFETY: the caller passes `pattern_size` readable bytes at `pattern`.
         let bytes = unsafe { std::slice::from_raw_parts(pattern as *const u8, pattern_size) };
         crate::copy_fault::check_submission()?;
@@ -228,7 +224,7 @@ unsafe extern "C" fn memory_copy_region(
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
     let missing = dst.is_null() || src.is_null() || dst_region.is_null() || src_region.is_null();
-    append(h, missing, signal, num_wait, wait, |list| {
+    append(h, missing, signal, num_wait, wait, |_| {
         // SAFETY: non-null (checked first) regions the caller passes valid.
         let (dr, sr) = unsafe { (&*dst_region, &*src_region) };
         if (dr.width, dr.height, dr.depth) != (sr.width, sr.height, sr.depth) {
@@ -240,8 +236,8 @@ unsafe extern "C" fn memory_copy_region(
         if d.overlaps(&s, delta) {
             return Err(ze_result_t::ZE_RESULT_ERROR_OVERLAPPING_REGIONS);
         }
-        let dst = access::memory(list.context(), dst, d.span().1 as usize)?;
-        let src = access::memory(list.context(), src, s.span().1 as usize)?;
+        let dst = access::memory(dst, d.span().1 as usize)?;
+        let src = access::memory(src, s.span().1 as usize)?;
         crate::copy_fault::check_submission()?;
         Ok(Op::CopyRegion {
             dst,
@@ -282,11 +278,11 @@ unsafe extern "C" fn write_global_timestamp(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    append(h, dst.is_null(), signal, num_wait, wait, |list| {
+    append(h, dst.is_null(), signal, num_wait, wait, |_| {
         if dst as usize % 8 != 0 {
             return Err(INVALID_ARGUMENT);
         }
-        let dst = access::memory(list.context(), dst as *const c_void, 8)?;
+        let dst = access::memory(dst as *const c_void, 8)?;
         Ok(Op::WriteTimestamp { dst })
     })
 }
@@ -362,7 +358,7 @@ unsafe extern "C" fn query_kernel_timestamps(
             .iter()
             .map(|o| o.checked_add(size).ok_or(INVALID_SIZE))
             .try_fold(0, |m, e| e.map(|e| m.max(e)))?;
-        let dst = access::memory(list.context(), dst, end)?;
+        let dst = access::memory(dst, end)?;
         Ok(Op::QueryKernelTimestamps {
             events: queried,
             dst,
@@ -385,7 +381,7 @@ fn check_hint(
             return Err(NULL_POINTER);
         }
         list.ensure_open()?;
-        usm_only(access::memory(list.context(), ptr, size)?).map(drop)
+        usm_only(access::memory(ptr, size)?).map(drop)
     })
 }
 

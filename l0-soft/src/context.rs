@@ -155,8 +155,9 @@ unsafe extern "C" fn make_memory_resident(
         if !context.has_device(&device) {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
-        // All memory is always resident; the range must still be memory of the context.
-        match memory::lookup(&context, ptr, size)? {
+        // All memory is always resident; the range must still be USM of the driver (of any
+        // of its contexts, as in Intel's driver).
+        match memory::lookup(ptr, size)? {
             Some(_) => Ok(()),
             None => Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
         }

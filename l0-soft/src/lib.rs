@@ -24,8 +24,8 @@
 //!   number of queues, largest fill pattern); `device::timestamp_ns()`: the clock of
 //!   device and host timestamps.
 //! * `context::get(h) -> Arc<Context>`; `Context::devices()`, `Context::has_device(d)`.
-//! * `memory::lookup(&context, ptr, len)`: `Ok(Some(Region))` when the range lies in one
-//!   allocation of the context (`kind()`, `device()`, `base()`, `size()`, and
+//! * `memory::lookup(ptr, len)`: `Ok(Some(Region))` when the range lies in one
+//!   allocation of any context of the driver (`kind()`, `device()`, `base()`, `size()`, and
 //!   `driver_ptr()`, the address the driver reads and writes: the device memory's alias,
 //!   or the pointer itself for host and shared memory); `Ok(None)` for ordinary host memory;
 //!   `Err(code)` otherwise. A `Region` keeps the memory mapped while held.

@@ -8,7 +8,7 @@
 //!   writable by the host and by the driver at the same address.
 //!
 //! For the rest of the driver (copies, fills): [`lookup`] tells whether a range lies in one
-//! allocation of a context and gives the address the driver may read and write; the
+//! allocation (of any context) and gives the address the driver may read and write; the
 //! returned [`Region`] keeps the allocation's memory mapped while it is held, even if the
 //! application frees it meanwhile.
 
@@ -196,19 +196,17 @@ impl Region {
     }
 }
 
-/// Where the range `ptr .. ptr + len` lies, for a copy or fill in `context`:
+/// Where the range `ptr .. ptr + len` lies, for a copy, fill or residency request:
 ///
-/// * `Ok(Some(region))`: inside one allocation of `context`;
+/// * `Ok(Some(region))`: inside one allocation of any context of the driver (Intel's
+///   driver keeps one allocation table per driver, and commands of a context's lists use
+///   memory of its other contexts too);
 /// * `Ok(None)`: not USM memory at all: ordinary host memory the driver may use as is;
 /// * `Err(ZE_RESULT_ERROR_INVALID_NULL_POINTER)`: `ptr` is null;
-/// * `Err(ZE_RESULT_ERROR_INVALID_ARGUMENT)`: an allocation of another context, or device
-///   memory that is not (or no longer) allocated;
+/// * `Err(ZE_RESULT_ERROR_INVALID_ARGUMENT)`: device memory that is not (or no longer)
+///   allocated;
 /// * `Err(ZE_RESULT_ERROR_INVALID_SIZE)`: starts in an allocation and runs past its end.
-pub(crate) fn lookup(
-    context: &Context,
-    ptr: *const c_void,
-    len: usize,
-) -> ZeResult<Option<Region>> {
+pub(crate) fn lookup(ptr: *const c_void, len: usize) -> ZeResult<Option<Region>> {
     if ptr.is_null() {
         return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
     }
@@ -223,9 +221,6 @@ pub(crate) fn lookup(
             Ok(None)
         };
     };
-    if allocation.context != context.id() {
-        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
-    }
     let offset = addr - allocation.base;
     if len > allocation.size - offset {
         return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE);

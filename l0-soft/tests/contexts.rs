@@ -141,6 +141,16 @@ fn system_barrier_and_residency_succeed_for_context_memory() {
     ok(rc);
     ok(ze!(zeContextMakeMemoryResident(ctx, s.devices[0], p, 4096)));
     ok(ze!(zeContextEvictMemory(ctx, s.devices[0], p, 4096)));
+    // As in Intel's driver, memory of another context of the driver is accepted too.
+    let other = new_context();
+    ok(ze!(zeContextMakeMemoryResident(
+        other,
+        s.devices[0],
+        p,
+        4096
+    )));
+    ok(ze!(zeContextEvictMemory(other, s.devices[0], p, 4096)));
+    ok(ze!(zeContextDestroy(other)));
     let mut local = 0u8;
     assert_rc(
         ze!(zeContextMakeMemoryResident(

@@ -503,3 +503,44 @@ fn objects_in_use_by_unfinished_work_cannot_be_destroyed_until_it_ends() {
     free(src);
     free(dst);
 }
+
+#[test]
+fn a_list_of_another_context_runs_on_a_queue() {
+    // Intel's driver executes a regular list on a queue of another context of the driver
+    // (Intel's conformance suite does so from several threads).
+    let other = new_context();
+    let desc = ze_command_list_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC,
+        commandQueueGroupOrdinal: COMPUTE,
+        ..Default::default()
+    };
+    let mut list = null_mut();
+    ok(ze!(zeCommandListCreate(other, device(), &desc, &mut list)));
+    let src = alloc_host(64);
+    let dst = alloc_host(64);
+    let data = bytes(64, 9);
+    upload(src, &data);
+    ok(ze!(zeCommandListAppendMemoryCopy(
+        list,
+        dst,
+        src,
+        64,
+        no_event(),
+        0,
+        none()
+    )));
+    ok(ze!(zeCommandListClose(list)));
+    let q = queue(COMPUTE, SYNC);
+    ok(ze!(zeCommandQueueExecuteCommandLists(
+        q,
+        1,
+        &mut list,
+        null_mut()
+    )));
+    assert_eq!(download(dst, 64), data);
+    ok(ze!(zeCommandListDestroy(list)));
+    ok(ze!(zeCommandQueueDestroy(q)));
+    free(src);
+    free(dst);
+    ok(ze!(zeContextDestroy(other)));
+}
