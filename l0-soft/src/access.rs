@@ -66,6 +66,23 @@ impl MemRef {
     }
 }
 
+/// As [`memory`], for a command of a list (or a source) in `context`.
+///
+/// The specification makes using memory of another context the application's error but
+/// names no result code, and Intel's driver accepts USM of every context of the driver;
+/// so does this driver by default. With `ZE_SOFT_STRICT_CONTEXTS=1` it refuses such memory
+/// with `ZE_RESULT_ERROR_INVALID_ARGUMENT`, to catch the mistake in a client's tests.
+pub(crate) fn memory_of(context: &Context, ptr: *const c_void, len: usize) -> ZeResult<MemRef> {
+    let m = memory(ptr, len)?;
+    if let MemRef::Usm(region) = &m {
+        let strict = crate::config::get().is_ok_and(|c| c.strict_contexts);
+        if strict && region.allocation().context != context.id() {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+        }
+    }
+    Ok(m)
+}
+
 /// Classifies `[ptr, ptr + len)` for a command. USM of every context of the driver is
 /// accepted, whatever the list's context, as Intel's driver accepts it.
 ///

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use level_zero_sys::*;
 
-use crate::access::{self, MemRef};
+use crate::access::{self, Context, MemRef};
 use crate::cmdlist::CommandList;
 use crate::command::{Op, Step};
 use crate::copy::Region;
@@ -133,10 +133,17 @@ fn usm_only(m: MemRef) -> ZeResult<MemRef> {
     }
 }
 
-/// A copy of `size` bytes into the list's context from `src` in `src_context`.
-fn copy_op(dst: *mut c_void, src: *const c_void, size: usize) -> ZeResult<Op> {
-    let dst = access::memory(dst, size)?;
-    let src = access::memory(src, size)?;
+/// A copy of `size` bytes into the list's context from `src`, which is memory of
+/// `src_context` (the list's own context for plain copies).
+fn copy_op(
+    list: &CommandList,
+    src_context: &Context,
+    dst: *mut c_void,
+    src: *const c_void,
+    size: usize,
+) -> ZeResult<Op> {
+    let dst = access::memory_of(list.context(), dst, size)?;
+    let src = access::memory_of(src_context, src, size)?;
     crate::copy_fault::check_submission()?;
     Ok(Op::Copy {
         dst,
@@ -155,8 +162,8 @@ unsafe extern "C" fn memory_copy(
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
     let missing = dst.is_null() || src.is_null();
-    append(h, missing, signal, num_wait, wait, |_| {
-        copy_op(dst, src, size)
+    append(h, missing, signal, num_wait, wait, |list| {
+        copy_op(list, list.context(), dst, src, size)
     })
 }
 
@@ -172,11 +179,12 @@ unsafe extern "C" fn memory_copy_from_context(
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
     let missing = dst.is_null() || src.is_null();
-    append(h, missing, signal, num_wait, wait, |_| {
+    append(h, missing, signal, num_wait, wait, |list| {
         // The source context must be a live context; as in Intel's driver, the memory of
-        // every context of the driver can be copied from, so it decides nothing else.
-        access::context(h_src_context)?;
-        copy_op(dst, src, size)
+        // every context of the driver can be copied from, so it decides nothing else
+        // (unless contexts are checked strictly, see `access::memory_of`).
+        let src_context = access::context(h_src_context)?;
+        copy_op(list, &src_context, dst, src, size)
     })
 }
 
@@ -196,7 +204,7 @@ unsafe extern "C" fn memory_fill(
         if !pattern_size.is_power_of_two() || pattern_size > list.max_fill_pattern() {
             return Err(INVALID_SIZE);
         }
-        let dst = usm_only(access::memory(ptr, size)?)?;
+        let dst = usm_only(access::memory_of(list.context(), ptr, size)?)?;
         // SAFETY: the caller passes `pattern_size` readable bytes at `pattern`.
         let bytes = unsafe { std::slice::from_raw_parts(pattern as *const u8, pattern_size) };
         crate::copy_fault::check_submission()?;
@@ -224,7 +232,7 @@ unsafe extern "C" fn memory_copy_region(
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
     let missing = dst.is_null() || src.is_null() || dst_region.is_null() || src_region.is_null();
-    append(h, missing, signal, num_wait, wait, |_| {
+    append(h, missing, signal, num_wait, wait, |list| {
         // SAFETY: non-null (checked first) regions the caller passes valid.
         let (dr, sr) = unsafe { (&*dst_region, &*src_region) };
         if (dr.width, dr.height, dr.depth) != (sr.width, sr.height, sr.depth) {
@@ -236,8 +244,8 @@ unsafe extern "C" fn memory_copy_region(
         if d.overlaps(&s, delta) {
             return Err(ze_result_t::ZE_RESULT_ERROR_OVERLAPPING_REGIONS);
         }
-        let dst = access::memory(dst, d.span().1 as usize)?;
-        let src = access::memory(src, s.span().1 as usize)?;
+        let dst = access::memory_of(list.context(), dst, d.span().1 as usize)?;
+        let src = access::memory_of(list.context(), src, s.span().1 as usize)?;
         crate::copy_fault::check_submission()?;
         Ok(Op::CopyRegion {
             dst,
@@ -278,11 +286,11 @@ unsafe extern "C" fn write_global_timestamp(
     num_wait: u32,
     wait: *mut ze_event_handle_t,
 ) -> ze_result_t {
-    append(h, dst.is_null(), signal, num_wait, wait, |_| {
+    append(h, dst.is_null(), signal, num_wait, wait, |list| {
         if dst as usize % 8 != 0 {
             return Err(INVALID_ARGUMENT);
         }
-        let dst = access::memory(dst as *const c_void, 8)?;
+        let dst = access::memory_of(list.context(), dst as *const c_void, 8)?;
         Ok(Op::WriteTimestamp { dst })
     })
 }
@@ -358,7 +366,7 @@ unsafe extern "C" fn query_kernel_timestamps(
             .iter()
             .map(|o| o.checked_add(size).ok_or(INVALID_SIZE))
             .try_fold(0, |m, e| e.map(|e| m.max(e)))?;
-        let dst = access::memory(dst, end)?;
+        let dst = access::memory_of(list.context(), dst, end)?;
         Ok(Op::QueryKernelTimestamps {
             events: queried,
             dst,
@@ -381,7 +389,7 @@ fn check_hint(
             return Err(NULL_POINTER);
         }
         list.ensure_open()?;
-        usm_only(access::memory(ptr, size)?).map(drop)
+        usm_only(access::memory_of(list.context(), ptr, size)?).map(drop)
     })
 }
 

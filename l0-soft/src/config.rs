@@ -8,6 +8,7 @@
 //! | `ZE_SOFT_MAX_ALLOC_SIZE` | largest single allocation without the relaxed-limits extension | 4 GiB − 8 KiB, at most the device memory |
 //! | `ZE_SOFT_FAIL_ALLOC` | the Nth allocation (1-based, all kinds) fails | off |
 //! | `ZE_SOFT_FAIL_ALLOC_EVERY` | every Nth allocation fails | off |
+//! | `ZE_SOFT_STRICT_CONTEXTS` | `1`: commands refuse USM of another context | `0` |
 //!
 //! The standard `ZE_AFFINITY_MASK` is honoured as Intel's driver honours it: a
 //! comma-separated list of device numbers (`N`, or `N.0` for the device's only tile)
@@ -36,6 +37,8 @@ pub(crate) struct Config {
     pub fail_alloc_nth: Option<u64>,
     /// Fail every Nth allocation, if set.
     pub fail_alloc_every: Option<u64>,
+    /// Refuse USM of another context in commands (`ZE_SOFT_STRICT_CONTEXTS=1`).
+    pub strict_contexts: bool,
 }
 
 /// Default device memory: 16 GiB, like a data-center GPU tile.
@@ -135,6 +138,13 @@ impl Config {
             max_alloc_size,
             fail_alloc_nth: count_var("ZE_SOFT_FAIL_ALLOC")?,
             fail_alloc_every: count_var("ZE_SOFT_FAIL_ALLOC_EVERY")?,
+            strict_contexts: match var("ZE_SOFT_STRICT_CONTEXTS").as_deref().map(str::trim) {
+                None | Some("0") => false,
+                Some("1") => true,
+                Some(other) => {
+                    return Err(format!("ZE_SOFT_STRICT_CONTEXTS={other}: expected 0 or 1"))
+                }
+            },
         })
     }
 }

@@ -1,0 +1,103 @@
+//! `ZE_SOFT_STRICT_CONTEXTS=1`: commands refuse USM of another context (the default, like
+//! Intel's driver, accepts it). In a test binary of its own: the configuration is read once
+//! per process.
+
+#[macro_use]
+mod support;
+
+use std::ffi::c_void;
+
+use support::*;
+
+fn strict() -> &'static Env {
+    env_with(&[("ZE_SOFT_STRICT_CONTEXTS", "1")])
+}
+
+#[test]
+fn strict_contexts_refuse_memory_of_another_context_and_keep_their_own() {
+    strict();
+    let other = new_context();
+    let foreign = alloc_device_in(other, 256);
+    let own = alloc_device(256);
+    let data = bytes(256, 9);
+    let list = immediate(COMPUTE, SYNC);
+    // The list's own context: accepted.
+    ok(ze!(zeCommandListAppendMemoryCopy(
+        list,
+        own,
+        data.as_ptr().cast(),
+        256,
+        no_event(),
+        0,
+        none()
+    )));
+    // Another context's memory as destination, source or fill target: refused.
+    assert_rc(
+        ze!(zeCommandListAppendMemoryCopy(
+            list,
+            foreign,
+            data.as_ptr().cast(),
+            256,
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    assert_rc(
+        ze!(zeCommandListAppendMemoryCopy(
+            list,
+            own,
+            foreign.cast_const(),
+            256,
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    let pattern = 1u8;
+    assert_rc(
+        ze!(zeCommandListAppendMemoryFill(
+            list,
+            foreign,
+            (&pattern as *const u8).cast::<c_void>(),
+            1,
+            16,
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    // Copying from another context is what zeCommandListAppendMemoryCopyFromContext is for,
+    // naming that context: accepted.
+    ok(ze!(zeCommandListAppendMemoryCopyFromContext(
+        list,
+        own,
+        other,
+        foreign.cast_const(),
+        256,
+        no_event(),
+        0,
+        none()
+    )));
+    // Naming the wrong source context is refused.
+    assert_rc(
+        ze!(zeCommandListAppendMemoryCopyFromContext(
+            list,
+            own,
+            env().ctx,
+            foreign.cast_const(),
+            256,
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    ok(ze!(zeCommandListDestroy(list)));
+    free(own);
+    ok(ze!(zeMemFree(other, foreign)));
+    ok(ze!(zeContextDestroy(other)));
+}
