@@ -112,17 +112,23 @@ impl CommandList {
         }
     }
 
-    /// Checks that a queue of `ordinal` on `device` may execute the list: a closed regular
-    /// list of that device and ordinal. As in Intel's driver, the queue's context need not
-    /// be the list's.
-    pub(crate) fn check_executable(&self, device: &Device, ordinal: u32) -> ZeResult {
+    /// Checks that a queue of `ordinal` on `device` in `context` may execute the list: a
+    /// closed regular list of that device and ordinal. As in Intel's driver, the queue's
+    /// context need not be the list's, unless `ZE_SOFT_STRICT_CONTEXTS=1`.
+    pub(crate) fn check_executable(
+        &self,
+        context: &Context,
+        device: &Device,
+        ordinal: u32,
+    ) -> ZeResult {
         let Mode::Regular(r) = &self.mode else {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE);
         };
         if ordinal != self.ordinal || !access::same_device(device, &self.device) {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE);
         }
-        if lock(r).closed.is_none() {
+        let strict = crate::config::get().is_ok_and(|c| c.strict_contexts);
+        if lock(r).closed.is_none() || (strict && !access::same_context(context, &self.context)) {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
         Ok(())

@@ -8,7 +8,8 @@
 //! * An immediate list, a list of another queue group ordinal, or a list of another
 //!   device answers `ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE`; an open (not closed) list
 //!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`. A list of another context of the driver runs, as
-//!   in Intel's driver; a fence of another queue
+//!   in Intel's driver (with `ZE_SOFT_STRICT_CONTEXTS=1`, it answers
+//!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`); a fence of another queue
 //!   `ZE_RESULT_ERROR_INVALID_SYNCHRONIZATION_OBJECT`. Nothing is submitted then.
 //! * Destroying a queue with unfinished work answers `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`.
 //! * `zeCommandQueueSynchronize` reports, once, the first failure of the work it waited
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use level_zero_sys::*;
 
-use crate::access::{self, Device};
+use crate::access::{self, Context, Device};
 use crate::cmdlist::CommandList;
 use crate::engine::{Engine, Job};
 use crate::fence::Fence;
@@ -32,6 +33,7 @@ const EXPLICIT_ONLY: u32 = ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLIC
 
 /// A command queue.
 pub(crate) struct Queue {
+    context: Arc<Context>,
     device: Arc<Device>,
     ordinal: u32,
     synchronous: bool,
@@ -87,6 +89,7 @@ unsafe extern "C" fn create(
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
         let queue = Queue {
+            context,
             device,
             ordinal: desc.ordinal,
             synchronous,
@@ -126,7 +129,7 @@ unsafe extern "C" fn execute(
         for i in 0..num_lists as usize {
             // SAFETY: the caller passes `num_lists` handles.
             let list = CommandList::get(unsafe { *ph_lists.add(i) })?;
-            list.check_executable(&queue.device, queue.ordinal)?;
+            list.check_executable(&queue.context, &queue.device, queue.ordinal)?;
             lists.push(list);
         }
         let fence = if h_fence.is_null() {

@@ -101,3 +101,47 @@ fn strict_contexts_refuse_memory_of_another_context_and_keep_their_own() {
     ok(ze!(zeMemFree(other, foreign)));
     ok(ze!(zeContextDestroy(other)));
 }
+
+#[test]
+fn strict_contexts_refuse_to_execute_a_list_of_another_context() {
+    strict();
+    let other = new_context();
+    let desc = ze_command_list_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC,
+        commandQueueGroupOrdinal: COMPUTE,
+        ..Default::default()
+    };
+    let mut foreign_list = std::ptr::null_mut();
+    ok(ze!(zeCommandListCreate(
+        other,
+        device(),
+        &desc,
+        &mut foreign_list
+    )));
+    ok(ze!(zeCommandListClose(foreign_list)));
+    let own_list = regular(COMPUTE);
+    ok(ze!(zeCommandListClose(own_list)));
+    let q = queue(COMPUTE, SYNC);
+    let mut lists = [foreign_list];
+    assert_rc(
+        ze!(zeCommandQueueExecuteCommandLists(
+            q,
+            1,
+            lists.as_mut_ptr(),
+            std::ptr::null_mut()
+        )),
+        INVALID_ARGUMENT,
+    );
+    let mut lists = [own_list];
+    ok(ze!(zeCommandQueueExecuteCommandLists(
+        q,
+        1,
+        lists.as_mut_ptr(),
+        std::ptr::null_mut()
+    )));
+    ok(ze!(zeCommandQueueSynchronize(q, u64::MAX)));
+    ok(ze!(zeCommandQueueDestroy(q)));
+    ok(ze!(zeCommandListDestroy(own_list)));
+    ok(ze!(zeCommandListDestroy(foreign_list)));
+    ok(ze!(zeContextDestroy(other)));
+}
