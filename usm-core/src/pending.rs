@@ -40,6 +40,7 @@
 //! * Destinations are moved in, so two pieces of pending work never write the same memory,
 //!   and nothing reads memory another piece writes.
 
+use std::ffi::c_void;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -243,33 +244,9 @@ impl Queue {
         S: UsmSource + 'static,
     {
         let (d, s) = (Side::usm(&dst), Side::usm(&src));
-        let mut handle = Pending::unsubmitted((dst, src));
-        let submitted = check_copy(self, &d, &s)
-            .map_err(Error::from)
-            .and_then(|()| {
-                let _span = tracing::debug_span!(
-                    target: "usm_core::copy",
-                    "usm copy async",
-                    bytes = d.len,
-                    direction = direction(s.kind, d.kind),
-                    engine = %self.engine()
-                )
-                .entered();
-                let command = Command::Copy {
-                    dst: d.ptr(),
-                    src: s.ptr(),
-                    len: d.len,
-                };
-                // SAFETY: both ranges are the whole of memory moved into `handle`, which
-                // owns it until the copy is done ('static, so no borrow inside it can end
-                // earlier).
-                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
-                // Nothing between the append and here can unwind; from here on, whatever
-                // unwinds drops the handle, which waits for the work first.
-                handle.submitted(submission);
-                Ok(())
-            });
-        finish_submission(submitted, handle)
+        // SAFETY: both ranges are the whole of memory moved into the handle, which owns it
+        // until the copy is done ('static, so no borrow inside it can end earlier).
+        unsafe { self.copy_owned(d, d.ptr(), s, (dst, src), after) }
     }
 
     /// Writes `data` over all of `dst` (equal sizes) after `after`; both are owned by the
@@ -289,32 +266,9 @@ impl Queue {
         D: UsmDestination + 'static,
     {
         let (d, s) = (Side::usm(&dst), Side::host(&data));
-        let mut handle = Pending::unsubmitted((dst, data));
-        let submitted = check_copy(self, &d, &s)
-            .map_err(Error::from)
-            .and_then(|()| {
-                let _span = tracing::debug_span!(
-                    target: "usm_core::copy",
-                    "usm copy async",
-                    bytes = d.len,
-                    direction = direction(None, d.kind),
-                    engine = %self.engine()
-                )
-                .entered();
-                let command = Command::Copy {
-                    dst: d.ptr(),
-                    src: s.ptr(),
-                    len: d.len,
-                };
-                // SAFETY: as in `copy_async`; the vector's heap bytes do not move when the
-                // vector moves into the handle.
-                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
-                // Nothing between the append and here can unwind; from here on, whatever
-                // unwinds drops the handle, which waits for the work first.
-                handle.submitted(submission);
-                Ok(())
-            });
-        finish_submission(submitted, handle)
+        // SAFETY: as in `copy_async`; the vector's heap bytes do not move when the vector
+        // moves into the handle.
+        unsafe { self.copy_owned(d, d.ptr(), s, (dst, data), after) }
     }
 
     /// Reads all of `src` into a new vector after `after` (an asynchronous `tobytes`); `src`
@@ -330,33 +284,10 @@ impl Queue {
     {
         let mut out = vec![0u8; src.len()];
         let (d, s) = (Side::host(&out), Side::usm(&src));
-        let dst_ptr = out.as_mut_ptr();
-        let mut handle = Pending::unsubmitted((src, out));
-        let submitted = check_copy(self, &d, &s)
-            .map_err(Error::from)
-            .and_then(|()| {
-                let _span = tracing::debug_span!(
-                    target: "usm_core::copy",
-                    "usm copy async",
-                    bytes = d.len,
-                    direction = direction(s.kind, None),
-                    engine = %self.engine()
-                )
-                .entered();
-                let command = Command::Copy {
-                    dst: dst_ptr.cast(),
-                    src: s.ptr(),
-                    len: d.len,
-                };
-                // SAFETY: as in `write_async`; nothing reads or writes the vector until the
-                // handle gives it back after the copy.
-                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
-                // Nothing between the append and here can unwind; from here on, whatever
-                // unwinds drops the handle, which waits for the work first.
-                handle.submitted(submission);
-                Ok(())
-            });
-        finish_submission(submitted, handle)
+        let dst_ptr = out.as_mut_ptr().cast();
+        // SAFETY: as in `write_async`; nothing reads or writes the vector until the handle
+        // gives it back after the copy.
+        unsafe { self.copy_owned(d, dst_ptr, s, (src, out), after) }
     }
 
     /// Fills all of `dst` with copies of `pattern` (rules as [`Queue::fill`]) after
@@ -402,6 +333,52 @@ impl Queue {
                 };
                 // SAFETY: as in `copy_async`; the pattern's bytes are owned by the handle
                 // too.
+                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
+                // Nothing between the append and here can unwind; from here on, whatever
+                // unwinds drops the handle, which waits for the work first.
+                handle.submitted(submission);
+                Ok(())
+            });
+        finish_submission(submitted, handle)
+    }
+
+    /// The owned copy behind [`copy_async`](Self::copy_async),
+    /// [`write_async`](Self::write_async) and [`read_async`](Self::read_async): checks `d`
+    /// and `s`, then copies `s` to `d` (written through `dst_ptr`) with a handle owning
+    /// `value`.
+    ///
+    /// # Safety
+    ///
+    /// `d` and `s` describe memory that `value` owns (bytes that do not move when `value`
+    /// moves) or that lives longer, untouched by others until the copy is done; `dst_ptr`
+    /// is `d`'s address, writable.
+    unsafe fn copy_owned<T>(
+        &self,
+        d: Side,
+        dst_ptr: *mut c_void,
+        s: Side,
+        value: T,
+        after: &[&EventRef],
+    ) -> PendingResult<T> {
+        let mut handle = Pending::unsubmitted(value);
+        let submitted = check_copy(self, &d, &s)
+            .map_err(Error::from)
+            .and_then(|()| {
+                let _span = tracing::debug_span!(
+                    target: "usm_core::copy",
+                    "usm copy async",
+                    bytes = d.len,
+                    direction = direction(s.kind, d.kind),
+                    engine = %self.engine()
+                )
+                .entered();
+                let command = Command::Copy {
+                    dst: dst_ptr,
+                    src: s.ptr(),
+                    len: d.len,
+                };
+                // SAFETY: the caller guarantees the ranges stay owned and untouched until
+                // the copy is done, which the handle waits for.
                 let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
                 // Nothing between the append and here can unwind; from here on, whatever
                 // unwinds drops the handle, which waits for the work first.
