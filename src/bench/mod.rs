@@ -258,7 +258,7 @@ pub fn run(args: &BenchArgs, context: &Context, device: &Device) -> Result<Repor
                     let queue = Queue::with_options(
                         context,
                         device,
-                        QueueOptions::new().engine(engine.into()).mode(match mode {
+                        QueueOptions::new().engine(engine).mode(match mode {
                             ModeArg::Sync => Mode::Synchronous,
                             ModeArg::Async => Mode::Asynchronous,
                         }),
@@ -270,7 +270,7 @@ pub fn run(args: &BenchArgs, context: &Context, device: &Device) -> Result<Repor
                             queue.engine(),
                             crate::info::format_bytes(size as u64)
                         ));
-                        let row = buffers.measure(plan, &queue, engine, mode, direction)?;
+                        let row = buffers.measure(plan, &queue, mode, direction)?;
                         report.copies.push(row);
                         progress.inc(1);
                     }
@@ -313,23 +313,12 @@ fn or_all<T: Copy>(chosen: &[T], all: &[T]) -> Vec<T> {
 }
 
 /// The engine groups asked for, or every group the device has.
-fn engines_to_measure(args: &BenchArgs, device: &Device) -> Result<Vec<EngineArg>, CliError> {
-    if !args.engines.is_empty() {
-        return Ok(args.engines.clone());
+fn engines_to_measure(args: &BenchArgs, device: &Device) -> Result<Vec<Engine>, CliError> {
+    if args.engines.is_empty() {
+        Ok(Engine::available(&device.queue_groups()?))
+    } else {
+        Ok(args.engines.iter().map(|&e| Engine::from(e)).collect())
     }
-    let groups = device.queue_groups()?;
-    let copy_only = groups.iter().filter(|g| g.is_copy_only()).count();
-    let mut out = Vec::new();
-    if groups.iter().any(|g| g.is_compute()) {
-        out.push(EngineArg::Compute);
-    }
-    if copy_only >= 1 {
-        out.push(EngineArg::MainCopy);
-    }
-    if copy_only >= 2 {
-        out.push(EngineArg::LinkCopy);
-    }
-    Ok(out)
 }
 
 fn alloc_free(
@@ -387,7 +376,6 @@ impl CopyBuffers {
         &mut self,
         plan: Plan,
         queue: &Queue,
-        engine: EngineArg,
         mode: ModeArg,
         direction: Direction,
     ) -> Result<CopyRow, CliError> {
@@ -443,7 +431,7 @@ impl CopyBuffers {
         };
         Ok(CopyRow {
             direction,
-            engine: Engine::from(engine).to_string(),
+            engine: queue.engine().to_string(),
             mode: match mode {
                 ModeArg::Sync => "sync",
                 ModeArg::Async => "async",

@@ -57,6 +57,24 @@ pub struct ChosenEngine {
     pub index: u32,
 }
 
+impl Engine {
+    /// The explicit engines (compute, main copy, link copy, in that order; never
+    /// [`Engine::Auto`]) that a device with these queue groups has, as the module's policy
+    /// names them.
+    ///
+    /// ```
+    /// use usm_core::{Engine, QueueGroup};
+    /// let compute = QueueGroup { ordinal: 0, flags: 0b11, engine_count: 1, max_memory_fill_pattern_size: 128 };
+    /// assert_eq!(Engine::available(&[compute]), [Engine::Compute]);
+    /// ```
+    pub fn available(groups: &[QueueGroup]) -> Vec<Engine> {
+        [Engine::Compute, Engine::MainCopy, Engine::LinkCopy]
+            .into_iter()
+            .filter(|&e| choose(groups, e, 0).is_ok())
+            .collect()
+    }
+}
+
 /// Picks the group for `wanted` among `groups` and checks `index` against its engine count.
 pub(crate) fn choose(
     groups: &[QueueGroup],
