@@ -29,6 +29,21 @@ fn pattern(i: usize) -> u8 {
     (i % 251) as u8
 }
 
+/// Writes the demo's pattern, shifted by `shift` bytes, over `bytes`.
+fn write_pattern(bytes: &mut [u8], shift: usize) {
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = pattern(i + shift);
+    }
+}
+
+/// The first index where `bytes` differs from the pattern shifted by `shift`.
+fn first_mismatch(bytes: &[u8], shift: usize) -> Option<usize> {
+    bytes
+        .iter()
+        .enumerate()
+        .position(|(i, &b)| b != pattern(i + shift))
+}
+
 /// Runs the demo, writing its report to `out`.
 pub fn run(selected: &Selected, out: &mut impl Write) -> Result<(), CliError> {
     let (context, device) = Context::default_gpu()?;
@@ -54,16 +69,10 @@ pub fn run(selected: &Selected, out: &mut impl Write) -> Result<(), CliError> {
 
     // 2. Write on the host, copy host -> device -> shared, verify on the host.
     let queue = Queue::new(&context, &device)?;
-    for (i, b) in host.as_mut_slice().iter_mut().enumerate() {
-        *b = pattern(i);
-    }
+    write_pattern(host.as_mut_slice(), 0);
     queue.copy_all(&mut on_device, &host)?;
     queue.copy_all(&mut shared, &on_device)?;
-    let bad = shared
-        .as_slice()
-        .iter()
-        .enumerate()
-        .position(|(i, &b)| b != pattern(i));
+    let bad = first_mismatch(shared.as_slice(), 0);
     expect(bad.is_none(), || {
         format!("shared byte {bad:?} differs after host->device->shared")
     })?;
@@ -102,20 +111,14 @@ pub fn run(selected: &Selected, out: &mut impl Write) -> Result<(), CliError> {
     )?;
 
     // 4. Asynchronous chain: host -> device, then device -> shared, ordered by the scope.
-    for (i, b) in host.as_mut_slice().iter_mut().enumerate() {
-        *b = pattern(i + 7);
-    }
+    write_pattern(host.as_mut_slice(), 7);
     scope(|s| {
         let d = s.hold_mut(&mut on_device);
         let first = s.copy(&queue, d, s.hold(&host), &[])?;
         let second = s.copy(&queue, s.hold_mut(&mut shared), d.as_source(), &[first])?;
         second.wait()
     })?;
-    let chain_ok = shared
-        .as_slice()
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b == pattern(i + 7));
+    let chain_ok = first_mismatch(shared.as_slice(), 7).is_none();
     expect(chain_ok, || {
         "shared memory after the asynchronous chain".to_string()
     })?;
