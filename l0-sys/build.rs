@@ -87,8 +87,8 @@ fn run_bindgen(include: &Path) -> String {
 }
 
 /// Splits the bindgen output into types (kept as they are) and C function
-/// declarations (turned into the run-time table).
-fn generate(bindings: &str) -> String {
+/// declarations (turned into the run-time table); also returns the headers' API version.
+fn generate(bindings: &str) -> (String, (u32, u32)) {
     let file = syn::parse_file(bindings)
         .unwrap_or_else(|e| fail(&format!("cannot read bindgen's output: {e}")));
     let mut items = Vec::new();
@@ -188,12 +188,47 @@ fn generate(bindings: &str) -> String {
         }
     };
     let result_names = result_names(&items);
+    let version = api_version(&items);
     let mut out = String::new();
     let types = quote!(#(#items)*);
     let _ = writeln!(out, "{types}");
     let _ = writeln!(out, "{table}");
     let _ = writeln!(out, "{result_names}");
-    out
+    (out, version)
+}
+
+/// The headers' `ZE_API_VERSION_CURRENT` as `(major, minor)`.
+fn api_version(items: &[syn::Item]) -> (u32, u32) {
+    for item in items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else {
+            continue;
+        };
+        if !p.path.is_ident("_ze_api_version_t") {
+            continue;
+        }
+        for it in &imp.items {
+            let syn::ImplItem::Const(c) = it else {
+                continue;
+            };
+            if c.ident != "ZE_API_VERSION_CURRENT" {
+                continue;
+            }
+            // `_ze_api_version_t(65540)`: the packed version is the call's one argument.
+            if let syn::Expr::Call(call) = &c.expr {
+                if let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(v),
+                    ..
+                })) = call.args.first()
+                {
+                    if let Ok(packed) = v.base10_parse::<u32>() {
+                        return (packed >> 16, packed & 0xffff);
+                    }
+                }
+            }
+        }
+    }
+    fail("the headers define no ZE_API_VERSION_CURRENT")
 }
 
 /// Generates `ze_result_t::name()` from the constants bindgen produced.
@@ -244,12 +279,19 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let include = include_dir();
     println!("cargo:include={}", include.display());
+    // For this crate's tests, which check the bindings against the headers' text.
+    println!(
+        "cargo:rustc-env=LEVEL_ZERO_SYS_INCLUDE_DIR={}",
+        include.display()
+    );
     let bindings = run_bindgen(&include);
-    let generated = generate(&bindings);
+    let (generated, (major, minor)) = generate(&bindings);
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
     if let Err(e) = std::fs::write(out.join("bindings.rs"), generated) {
         fail(&format!("cannot write the bindings: {e}"));
     }
     // Dependants with a build script (the software driver) read the generated file.
     println!("cargo:bindings={}", out.join("bindings.rs").display());
+    // ... and the headers' API version (DEP_LEVEL_ZERO_HEADERS_API_VERSION), e.g. `1.4`.
+    println!("cargo:api_version={major}.{minor}");
 }

@@ -37,6 +37,8 @@ pub struct ComponentInfo {
     pub name: String,
     /// `major.minor.patch`.
     pub version: String,
+    /// The Level Zero API version the component implements, `major.minor`.
+    pub api_version: String,
 }
 
 /// One driver.
@@ -107,12 +109,16 @@ pub fn collect(selection: &Selected) -> Result<InfoReport, CliError> {
         .versions()
         .unwrap_or_default()
         .into_iter()
-        .map(|c| ComponentInfo {
-            name: c.component,
-            version: format!(
-                "{}.{}.{}",
-                c.library_version.0, c.library_version.1, c.library_version.2
-            ),
+        .map(|c| {
+            let (major, minor) = level_zero_sys::version_parts(c.spec_version);
+            ComponentInfo {
+                name: c.component,
+                version: format!(
+                    "{}.{}.{}",
+                    c.library_version.0, c.library_version.1, c.library_version.2
+                ),
+                api_version: format!("{major}.{minor}"),
+            }
         })
         .collect();
     let (hmaj, hmin) = level_zero_sys::version_parts(level_zero_sys::HEADER_API_VERSION.0);
@@ -232,9 +238,13 @@ pub fn print_text(report: &InfoReport, out: &mut impl Write) -> std::io::Result<
     writeln!(out, "Driver selection: {}", report.selection)?;
     writeln!(out, "Loader: {}", report.loader.path)?;
     for c in &report.loader.components {
-        writeln!(out, "  {} {}", c.name, c.version)?;
+        writeln!(out, "  {} {} (API {})", c.name, c.version, c.api_version)?;
     }
-    writeln!(out, "Header API version: {}", report.header_api_version)?;
+    writeln!(
+        out,
+        "Header API version: {} (the headers level-zero-sys was built with)",
+        report.header_api_version
+    )?;
     if report.drivers.is_empty() {
         writeln!(out, "No drivers.")?;
     }

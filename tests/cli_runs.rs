@@ -174,3 +174,25 @@ fn bench_rejects_a_zero_size() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("greater than zero"));
 }
+
+#[test]
+fn info_reports_the_api_versions_of_headers_loader_and_driver() {
+    let text = success(&usm(&["info", "--json"]));
+    let v: Value = serde_json::from_str(&text).expect("info --json is JSON");
+    let parse = |s: &str| -> (u32, u32) {
+        let (major, minor) = s.split_once('.').expect("major.minor");
+        (major.parse().unwrap(), minor.parse().unwrap())
+    };
+    let headers = level_zero_sys::version_parts(level_zero_sys::HEADER_API_VERSION.0);
+    assert_eq!(parse(v["header_api_version"].as_str().unwrap()), headers);
+    let components = v["loader"]["components"].as_array().unwrap();
+    let loader = components
+        .iter()
+        .find(|c| c["name"] == "loader")
+        .expect("the loader reports itself");
+    let loader_api = parse(loader["api_version"].as_str().unwrap());
+    assert!(loader_api >= (1, 4), "{loader}");
+    // The software driver implements the headers' version, or the loader's when older.
+    let driver_api = parse(v["drivers"][0]["api_version"].as_str().unwrap());
+    assert_eq!(driver_api, headers.min(loader_api), "{text}");
+}

@@ -37,7 +37,13 @@ struct Recording {
 
 enum Mode {
     Regular(Mutex<Recording>),
-    Immediate { synchronous: bool, engine: Engine },
+    Immediate {
+        synchronous: bool,
+        /// The queue index within the group, from the descriptor.
+        #[cfg(ze_api = "1.9")]
+        index: u32,
+        engine: Engine,
+    },
 }
 
 /// A command list.
@@ -100,6 +106,7 @@ impl CommandList {
             Mode::Immediate {
                 synchronous,
                 engine,
+                ..
             } => {
                 let mut job = Job::new();
                 job.add_steps(Arc::from([step]));
@@ -219,6 +226,8 @@ unsafe extern "C" fn create_immediate(
         let synchronous = check_queue_desc(&device, desc)?;
         let mode = Mode::Immediate {
             synchronous,
+            #[cfg(ze_api = "1.9")]
+            index: desc.index,
             engine: Engine::new(),
         };
         let list = new_list(h_context, h_device, desc.ordinal, mode)?;
@@ -263,6 +272,94 @@ unsafe extern "C" fn reset(h: ze_command_list_handle_t) -> ze_result_t {
     })
 }
 
+/// `zeCommandListHostSynchronize`: waits for everything appended to an immediate list so
+/// far (already done in synchronous mode); answers, once, the first failure since the
+/// last synchronisation. A regular list answers `ZE_RESULT_ERROR_INVALID_ARGUMENT`, as in
+/// Intel's driver.
+#[cfg(ze_api = "1.6")]
+unsafe extern "C" fn host_synchronize(h: ze_command_list_handle_t, timeout: u64) -> ze_result_t {
+    guard(|| match &LISTS.get(h)?.mode {
+        Mode::Immediate { engine, .. } => status(engine.synchronize(timeout)),
+        Mode::Regular(_) => Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
+    })
+}
+
+/// The list a handle names and the caller's output pointer, for the `Get*` queries:
+/// `INVALID_NULL_HANDLE` / `INVALID_ARGUMENT` for the handle, `INVALID_NULL_POINTER` for
+/// a null output.
+#[cfg(ze_api = "1.9")]
+fn query<T>(h: ze_command_list_handle_t, out: *mut T) -> ZeResult<Arc<CommandList>> {
+    let list = LISTS.get(h)?;
+    if out.is_null() {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+    }
+    Ok(list)
+}
+
+/// `zeCommandListGetDeviceHandle`.
+#[cfg(ze_api = "1.9")]
+unsafe extern "C" fn get_device_handle(
+    h: ze_command_list_handle_t,
+    out: *mut ze_device_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = query(h, out)?;
+        // SAFETY: checked non-null; the caller passes room for one handle.
+        unsafe { write(out, list.device.handle()) }
+    })
+}
+
+/// `zeCommandListGetContextHandle`.
+#[cfg(ze_api = "1.9")]
+unsafe extern "C" fn get_context_handle(
+    h: ze_command_list_handle_t,
+    out: *mut ze_context_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = query(h, out)?;
+        // SAFETY: checked non-null; the caller passes room for one handle.
+        unsafe { write(out, list.context.handle()) }
+    })
+}
+
+/// `zeCommandListGetOrdinal`: the queue group ordinal the list was created for.
+#[cfg(ze_api = "1.9")]
+unsafe extern "C" fn get_ordinal(h: ze_command_list_handle_t, out: *mut u32) -> ze_result_t {
+    guard(|| {
+        let list = query(h, out)?;
+        // SAFETY: checked non-null; the caller passes room for one value.
+        unsafe { write(out, list.ordinal) }
+    })
+}
+
+/// `zeCommandListIsImmediate`.
+#[cfg(ze_api = "1.9")]
+unsafe extern "C" fn is_immediate(h: ze_command_list_handle_t, out: *mut ze_bool_t) -> ze_result_t {
+    guard(|| {
+        let list = query(h, out)?;
+        let immediate = matches!(list.mode, Mode::Immediate { .. });
+        // SAFETY: checked non-null; the caller passes room for one value.
+        unsafe { write(out, ze_bool_t::from(immediate)) }
+    })
+}
+
+/// `zeCommandListImmediateGetIndex`: the queue index an immediate list was created with;
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` for a regular list.
+#[cfg(ze_api = "1.9")]
+unsafe extern "C" fn immediate_get_index(
+    h: ze_command_list_handle_t,
+    out: *mut u32,
+) -> ze_result_t {
+    guard(|| {
+        let list = query(h, out)?;
+        let Mode::Immediate { index, .. } = &list.mode else {
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+        };
+        // SAFETY: checked non-null; the caller passes room for one value.
+        unsafe { write(out, *index) }
+    })
+}
+
 /// Overrides the entries of the command list table this module implements (called after
 /// every entry was set to "unsupported feature").
 pub(crate) fn fill_table(t: &mut ze_command_list_dditable_t) {
@@ -271,5 +368,17 @@ pub(crate) fn fill_table(t: &mut ze_command_list_dditable_t) {
     t.pfnDestroy = Some(destroy);
     t.pfnClose = Some(close);
     t.pfnReset = Some(reset);
+    #[cfg(ze_api = "1.6")]
+    {
+        t.pfnHostSynchronize = Some(host_synchronize);
+    }
+    #[cfg(ze_api = "1.9")]
+    {
+        t.pfnGetDeviceHandle = Some(get_device_handle);
+        t.pfnGetContextHandle = Some(get_context_handle);
+        t.pfnGetOrdinal = Some(get_ordinal);
+        t.pfnIsImmediate = Some(is_immediate);
+        t.pfnImmediateGetIndex = Some(immediate_get_index);
+    }
     crate::append::fill_table(t);
 }

@@ -4,7 +4,7 @@
 //! [`Context::devices`] and [`Context::has_device`] say which devices it spans. Destroying
 //! a context frees the memory still allocated in it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use level_zero_sys::*;
 
@@ -47,6 +47,23 @@ impl Context {
 }
 
 static CONTEXTS: Registry<Context> = Registry::new(Kind::Context);
+
+/// The driver's default context (`zeDriverGetDefaultContext`), once asked for.
+static DEFAULT: OnceLock<ZeResult<usize>> = OnceLock::new();
+
+/// The driver's default context: one context with every device of the driver, created
+/// at the first request; the same handle every time after.
+#[cfg(ze_api = "1.14")]
+pub(crate) fn default_context(driver: &driver::Driver) -> ZeResult<ze_context_handle_t> {
+    let handle = DEFAULT.get_or_init(|| {
+        let (handle, _) = CONTEXTS.insert_with(|handle: ze_context_handle_t| Context {
+            handle: handle as usize,
+            devices: driver.devices.clone(),
+        });
+        Ok(handle as usize)
+    });
+    handle.map(|h| h as ze_context_handle_t)
+}
 
 /// The context named by `handle`.
 pub(crate) fn get(handle: ze_context_handle_t) -> ZeResult<Arc<Context>> {
@@ -116,6 +133,11 @@ unsafe extern "C" fn context_create_ex(
 
 unsafe extern "C" fn context_destroy(context: ze_context_handle_t) -> ze_result_t {
     guard(|| {
+        get(context)?;
+        if DEFAULT.get().is_some_and(|d| *d == Ok(context as usize)) {
+            ffi::describe("the driver's default context cannot be destroyed");
+            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+        }
         let context = CONTEXTS.remove(context)?;
         memory::free_all(&context);
         Ok(())

@@ -213,6 +213,21 @@ unsafe extern "C" fn get_global_timestamps(
 }
 
 /// Fills the device table.
+/// `zeDeviceGetRootDevice`: every device of this driver is a root device (there are no
+/// sub-devices), so the answer is null, as Intel's driver answers for root devices and
+/// for every device in its flat hierarchy.
+#[cfg(ze_api = "1.7")]
+unsafe extern "C" fn get_root_device(
+    device: ze_device_handle_t,
+    root: *mut ze_device_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        get(device)?;
+        // SAFETY: the caller passes a writable handle or null.
+        unsafe { ffi::write(root, std::ptr::null_mut()) }
+    })
+}
+
 pub(crate) fn fill_table(t: &mut ze_device_dditable_t) {
     t.pfnGet = Some(device_get);
     t.pfnGetSubDevices = Some(get_sub_devices);
@@ -220,6 +235,10 @@ pub(crate) fn fill_table(t: &mut ze_device_dditable_t) {
     properties::fill_table(t);
     t.pfnGetStatus = Some(get_status);
     t.pfnGetGlobalTimestamps = Some(get_global_timestamps);
+    #[cfg(ze_api = "1.7")]
+    {
+        t.pfnGetRootDevice = Some(get_root_device);
+    }
 }
 
 /// The allocation granularity of device memory, reported as its page size.

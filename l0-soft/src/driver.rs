@@ -16,8 +16,8 @@ use crate::ffi::{self, guard, ZeResult};
 use crate::handle::{Kind, Registry};
 
 /// The extensions this driver implements, with their versions.
-pub(crate) fn extensions() -> [(&'static std::ffi::CStr, u32); 2] {
-    [
+pub(crate) fn extensions() -> Vec<(&'static std::ffi::CStr, u32)> {
+    vec![
         (
             ZE_RELAXED_ALLOCATION_LIMITS_EXP_NAME,
             ze_relaxed_allocation_limits_exp_version_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_VERSION_1_0
@@ -26,6 +26,16 @@ pub(crate) fn extensions() -> [(&'static std::ffi::CStr, u32); 2] {
         (
             ZE_MEMORY_FREE_POLICIES_EXT_NAME,
             ze_memory_free_policies_ext_version_t::ZE_MEMORY_FREE_POLICIES_EXT_VERSION_1_0.0,
+        ),
+        (
+            ZE_EVENT_QUERY_TIMESTAMPS_EXP_NAME,
+            ze_event_query_timestamps_exp_version_t::ZE_EVENT_QUERY_TIMESTAMPS_EXP_VERSION_1_0.0,
+        ),
+        #[cfg(ze_api = "1.6")]
+        (
+            ZE_EVENT_QUERY_KERNEL_TIMESTAMPS_EXT_NAME,
+            ze_event_query_kernel_timestamps_ext_version_t::ZE_EVENT_QUERY_KERNEL_TIMESTAMPS_EXT_VERSION_1_0
+                .0,
         ),
     ]
 }
@@ -125,7 +135,7 @@ unsafe extern "C" fn get_api_version(
     guard(|| {
         get(driver)?;
         // SAFETY: the caller passes a writable version or null.
-        unsafe { ffi::write(version, HEADER_API_VERSION) }
+        unsafe { ffi::write(version, crate::ddi::api_version()) }
     })
 }
 
@@ -230,9 +240,69 @@ unsafe extern "C" fn get_extension_function_address(
     })
 }
 
-/// Fills the global table (`zeInit`).
+/// `zeInitDrivers`: as in Intel's driver, initialises only when the types asked for
+/// include GPUs, then answers like `zeDriverGet`; `ZE_RESULT_ERROR_UNINITIALIZED`
+/// otherwise.
+#[cfg(ze_api = "1.10")]
+unsafe extern "C" fn init_drivers(
+    count: *mut u32,
+    drivers: *mut ze_driver_handle_t,
+    desc: *mut ze_init_driver_type_desc_t,
+) -> ze_result_t {
+    guard(|| {
+        // SAFETY: the loader passes a valid descriptor or null.
+        let desc = unsafe { ffi::input(desc.cast_const()) }?;
+        if desc.flags & ze_init_driver_type_flag_t::ZE_INIT_DRIVER_TYPE_FLAG_GPU.0 == 0 {
+            return Err(ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED);
+        }
+        init(0)?;
+        let driver = initialized()?;
+        // SAFETY: the loader passes a count and an array of *count handles (or null).
+        unsafe { ffi::fill_array(count, drivers, &[driver.handle()]) }
+    })
+}
+
+/// `zeDriverGetLastErrorDescription`: the calling thread's description of the last error
+/// this driver returned to it (empty before any).
+#[cfg(ze_api = "1.6")]
+unsafe extern "C" fn get_last_error_description(
+    driver: ze_driver_handle_t,
+    text: *mut *const c_char,
+) -> ze_result_t {
+    // Not through `guard`, which would replace the description with this call's own.
+    let known = std::panic::catch_unwind(|| get(driver).map(|_| ()));
+    match known {
+        Ok(Ok(())) if text.is_null() => ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        Ok(Ok(())) => {
+            // SAFETY: non-null, and the caller passes a writable pointer.
+            unsafe { text.write(ffi::last_error()) };
+            ze_result_t::ZE_RESULT_SUCCESS
+        }
+        Ok(Err(code)) => code,
+        Err(_) => ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
+    }
+}
+
+/// `zeDriverGetDefaultContext`: the driver's default context, or null (with a last-error
+/// description) for a bad driver handle.
+#[cfg(ze_api = "1.14")]
+unsafe extern "C" fn get_default_context(driver: ze_driver_handle_t) -> ze_context_handle_t {
+    let mut context = std::ptr::null_mut();
+    guard(|| {
+        let driver = get(driver)?;
+        context = crate::context::default_context(&driver)?;
+        Ok(())
+    });
+    context
+}
+
+/// Fills the global table (`zeInit`, `zeInitDrivers`).
 pub(crate) fn fill_global_table(t: &mut ze_global_dditable_t) {
     t.pfnInit = Some(ze_init);
+    #[cfg(ze_api = "1.10")]
+    {
+        t.pfnInitDrivers = Some(init_drivers);
+    }
 }
 
 /// Fills the driver table.
@@ -243,4 +313,12 @@ pub(crate) fn fill_table(t: &mut ze_driver_dditable_t) {
     t.pfnGetIpcProperties = Some(get_ipc_properties);
     t.pfnGetExtensionProperties = Some(get_extension_properties);
     t.pfnGetExtensionFunctionAddress = Some(get_extension_function_address);
+    #[cfg(ze_api = "1.6")]
+    {
+        t.pfnGetLastErrorDescription = Some(get_last_error_description);
+    }
+    #[cfg(ze_api = "1.14")]
+    {
+        t.pfnGetDefaultContext = Some(get_default_context);
+    }
 }

@@ -268,6 +268,74 @@ unsafe extern "C" fn query_kernel_timestamp(
     })
 }
 
+/// The timestamp packets of an event: one, since one command signals it.
+const PACKETS: u32 = 1;
+
+/// The count-then-fill part shared by the two timestamp queries: checks the handles and
+/// `count`; `Ok(None)` when only the count was asked for (or `*count` is off, which
+/// Intel's driver answers the same way), else `Ok(Some(event))`.
+///
+/// # Safety
+///
+/// `count` is null or valid for reads and writes.
+unsafe fn timestamp_packets(
+    h: ze_event_handle_t,
+    device: ze_device_handle_t,
+    count: *mut u32,
+) -> ZeResult<Option<Arc<Event>>> {
+    let event = EVENTS.get(h)?;
+    access::device(device)?;
+    // SAFETY: the caller's guarantee.
+    let count = unsafe { crate::ffi::output(count) }?;
+    if *count == 0 || *count > PACKETS {
+        *count = PACKETS;
+        return Ok(None);
+    }
+    Ok(Some(event))
+}
+
+/// `zeEventQueryTimestampsExp`: the event's one timestamp packet (zeros before a command
+/// signaled it, as Intel's driver answers too).
+unsafe extern "C" fn query_timestamps_exp(
+    h: ze_event_handle_t,
+    device: ze_device_handle_t,
+    count: *mut u32,
+    timestamps: *mut ze_kernel_timestamp_result_t,
+) -> ze_result_t {
+    guard(|| {
+        // SAFETY: the caller passes a valid count or null.
+        let Some(event) = unsafe { timestamp_packets(h, device, count) }? else {
+            return Ok(());
+        };
+        // SAFETY: the caller passes room for `*count` (here 1) results, or null.
+        unsafe { write(timestamps, timestamp_result(&event)) }
+    })
+}
+
+/// `zeEventQueryKernelTimestampsExt`: as `zeEventQueryTimestampsExp`, into the results
+/// structure's kernel timestamp buffer; `ZE_RESULT_NOT_READY` until the event is signaled.
+/// Synchronized timestamps need `ZE_EVENT_POOL_FLAG_KERNEL_MAPPED_TIMESTAMP`, which this
+/// driver does not offer, so that buffer is left alone.
+#[cfg(ze_api = "1.6")]
+unsafe extern "C" fn query_kernel_timestamps_ext(
+    h: ze_event_handle_t,
+    device: ze_device_handle_t,
+    count: *mut u32,
+    results: *mut ze_event_query_kernel_timestamps_results_ext_properties_t,
+) -> ze_result_t {
+    guard(|| {
+        // SAFETY: the caller passes a valid count or null.
+        let Some(event) = unsafe { timestamp_packets(h, device, count) }? else {
+            return Ok(());
+        };
+        // SAFETY: the caller passes a valid results structure or null.
+        let results = unsafe { input(results.cast_const()) }?;
+        status(event.completion.status())?;
+        // SAFETY: the caller passes room for `*count` (here 1) results, or null.
+        unsafe { write(results.pKernelTimestampsBuffer, timestamp_result(&event)) }
+    })
+}
+
 /// Overrides the entries of the event table this module implements (called after every
 /// entry was set to "unsupported feature").
 pub(crate) fn fill_table(t: &mut ze_event_dditable_t) {
@@ -278,6 +346,10 @@ pub(crate) fn fill_table(t: &mut ze_event_dditable_t) {
     t.pfnQueryStatus = Some(query_status);
     t.pfnHostReset = Some(host_reset);
     t.pfnQueryKernelTimestamp = Some(query_kernel_timestamp);
+    #[cfg(ze_api = "1.6")]
+    {
+        t.pfnQueryKernelTimestampsExt = Some(query_kernel_timestamps_ext);
+    }
 }
 
 /// Overrides the entries of the event pool table this module implements; the IPC
@@ -287,5 +359,7 @@ pub(crate) fn fill_pool_table(t: &mut ze_event_pool_dditable_t) {
     t.pfnDestroy = Some(pool_destroy);
 }
 
-/// The experimental event table: nothing implemented.
-pub(crate) fn fill_exp_table(_t: &mut ze_event_exp_dditable_t) {}
+/// Overrides the entries of the experimental event table this module implements.
+pub(crate) fn fill_exp_table(t: &mut ze_event_exp_dditable_t) {
+    t.pfnQueryTimestampsExp = Some(query_timestamps_exp);
+}

@@ -2,6 +2,8 @@
 //! turns an `Err(code)` into that code and a panic into `ZE_RESULT_ERROR_UNKNOWN`, so no
 //! panic ever unwinds into the caller. Small helpers check the pointers the caller passes.
 
+use std::cell::{Cell, RefCell};
+use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use level_zero_sys::{ze_result_t, ze_structure_type_t};
@@ -10,13 +12,71 @@ use level_zero_sys::{ze_result_t, ze_structure_type_t};
 pub(crate) type ZeResult<T = ()> = Result<T, ze_result_t>;
 
 /// Runs `body`, returning `ZE_RESULT_SUCCESS`, the error code it returned, or
-/// `ZE_RESULT_ERROR_UNKNOWN` if it panicked.
+/// `ZE_RESULT_ERROR_UNKNOWN` if it panicked. A failure also sets this thread's
+/// description of the last error (`zeDriverGetLastErrorDescription`): the text the body
+/// gave with [`describe`], else the code's name, or the panic's message.
 pub(crate) fn guard(body: impl FnOnce() -> ZeResult) -> ze_result_t {
+    let _ = DESCRIBED.try_with(|d| d.set(false));
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => ze_result_t::ZE_RESULT_SUCCESS,
-        Ok(Err(code)) => code,
-        Err(_) => ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
+        Ok(Err(code)) => {
+            if !DESCRIBED.try_with(Cell::get).unwrap_or(true) {
+                set_last_error(code.name().unwrap_or("an unknown result code"));
+            }
+            code
+        }
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("no message");
+            set_last_error(&format!("internal error of the software driver: {message}"));
+            ze_result_t::ZE_RESULT_ERROR_UNKNOWN
+        }
     }
+}
+
+thread_local! {
+    /// This thread's description of the last error a call returned.
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// Whether the running call described its failure itself.
+    static DESCRIBED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Sets this thread's last-error description. Never panics: during thread teardown the
+/// text is dropped.
+fn set_last_error(text: &str) {
+    let text = CString::new(text.replace('\0', " ")).unwrap_or_default();
+    let _ = LAST_ERROR.try_with(|e| {
+        if let Ok(mut e) = e.try_borrow_mut() {
+            *e = text;
+        }
+    });
+}
+
+/// Describes the failure the running call is about to return, in more words than its
+/// code (`zeDriverGetLastErrorDescription` answers with it).
+pub(crate) fn describe(text: &str) {
+    set_last_error(text);
+    let _ = DESCRIBED.try_with(|d| d.set(true));
+}
+
+/// This thread's last-error description, NUL-terminated; empty before any failure. The
+/// pointer stays valid until the next failure on this thread or the thread's end.
+#[cfg(any(test, ze_api = "1.6"))]
+pub(crate) fn last_error() -> *const std::ffi::c_char {
+    static EMPTY: &std::ffi::CStr = c"";
+    LAST_ERROR
+        .try_with(|e| e.try_borrow().map(|e| e.as_ptr()).unwrap_or(EMPTY.as_ptr()))
+        .unwrap_or(EMPTY.as_ptr())
+}
+
+/// The answer of an entry point this driver does not implement (`name` is its C name):
+/// `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`, with a last-error description naming it.
+pub(crate) fn unsupported(name: &str) -> ze_result_t {
+    set_last_error(&format!("{name} is not implemented by the software driver"));
+    ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE
 }
 
 /// A reference to the caller's input structure, or `ZE_RESULT_ERROR_INVALID_NULL_POINTER`.
@@ -233,6 +293,52 @@ mod tests {
         assert_eq!(
             guard(|| panic!("a bug in the driver")),
             ze_result_t::ZE_RESULT_ERROR_UNKNOWN
+        );
+    }
+
+    /// This thread's last-error description as text.
+    fn last_error_text() -> String {
+        // SAFETY: `last_error` returns a NUL-terminated string that lives until the next
+        // failure on this thread; it is copied out at once.
+        unsafe { std::ffi::CStr::from_ptr(last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn failures_set_the_last_error_description() {
+        assert_eq!(
+            guard(|| Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE)),
+            ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+        );
+        assert_eq!(last_error_text(), "ZE_RESULT_ERROR_INVALID_SIZE");
+        // A success leaves it as it was.
+        assert_eq!(guard(|| Ok(())), ze_result_t::ZE_RESULT_SUCCESS);
+        assert_eq!(last_error_text(), "ZE_RESULT_ERROR_INVALID_SIZE");
+        let rc = guard(|| {
+            describe("the pattern is larger than the queue group allows");
+            Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE)
+        });
+        assert_eq!(rc, ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE);
+        assert_eq!(
+            last_error_text(),
+            "the pattern is larger than the queue group allows"
+        );
+        assert_eq!(
+            guard(|| panic!("a bug in the driver")),
+            ze_result_t::ZE_RESULT_ERROR_UNKNOWN
+        );
+        assert_eq!(
+            last_error_text(),
+            "internal error of the software driver: a bug in the driver"
+        );
+        assert_eq!(
+            unsupported("zeModuleCreate"),
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE
+        );
+        assert_eq!(
+            last_error_text(),
+            "zeModuleCreate is not implemented by the software driver"
         );
     }
 

@@ -74,5 +74,30 @@ fn result_codes_have_their_specification_names() {
     );
     assert_eq!(ze_result_t(0x1234_5678).name(), None);
     assert!(ze_result_t::ZE_RESULT_SUCCESS.is_success());
-    assert_eq!(level_zero_sys::version_parts(HEADER_API_VERSION.0), (1, 4));
+}
+
+/// `ZE_API_VERSION_CURRENT = ZE_MAKE_VERSION( 1, 17 )` in a `ze_api.h`, as `(1, 17)`.
+fn current_version_in(header: &str) -> (u32, u32) {
+    let line = header
+        .lines()
+        .find(|l| l.trim_start().starts_with("ZE_API_VERSION_CURRENT ="))
+        .expect("ze_api.h defines ZE_API_VERSION_CURRENT");
+    let args = line
+        .split_once("ZE_MAKE_VERSION(")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .expect("ZE_MAKE_VERSION( major, minor )")
+        .0;
+    let (major, minor) = args.split_once(',').expect("two arguments");
+    (major.trim().parse().unwrap(), minor.trim().parse().unwrap())
+}
+
+#[test]
+fn the_header_api_version_is_the_one_of_the_headers_the_build_found() {
+    // The folder the build found the headers in (LEVEL_ZERO_INCLUDE_DIR or pkg-config).
+    let dir = env!("LEVEL_ZERO_SYS_INCLUDE_DIR");
+    let header = std::fs::read_to_string(format!("{dir}/ze_api.h")).expect("ze_api.h");
+    assert_eq!(
+        level_zero_sys::version_parts(HEADER_API_VERSION.0),
+        current_version_in(&header)
+    );
 }

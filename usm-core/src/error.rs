@@ -206,6 +206,42 @@ pub fn code_name(code: ze_result_t) -> &'static str {
     code.name().unwrap_or("ZE_RESULT_<unknown>")
 }
 
+/// The meaning of a code that only newer headers define (API 1.5 to 1.17), matched by its
+/// name so that the crate builds on older headers too.
+fn newer_code_meaning(code: ze_result_t) -> Option<&'static str> {
+    Some(match code.name()? {
+        "ZE_RESULT_EXP_ERROR_OPERANDS_INCOMPATIBLE"
+        | "ZE_RESULT_EXT_ERROR_OPERANDS_INCOMPATIBLE" => {
+            "the operands of the comparison are not compatible"
+        }
+        "ZE_RESULT_EXP_RTAS_BUILD_RETRY" | "ZE_RESULT_EXT_RTAS_BUILD_RETRY" => {
+            "the ray tracing acceleration structure build needs a larger buffer; retry"
+        }
+        "ZE_RESULT_EXP_RTAS_BUILD_DEFERRED" | "ZE_RESULT_EXT_RTAS_BUILD_DEFERRED" => {
+            "the ray tracing acceleration structure build was deferred to a parallel operation"
+        }
+        "ZE_RESULT_ERROR_INVALID_KERNEL_HANDLE" => "the kernel handle is invalid",
+        "ZE_RESULT_ERROR_SURVIVABILITY_MODE_DETECTED" => {
+            "the device is in survivability mode (firmware update required)"
+        }
+        "ZE_RESULT_ERROR_ADDRESS_NOT_FOUND" => "the address is not found in the address space",
+        "ZE_RESULT_QUERY_TRUE" => "the query's answer is true",
+        "ZE_RESULT_QUERY_FALSE" => "the query's answer is false",
+        "ZE_RESULT_ERROR_INVALID_GRAPH" => "the graph is invalid",
+        "ZE_RESULT_ERROR_GRAPH_CAPTURE_UNSUPPORTED" => {
+            "the operation cannot be captured into a graph"
+        }
+        "ZE_RESULT_ERROR_GRAPH_CAPTURE_INVALIDATED" => "the graph capture was invalidated",
+        "ZE_RESULT_ERROR_GRAPH_CAPTURE_MERGE_ATTEMPT" => "two graph captures cannot be merged",
+        "ZE_RESULT_ERROR_COMMAND_LIST_NOT_CAPTURING" => "the command list is not capturing a graph",
+        "ZE_RESULT_ERROR_GRAPH_UNJOINED_FORKS" => "the graph has forks that were not joined",
+        "ZE_RESULT_ERROR_GRAPH_INTERNAL_EVENT" => {
+            "an event internal to the graph cannot be used here"
+        }
+        _ => return None,
+    })
+}
+
 /// What the Level Zero specification says `code` means.
 pub fn code_meaning(code: ze_result_t) -> &'static str {
     type R = ze_result_t;
@@ -296,7 +332,9 @@ pub fn code_meaning(code: ze_result_t) -> &'static str {
         }
         R::ZE_RESULT_WARNING_ACTION_REQUIRED => "an action is required to complete the operation",
         R::ZE_RESULT_ERROR_UNKNOWN => "unknown or internal error",
-        _ => "a result code the Level Zero headers do not define",
+        _ => {
+            newer_code_meaning(code).unwrap_or("a result code the Level Zero headers do not define")
+        }
     }
 }
 
