@@ -158,7 +158,7 @@ unsafe extern "C" fn pool_create(
         let pool = EventPool {
             context,
             flags: desc.flags,
-            slots: Mutex::new(vec![Weak::new(); desc.count as usize]),
+            slots: Mutex::new((0..desc.count).map(|_| Weak::new()).collect()),
             live: AtomicUsize::new(0),
         };
         // SAFETY: checked non-null; the caller passes room for one handle.
