@@ -83,45 +83,32 @@ pub(crate) fn memory_of(context: &Context, ptr: *const c_void, len: usize) -> Ze
     Ok(m)
 }
 
+/// As [`memory_of`], for memory a command reads: host memory must also be readable.
+pub(crate) fn source_of(context: &Context, ptr: *const c_void, len: usize) -> ZeResult<MemRef> {
+    let m = memory_of(context, ptr, len)?;
+    if let MemRef::Host(addr) = m {
+        crate::host_memory::check_readable(addr, len)?;
+    }
+    Ok(m)
+}
+
 /// Classifies `[ptr, ptr + len)` for a command. USM of every context of the driver is
 /// accepted, whatever the list's context, as Intel's driver accepts it.
 ///
 /// # Errors
 ///
-/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` for freed device memory, and for host memory that
-/// is not mapped (a real driver fails to pin it); `ZE_RESULT_ERROR_INVALID_SIZE` when the
-/// range leaves its allocation.
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` for freed device memory;
+/// `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY` for host memory that is not mapped (Intel's
+/// driver answers so when it cannot pin a copy's memory); `ZE_RESULT_ERROR_INVALID_SIZE`
+/// when the range leaves its allocation.
 pub(crate) fn memory(ptr: *const c_void, len: usize) -> ZeResult<MemRef> {
     Ok(match crate::memory::lookup(ptr, len)? {
         Some(region) => MemRef::Usm(region),
-        None if host_range_is_mapped(ptr as usize, len) => MemRef::Host(ptr as usize),
-        None => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
+        None => {
+            crate::host_memory::check_mapped(ptr as usize, len)?;
+            MemRef::Host(ptr as usize)
+        }
     })
-}
-
-/// Whether every page of `[addr, addr + len)` is mapped in the process (`mincore`
-/// answers `ENOMEM` for a range with unmapped pages). Access rights are not checked.
-fn host_range_is_mapped(addr: usize, len: usize) -> bool {
-    let page = crate::memory::host_page_size();
-    let Some(end) = addr.checked_add(len.max(1)) else {
-        return false;
-    };
-    let start = addr & !(page - 1);
-    let Some(end) = end.checked_next_multiple_of(page) else {
-        return false;
-    };
-    let pages = (end - start) / page;
-    let mut residency = vec![0u8; pages];
-    // SAFETY: mincore only inspects the page tables of our own address space and writes
-    // one byte per page into `residency`, which has room for all of them.
-    let rc = unsafe {
-        libc::mincore(
-            start as *mut c_void,
-            end - start,
-            residency.as_mut_ptr().cast(),
-        )
-    };
-    rc == 0
 }
 
 /// The device clock: nanoseconds (`timerResolution` is 1 ns, all 64 bits valid), the

@@ -143,7 +143,7 @@ fn copy_op(
     size: usize,
 ) -> ZeResult<Op> {
     let dst = access::memory_of(list.context(), dst, size)?;
-    let src = access::memory_of(src_context, src, size)?;
+    let src = access::source_of(src_context, src, size)?;
     crate::copy_fault::check_submission()?;
     Ok(Op::Copy {
         dst,
@@ -245,7 +245,7 @@ unsafe extern "C" fn memory_copy_region(
             return Err(ze_result_t::ZE_RESULT_ERROR_OVERLAPPING_REGIONS);
         }
         let dst = access::memory_of(list.context(), dst, d.span().1 as usize)?;
-        let src = access::memory_of(list.context(), src, s.span().1 as usize)?;
+        let src = access::source_of(list.context(), src, s.span().1 as usize)?;
         crate::copy_fault::check_submission()?;
         Ok(Op::CopyRegion {
             dst,

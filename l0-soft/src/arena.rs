@@ -5,7 +5,10 @@
 //!
 //! * the **user view**, `PROT_NONE`: the addresses `zeMemAllocDevice` returns. A host
 //!   access faults (SIGSEGV), as a host access to a discrete GPU's memory would;
-//! * the **driver alias**, read/write: where the driver's copies and fills read and write.
+//! * the **driver alias**: where the driver's copies and fills read and write. It is
+//!   read/write only where allocations live, `PROT_NONE` elsewhere, so that tools which
+//!   read all readable memory of a process (valgrind's leak check, sanitizers) never read
+//!   the whole device: a read of an unwritten memfd page would commit it.
 //!
 //! The memfd is sparse: pages exist only once written through the alias, and a freed range
 //! is returned to the system (`fallocate(PUNCH_HOLE)`), so a 16 GiB device commits only
@@ -114,7 +117,7 @@ impl Arena {
             return Err(io::Error::last_os_error());
         }
         let view = map(&fd, len, libc::PROT_NONE)?;
-        let alias = match map(&fd, len, libc::PROT_READ | libc::PROT_WRITE) {
+        let alias = match map(&fd, len, libc::PROT_NONE) {
             Ok(a) => a,
             Err(e) => {
                 // SAFETY: `view` is the mapping made just above, of `len` bytes.
@@ -170,6 +173,10 @@ impl Arena {
             let start = align_up(self.view + offset, align)? - self.view;
             (start.checked_add(len)? <= offset + hole).then_some((offset, start, hole))
         })?;
+        // The driver reads and writes the new range through the alias from now on.
+        if !self.protect(start, len, libc::PROT_READ | libc::PROT_WRITE) {
+            return None;
+        }
         free.remove(&offset);
         if start > offset {
             free.insert(offset, start - offset);
@@ -181,12 +188,22 @@ impl Arena {
         Some(start)
     }
 
+    /// Sets the protection of the alias over `offset..offset + len`; `false` when the
+    /// system refuses (for example at its limit of mappings per process).
+    fn protect(&self, offset: usize, len: usize, prot: i32) -> bool {
+        // SAFETY: the range lies inside the alias mapping, which this arena owns; only the
+        // driver accesses it, and not where an allocation is being made or released.
+        unsafe { libc::mprotect((self.alias + offset) as *mut libc::c_void, len, prot) == 0 }
+    }
+
     /// Returns the range `offset..offset + footprint(size)` to the free list and its pages
     /// to the system; the next allocation of these bytes reads zeros.
     pub(crate) fn release(&self, offset: usize, size: usize) {
         let Some(len) = Self::footprint(size) else {
             return;
         };
+        // Nothing uses the range any more (commands keep an allocation until they end).
+        self.protect(offset, len, libc::PROT_NONE);
         // SAFETY: punching a hole in our own memfd, inside its size; a failure only
         // leaves pages committed.
         unsafe {
@@ -290,5 +307,21 @@ mod tests {
         assert!(committed(&arena) >= size as u64);
         arena.release(off, size);
         assert_eq!(committed(&arena), 0, "freed pages go back to the system");
+    }
+
+    #[test]
+    fn the_alias_is_readable_only_where_allocations_live() {
+        let arena = Arena::new(1 << 20).unwrap();
+        let readable = |offset: usize| {
+            let addr = arena.driver_address(arena.user_address(offset));
+            crate::host_memory::check_readable(addr, 1).is_ok()
+        };
+        assert!(!readable(0), "an unallocated alias page is not readable");
+        let off = arena.allocate(GRANULE, 0).unwrap();
+        assert!(readable(off) && readable(off + GRANULE - 1));
+        assert!(!readable(off + GRANULE), "the page after the allocation");
+        arena.release(off, GRANULE);
+        assert!(!readable(off), "a released range is closed again");
+        assert_eq!(committed(&arena), 0, "the probes committed nothing");
     }
 }

@@ -6,8 +6,9 @@
 //! * Appending to a closed regular list, or executing an open one, answers
 //!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`. Closing and resetting an immediate list are
 //!   accepted and do nothing.
-//! * Destroying or resetting a list with unfinished executions answers
-//!   `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`.
+//! * Resetting a list with unfinished executions answers
+//!   `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`; destroying it is allowed, as in Intel's
+//!   driver (the work runs to its end).
 
 use std::sync::{Arc, Mutex};
 
@@ -113,6 +114,7 @@ impl CommandList {
                 if *synchronous {
                     status(job.run_now())
                 } else {
+                    job.hold(self.context.busy().enter());
                     engine.submit(job)
                 }
             }
@@ -148,6 +150,7 @@ impl CommandList {
             return;
         };
         job.hold(self.busy.enter());
+        job.hold(self.context.busy().enter());
         job.add_steps(steps);
     }
 
@@ -236,12 +239,21 @@ unsafe extern "C" fn create_immediate(
     })
 }
 
+/// `zeCommandListDestroy`. As in Intel's driver, a list whose work has not finished may be
+/// destroyed: the work keeps what it uses and runs to its end (its events, fences and
+/// queues report it); an immediate list's worker finishes its queued work on a thread of
+/// its own, so the call never waits for work the host has yet to release.
 unsafe extern "C" fn destroy(h: ze_command_list_handle_t) -> ze_result_t {
     guard(|| {
-        if LISTS.get(h)?.in_use() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
+        let list = LISTS.remove(h)?;
+        if list.in_use() && matches!(list.mode, Mode::Immediate { .. }) {
+            // Without a thread to spare, `spawn` drops the closure, and with it the list,
+            // here: the call then waits for the worker instead.
+            let _ = std::thread::Builder::new()
+                .name("ze-soft-retire".into())
+                .spawn(move || drop(list));
         }
-        LISTS.remove(h).map(drop)
+        Ok(())
     })
 }
 

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use level_zero_sys::{ze_kernel_timestamp_result_t, ze_result_t};
 
 use crate::access::MemRef;
-use crate::copy::{copy_bytes, copy_region, fill_bytes, Region};
+use crate::copy::{copy_bytes, copy_host_bytes, copy_region, fill_bytes, Region};
 use crate::event::Event;
+use crate::ffi::ZeResult;
 
 /// What a step does once its wait list is satisfied.
 pub(crate) enum Op {
@@ -97,11 +98,19 @@ fn run_op(op: &Op) -> ze_result_t {
             if crate::copy_fault::completion_fails() {
                 return LOST;
             }
-            // SAFETY: both ranges were checked at append time (USM: inside its allocation,
-            // which the command keeps mapped; other host memory: mapped then, and the
-            // application must keep it so until the command has run, as with any GPU
-            // driver); data races with the host are the application's, as on a device.
-            unsafe { copy_bytes(dst.driver_ptr(), src.driver_ptr(), *len) };
+            let (d, s) = (dst.driver_ptr(), src.driver_ptr());
+            if dst.is_usm() && src.is_usm() {
+                // SAFETY: both ranges were checked at append time to lie inside their
+                // allocations, which the command keeps mapped; data races with the host
+                // are the application's, as on a device.
+                unsafe { copy_bytes(d, s, *len) };
+            } else if let Err(code) = {
+                // SAFETY: USM sides as above; the application's host memory was checked
+                // at append time and is accessed without faulting if it changed since.
+                unsafe { copy_host_bytes(d, s, *len) }
+            } {
+                return code;
+            }
         }
         Op::Fill { dst, pattern, len } => {
             if crate::copy_fault::completion_fails() {
@@ -120,32 +129,71 @@ fn run_op(op: &Op) -> ze_result_t {
             if crate::copy_fault::completion_fails() {
                 return LOST;
             }
+            let host = !(dst.is_usm() && src.is_usm());
+            let row = |d: *mut u8, s: *const u8, n: usize| -> ZeResult {
+                if host {
+                    // SAFETY: a row of the regions checked at append time; host memory is
+                    // accessed without faulting.
+                    unsafe { crate::host_memory::copy(d, s, n) }
+                } else {
+                    // SAFETY: a row inside USM checked at append time and kept mapped.
+                    unsafe { std::ptr::copy_nonoverlapping(s, d, n) };
+                    Ok(())
+                }
+            };
             // SAFETY: each side was checked at append time for the whole span of its
             // region's rows, and the regions not to overlap.
-            unsafe { copy_region(dst.driver_ptr(), dst_region, src.driver_ptr(), src_region) };
+            let r = unsafe {
+                copy_region(
+                    dst.driver_ptr(),
+                    dst_region,
+                    src.driver_ptr(),
+                    src_region,
+                    row,
+                )
+            };
+            if let Err(code) = r {
+                return code;
+            }
         }
         Op::Nothing => {}
         Op::ResetEvent(e) => e.reset(),
         Op::WriteTimestamp { dst } => {
             let now = crate::access::global_timestamp();
-            // SAFETY: 8 bytes checked at append time, 8-byte aligned.
-            unsafe { (dst.driver_ptr() as *mut u64).write(now) };
+            if let Err(code) = write_result(dst, 0, &now) {
+                return code;
+            }
         }
         Op::QueryKernelTimestamps {
             events,
             dst,
             offsets,
         } => {
-            let d = dst.driver_ptr();
             for (e, &off) in events.iter().zip(offsets) {
-                let result = crate::event::timestamp_result(e);
-                // SAFETY: the range up to the last offset plus one result was checked at
-                // append time; `write_unaligned` needs no alignment.
-                unsafe {
-                    (d.add(off) as *mut ze_kernel_timestamp_result_t).write_unaligned(result)
-                };
+                let result: ze_kernel_timestamp_result_t = crate::event::timestamp_result(e);
+                if let Err(code) = write_result(dst, off, &result) {
+                    return code;
+                }
             }
         }
     }
     ze_result_t::ZE_RESULT_SUCCESS
+}
+
+/// Writes `value` `offset` bytes into `dst` (no alignment needed), without faulting when
+/// `dst` is the application's host memory.
+fn write_result<T: Copy>(dst: &MemRef, offset: usize, value: &T) -> ZeResult {
+    let src = (value as *const T).cast::<u8>();
+    let size = std::mem::size_of::<T>();
+    // SAFETY: the range up to `offset + size` was checked at append time (USM: inside its
+    // allocation, kept mapped); `value` is a live local of `size` bytes.
+    unsafe {
+        let at = dst.driver_ptr().add(offset);
+        if dst.is_usm() {
+            std::ptr::copy_nonoverlapping(src, at, size);
+            Ok(())
+        } else {
+            crate::host_memory::copy(at, src, size)
+        }
+    }
 }

@@ -45,16 +45,19 @@ pub(crate) struct Config {
 pub(crate) const DEFAULT_DEVICE_MEMORY: u64 = 16 << 30;
 /// Default largest allocation: what Intel's driver reports without relaxed limits.
 pub(crate) const DEFAULT_MAX_ALLOC_SIZE: u64 = (4 << 30) - (8 << 10);
+/// Most device memory one device may have: 16 TiB.
+pub(crate) const MAX_DEVICE_MEMORY: u64 = 16 << 40;
 /// Most devices one process may configure.
 pub(crate) const MAX_DEVICES: u32 = 64;
 
-/// Parses a byte count with an optional `K`, `M` or `G` suffix (powers of 1024).
+/// Parses a byte count with an optional `K`, `M`, `G` or `T` suffix (powers of 1024).
 pub(crate) fn parse_bytes(text: &str) -> Option<u64> {
     let text = text.trim();
     let (digits, shift) = match text.chars().last()? {
         'k' | 'K' => (&text[..text.len() - 1], 10),
         'm' | 'M' => (&text[..text.len() - 1], 20),
         'g' | 'G' => (&text[..text.len() - 1], 30),
+        't' | 'T' => (&text[..text.len() - 1], 40),
         _ => (text, 0),
     };
     let value: u64 = digits.trim().parse().ok()?;
@@ -117,15 +120,15 @@ impl Config {
                 Some(v) => match parse_bytes(&v) {
                     Some(n) if n > 0 => Ok(Some(n)),
                     _ => Err(format!(
-                        "{name}={v}: expected a byte count such as 4096 or 8G"
+                        "{name}={v}: expected a byte count such as 4096, 512M, 8G or 1T"
                     )),
                 },
             }
         };
         let device_memory = bytes("ZE_SOFT_DEVICE_MEMORY")?.unwrap_or(DEFAULT_DEVICE_MEMORY);
-        if device_memory > 1 << 44 {
+        if device_memory > MAX_DEVICE_MEMORY {
             return Err(format!(
-                "ZE_SOFT_DEVICE_MEMORY={device_memory}: at most 16T"
+                "ZE_SOFT_DEVICE_MEMORY={device_memory}: at most 16T ({MAX_DEVICE_MEMORY} bytes)"
             ));
         }
         let max_alloc_size = bytes("ZE_SOFT_MAX_ALLOC_SIZE")?
@@ -177,6 +180,10 @@ mod tests {
         assert_eq!(parse_bytes("G"), None);
         assert_eq!(parse_bytes("-1"), None);
         assert_eq!(parse_bytes("99999999999999G"), None);
+        // The largest device memory is written the way the limit's message names it.
+        assert_eq!(parse_bytes("16T"), Some(MAX_DEVICE_MEMORY));
+        assert_eq!(parse_bytes("1t"), Some(1 << 40));
+        assert_eq!(parse_bytes("99999999T"), None);
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //!
 //! For the rest of the driver: [`get`] turns a handle into a [`Context`];
 //! [`Context::devices`] and [`Context::has_device`] say which devices it spans. Destroying
-//! a context frees the memory still allocated in it.
+//! a context frees the memory still allocated in it; while work submitted to its lists or
+//! queues runs, it answers `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`, as destroying a list,
+//! queue or event that work uses does.
 
 use std::sync::{Arc, OnceLock};
 
 use level_zero_sys::*;
 
+use crate::busy::Busy;
 use crate::device::{self, Device};
 use crate::driver;
 use crate::ffi::{self, guard, ZeResult};
@@ -18,6 +21,8 @@ use crate::memory;
 pub(crate) struct Context {
     handle: usize,
     devices: Vec<Arc<Device>>,
+    /// Submitted work of the context's lists and queues that has not finished.
+    busy: Busy,
 }
 
 impl Context {
@@ -40,6 +45,12 @@ impl Context {
         &self.devices
     }
 
+    /// Marks work that uses the context, so that destroying it answers
+    /// `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` until the work ends.
+    pub(crate) fn busy(&self) -> &Busy {
+        &self.busy
+    }
+
     /// Whether `device` belongs to this context.
     pub(crate) fn has_device(&self, device: &Device) -> bool {
         self.devices.iter().any(|d| d.index == device.index)
@@ -59,6 +70,7 @@ pub(crate) fn default_context(driver: &driver::Driver) -> ZeResult<ze_context_ha
         let (handle, _) = CONTEXTS.insert_with(|handle: ze_context_handle_t| Context {
             handle: handle as usize,
             devices: driver.devices.clone(),
+            busy: Busy::default(),
         });
         Ok(handle as usize)
     });
@@ -108,6 +120,7 @@ fn create(
     let (handle, _) = CONTEXTS.insert_with(|handle: ze_context_handle_t| Context {
         handle: handle as usize,
         devices,
+        busy: Busy::default(),
     });
     // SAFETY: checked non-null above; the caller passes a writable handle.
     unsafe { ffi::write(out, handle) }
@@ -133,7 +146,10 @@ unsafe extern "C" fn context_create_ex(
 
 unsafe extern "C" fn context_destroy(context: ze_context_handle_t) -> ze_result_t {
     guard(|| {
-        get(context)?;
+        if get(context)?.busy.is_busy() {
+            ffi::describe("work submitted to the context's lists or queues has not finished");
+            return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
+        }
         if DEFAULT.get().is_some_and(|d| *d == Ok(context as usize)) {
             ffi::describe("the driver's default context cannot be destroyed");
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);

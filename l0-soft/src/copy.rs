@@ -5,9 +5,12 @@
 //! Large copies and fills are split across the machine's cores, like a GPU spreading a
 //! copy over several engines.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
-use level_zero_sys::ze_copy_region_t;
+use level_zero_sys::{ze_copy_region_t, ze_result_t};
+
+use crate::ffi::ZeResult;
 
 /// Copies and fills at least this large are split across cores.
 const SPLIT_THRESHOLD: usize = 4 << 20;
@@ -72,6 +75,37 @@ fn split(len: usize, parts: usize, job: &(dyn Fn(usize, usize) + Sync)) {
 pub(crate) unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
     // SAFETY: the caller's guarantees.
     unsafe { copy_in_parts(dst, src, len, parts_for(len)) }
+}
+
+/// Copies `len` bytes from `src` to `dst` where at least one side is the application's
+/// own host memory, through [`crate::host_memory::copy`] (split across cores like
+/// [`copy_bytes`]): `ZE_RESULT_ERROR_DEVICE_LOST` if some of it can no longer be read or
+/// written, never a fault. Overlapping ranges go through [`copy_bytes`].
+///
+/// # Safety
+///
+/// As for [`crate::host_memory::copy`].
+pub(crate) unsafe fn copy_host_bytes(dst: *mut u8, src: *const u8, len: usize) -> ZeResult {
+    let (d, s) = (dst as usize, src as usize);
+    if d < s + len && s < d + len {
+        // SAFETY: the ranges were checked when the command was appended.
+        unsafe { copy_bytes(dst, src, len) };
+        return Ok(());
+    }
+    let failed = AtomicBool::new(false);
+    split(len, parts_for(len), &|off, n| {
+        // SAFETY: `off + n <= len`: the pieces lie inside the caller's ranges.
+        let r =
+            unsafe { crate::host_memory::copy((d + off) as *mut u8, (s + off) as *const u8, n) };
+        if r.is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+    });
+    if failed.into_inner() {
+        Err(ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST)
+    } else {
+        Ok(())
+    }
 }
 
 /// [`copy_bytes`] with the number of threads given (when the ranges do not overlap).
@@ -279,25 +313,34 @@ impl Region {
     }
 }
 
-/// Copies a region row by row; both regions have the same width, height and depth.
+/// Copies a region row by row with `row(dst, src, width)`; both regions have the same
+/// width, height and depth. Stops at the first row that fails.
 ///
 /// # Safety
 ///
-/// Every row of `dst_region` from `dst` must be writable and every row of `src_region`
-/// from `src` readable, the regions must not overlap, and no other thread may write them.
-pub(crate) unsafe fn copy_region(dst: *mut u8, d: &Region, src: *const u8, s: &Region) {
+/// Every row of `dst_region` from `dst` and of `src_region` from `src` must be valid for
+/// `row`, and the regions must not overlap.
+pub(crate) unsafe fn copy_region(
+    dst: *mut u8,
+    d: &Region,
+    src: *const u8,
+    s: &Region,
+    row: impl Fn(*mut u8, *const u8, usize) -> ZeResult,
+) -> ZeResult {
     if d.is_empty() {
-        return;
+        return Ok(());
     }
     let w = d.width as usize;
     for z in 0..d.depth {
         for y in 0..d.height {
             let doff = (d.origin + z * d.slice_pitch + y * d.pitch) as usize;
             let soff = (s.origin + z * s.slice_pitch + y * s.pitch) as usize;
-            // SAFETY: the caller guarantees every row of both regions.
-            unsafe { std::ptr::copy_nonoverlapping(src.add(soff), dst.add(doff), w) };
+            // SAFETY: the offsets are those of rows of the two regions, in bounds by the
+            // caller's guarantee.
+            row(unsafe { dst.add(doff) }, unsafe { src.add(soff) }, w)?;
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -79,9 +79,9 @@ pub(crate) const DEVICE_ID: u32 = 0x0bd5;
 pub(crate) const VENDOR_ID: u32 = 0x8086;
 /// Core clock, MHz.
 pub(crate) const CORE_CLOCK_MHZ: u32 = 1600;
-/// Largest alignment an allocation may ask for; larger ones answer
-/// `ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT`.
-pub(crate) const MAX_ALIGNMENT: usize = 2 << 20;
+
+/// How many memories (`zeDeviceGetMemoryProperties`) a device has: one, its HBM.
+pub(crate) const MEMORY_ORDINALS: u32 = 1;
 
 /// A software device.
 pub(crate) struct Device {

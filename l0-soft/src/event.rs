@@ -4,8 +4,10 @@
 //! * Pool flags `HOST_VISIBLE` and `KERNEL_TIMESTAMP` are accepted; `IPC` answers
 //!   `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE` (events are not shared across processes), and
 //!   so do the IPC handle functions.
-//! * An event's index must be below the pool's count and not taken by a live event of
-//!   the pool, else `ZE_RESULT_ERROR_INVALID_ARGUMENT`.
+//! * An event's index must be below the pool's count, else
+//!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`. As in Intel's driver, where an event is a slot of
+//!   the pool's memory, several live events may be created at one index: they share the
+//!   slot's state (signaling one signals all of them).
 //! * Destroying an event that submitted work still waits on, signals or resets, or a pool
 //!   with live events, answers `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`.
 //! * An event signaled by a command carries the device-clock start and end of that
@@ -14,7 +16,7 @@
 //!   `KERNEL_TIMESTAMP` answers `ZE_RESULT_ERROR_INVALID_ARGUMENT`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use level_zero_sys::*;
 
@@ -38,18 +40,22 @@ const SCOPES: u32 = ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_SUBDEVICE.0
 pub(crate) struct EventPool {
     context: Arc<Context>,
     flags: u32,
-    /// Which indices live events occupy.
-    taken: Mutex<Vec<bool>>,
+    /// The state of each index, while a live event uses it.
+    slots: Mutex<Vec<Weak<Slot>>>,
     live: AtomicUsize,
+}
+
+/// The state behind one index of a pool, shared by the live events created at it.
+struct Slot {
+    completion: Completion,
+    /// Device-clock start and end of the command that signaled it.
+    times: Mutex<Option<(u64, u64)>>,
 }
 
 /// An event.
 pub(crate) struct Event {
     pool: Arc<EventPool>,
-    index: usize,
-    completion: Completion,
-    /// Device-clock start and end of the command that signaled it.
-    times: Mutex<Option<(u64, u64)>>,
+    slot: Arc<Slot>,
     busy: Busy,
 }
 
@@ -77,26 +83,26 @@ impl Event {
     /// Waits under the Level Zero timeout rule: `SUCCESS`, the command's error, or
     /// `NOT_READY`.
     pub(crate) fn wait(&self, timeout: u64) -> ze_result_t {
-        self.completion.wait(timeout)
+        self.slot.completion.wait(timeout)
     }
 
     /// Signals the event for a command that ran from `start` to `end` (device ticks).
     pub(crate) fn signal_from_device(&self, start: u64, end: u64, result: ze_result_t) {
-        *lock(&self.times) = Some((start, end));
-        self.completion.signal(result);
+        *lock(&self.slot.times) = Some((start, end));
+        self.slot.completion.signal(result);
     }
 
     /// Back to not signaled, without timestamps.
     pub(crate) fn reset(&self) {
-        *lock(&self.times) = None;
-        self.completion.reset();
+        *lock(&self.slot.times) = None;
+        self.slot.completion.reset();
     }
 
     /// The start and end of the command that signaled it, masked to the device's kernel
     /// timestamp bits.
     pub(crate) fn times(&self) -> Option<(u64, u64)> {
         let mask = access::kernel_timestamp_mask();
-        lock(&self.times).map(|(s, e)| (s & mask, e & mask))
+        lock(&self.slot.times).map(|(s, e)| (s & mask, e & mask))
     }
 }
 
@@ -152,7 +158,7 @@ unsafe extern "C" fn pool_create(
         let pool = EventPool {
             context,
             flags: desc.flags,
-            taken: Mutex::new(vec![false; desc.count as usize]),
+            slots: Mutex::new((0..desc.count).map(|_| Weak::new()).collect()),
             live: AtomicUsize::new(0),
         };
         // SAFETY: checked non-null; the caller passes room for one handle.
@@ -188,20 +194,27 @@ unsafe extern "C" fn event_create(
             desc.stype,
             ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_DESC,
         )?;
-        let index = desc.index as usize;
-        {
-            let mut taken = lock(&pool.taken);
-            match taken.get_mut(index) {
-                Some(slot) if !*slot => *slot = true,
-                _ => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
+        let slot = {
+            let mut slots = lock(&pool.slots);
+            let entry = slots
+                .get_mut(desc.index as usize)
+                .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
+            match entry.upgrade() {
+                Some(shared) => shared,
+                None => {
+                    let slot = Arc::new(Slot {
+                        completion: Completion::new(false),
+                        times: Mutex::new(None),
+                    });
+                    *entry = Arc::downgrade(&slot);
+                    slot
+                }
             }
-        }
+        };
         pool.live.fetch_add(1, Ordering::AcqRel);
         let event = Event {
             pool,
-            index,
-            completion: Completion::new(false),
-            times: Mutex::new(None),
+            slot,
             busy: Busy::default(),
         };
         // SAFETY: checked non-null; room for one handle.
@@ -216,7 +229,6 @@ unsafe extern "C" fn event_destroy(h: ze_event_handle_t) -> ze_result_t {
             return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
         }
         EVENTS.remove(h)?;
-        lock(&event.pool.taken)[event.index] = false;
         event.pool.live.fetch_sub(1, Ordering::AcqRel);
         Ok(())
     })
@@ -236,7 +248,7 @@ unsafe extern "C" fn host_synchronize(h: ze_event_handle_t, timeout: u64) -> ze_
 }
 
 unsafe extern "C" fn query_status(h: ze_event_handle_t) -> ze_result_t {
-    guard(|| status(EVENTS.get(h)?.completion.status()))
+    guard(|| status(EVENTS.get(h)?.slot.completion.status()))
 }
 
 unsafe extern "C" fn host_reset(h: ze_event_handle_t) -> ze_result_t {
@@ -258,7 +270,7 @@ unsafe extern "C" fn query_kernel_timestamp(
         if !event.has_timestamps() {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
-        let code = event.completion.status();
+        let code = event.slot.completion.status();
         if code == ze_result_t::ZE_RESULT_NOT_READY {
             return Err(code);
         }
@@ -330,7 +342,7 @@ unsafe extern "C" fn query_kernel_timestamps_ext(
         };
         // SAFETY: the caller passes a valid results structure or null.
         let results = unsafe { input(results.cast_const()) }?;
-        status(event.completion.status())?;
+        status(event.slot.completion.status())?;
         // SAFETY: the caller passes room for `*count` (here 1) results, or null.
         unsafe { write(results.pKernelTimestampsBuffer, timestamp_result(&event)) }
     })

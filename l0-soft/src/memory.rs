@@ -23,7 +23,7 @@ use std::sync::{Arc, RwLock};
 use level_zero_sys::*;
 
 use crate::context::Context;
-use crate::device::{Device, DEVICE_PAGE_SIZE, MAX_ALIGNMENT};
+use crate::device::{Device, DEVICE_PAGE_SIZE};
 use crate::ffi::ZeResult;
 use crate::{config, driver, fault};
 
@@ -251,7 +251,9 @@ pub(crate) fn allocate(context: &Context, request: Request) -> ZeResult<usize> {
     if size == 0 {
         return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE);
     }
-    if !(alignment == 0 || alignment.is_power_of_two()) || alignment > MAX_ALIGNMENT {
+    // Any power of two, as in Intel's driver (which aligns its reservation up to it); one
+    // the address space cannot honour fails below as out of memory.
+    if !(alignment == 0 || alignment.is_power_of_two()) {
         return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT);
     }
     let max = device

@@ -142,6 +142,7 @@ unsafe extern "C" fn execute(
             Some(fence)
         };
         let mut job = Job::new();
+        job.hold(queue.context.busy().enter());
         for list in &lists {
             list.add_to_job(&mut job);
         }

@@ -114,7 +114,7 @@ fn event_pool_flags_counts_and_devices_are_checked() {
 }
 
 #[test]
-fn event_indices_must_be_inside_the_pool_and_free() {
+fn event_indices_must_be_inside_the_pool() {
     let pool = event_pool(HOST_VISIBLE, 2);
     let desc = |index: u32| ze_event_desc_t {
         stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_DESC,
@@ -124,7 +124,6 @@ fn event_indices_must_be_inside_the_pool_and_free() {
     let mut e = null_mut();
     assert_rc(ze!(zeEventCreate(pool, &desc(2), &mut e)), INVALID_ARGUMENT);
     let first = event(pool, 0);
-    assert_rc(ze!(zeEventCreate(pool, &desc(0), &mut e)), INVALID_ARGUMENT);
     let mut bad_scope = desc(1);
     bad_scope.signal = 0x8;
     assert_rc(
@@ -142,6 +141,9 @@ fn event_indices_must_be_inside_the_pool_and_free() {
         NULL_POINTER,
     );
     assert_rc(ze!(zeEventCreate(pool, &desc(1), null_mut())), NULL_POINTER);
+    // A second event at a taken index is allowed, as in Intel's driver.
+    let twin = event(pool, 0);
+    ok(ze!(zeEventDestroy(twin)));
     // A pool with live events cannot go; after they are destroyed it can.
     assert_rc(ze!(zeEventPoolDestroy(pool)), IN_USE);
     ok(ze!(zeEventDestroy(first)));
@@ -428,5 +430,31 @@ fn kernel_timestamps_need_a_timestamp_pool() {
     ok(ze!(zeCommandListDestroy(list)));
     free(out);
     ok(ze!(zeEventDestroy(e)));
+    ok(ze!(zeEventPoolDestroy(pool)));
+}
+
+#[test]
+fn events_at_one_index_share_the_slots_state_as_in_intels_driver() {
+    let pool = event_pool(HOST_VISIBLE, 2);
+    let a = event(pool, 1);
+    let b = event(pool, 1);
+    let other = event(pool, 0);
+    assert_ne!(a, b, "two handles");
+    assert_rc(ze!(zeEventQueryStatus(b)), NOT_READY);
+    ok(ze!(zeEventHostSignal(a)));
+    ok(ze!(zeEventQueryStatus(b)));
+    assert_rc(ze!(zeEventQueryStatus(other)), NOT_READY);
+    ok(ze!(zeEventHostReset(b)));
+    assert_rc(ze!(zeEventQueryStatus(a)), NOT_READY);
+    // Destroying one leaves the other working; a new event at a free index starts unsignaled.
+    ok(ze!(zeEventDestroy(a)));
+    ok(ze!(zeEventHostSignal(b)));
+    ok(ze!(zeEventQueryStatus(b)));
+    ok(ze!(zeEventDestroy(b)));
+    let fresh = event(pool, 1);
+    assert_rc(ze!(zeEventQueryStatus(fresh)), NOT_READY);
+    for e in [fresh, other] {
+        ok(ze!(zeEventDestroy(e)));
+    }
     ok(ze!(zeEventPoolDestroy(pool)));
 }

@@ -84,10 +84,22 @@ fn shared_memory_with_and_without_a_device() {
 }
 
 #[test]
-fn alignments_up_to_2_mib_are_honoured() {
+fn every_power_of_two_alignment_is_honoured_as_intels_driver_does() {
     let s = setup();
     let ctx = new_context();
-    for align in [1usize, 64, 4096, 64 << 10, 1 << 20, 2 << 20] {
+    // Intel's conformance suite allocates with 4 MiB alignment; any power of two works.
+    let aligns = [
+        1usize,
+        64,
+        4096,
+        64 << 10,
+        1 << 20,
+        2 << 20,
+        4 << 20,
+        64 << 20,
+        1 << 30,
+    ];
+    for align in aligns {
         let (rc, d) = alloc_device(ctx, 10, align, s.devices[0]);
         ok(rc);
         let (rc, h) = alloc_host(ctx, 10, align);
@@ -204,11 +216,33 @@ fn size_zero_and_bad_alignments_are_unsupported_for_every_kind() {
     assert_rc(alloc_device(ctx, 0, 0, d).0, size);
     assert_rc(alloc_host(ctx, 0, 0).0, size);
     assert_rc(alloc_shared(ctx, 0, 0, d).0, size);
-    for bad in [3usize, 24, 4 << 20] {
+    for bad in [3usize, 24, (4 << 20) + 4096] {
         assert_rc(alloc_device(ctx, 64, bad, d).0, align);
         assert_rc(alloc_host(ctx, 64, bad).0, align);
         assert_rc(alloc_shared(ctx, 64, bad, d).0, align);
     }
+    ok(ze!(zeContextDestroy(ctx)));
+}
+
+#[test]
+fn an_alignment_larger_than_the_address_space_is_out_of_memory() {
+    let s = setup();
+    let ctx = new_context();
+    let d = s.devices[0];
+    // Larger than the device's memory and than the process's address space.
+    let align = 1usize << 50;
+    assert_rc(
+        alloc_device(ctx, 64, align, d).0,
+        ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
+    );
+    assert_rc(
+        alloc_shared(ctx, 64, align, d).0,
+        ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
+    );
+    assert_rc(
+        alloc_host(ctx, 64, align).0,
+        ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY,
+    );
     ok(ze!(zeContextDestroy(ctx)));
 }
 
@@ -580,5 +614,37 @@ fn large_allocations_are_lazily_backed() {
     for p in [d, h, sh] {
         ok(ze!(zeMemFree(ctx, p)));
     }
+    ok(ze!(zeContextDestroy(ctx)));
+}
+
+#[test]
+fn a_memory_ordinal_beyond_the_devices_memories_is_an_invalid_argument() {
+    let s = setup();
+    let ctx = new_context();
+    let d = s.devices[0];
+    let mut count = 0;
+    ok(ze!(zeDeviceGetMemoryProperties(d, &mut count, null_mut())));
+    let desc = ze_device_mem_alloc_desc_t {
+        ordinal: count,
+        ..device_desc()
+    };
+    let host = host_desc();
+    let mut p = null_mut();
+    assert_rc(
+        ze!(zeMemAllocDevice(ctx, &desc, 64, 0, d, &mut p)),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+    );
+    assert_rc(
+        ze!(zeMemAllocShared(ctx, &desc, &host, 64, 0, d, &mut p)),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+    );
+    assert!(p.is_null());
+    // The last ordinal below the count works.
+    let desc = ze_device_mem_alloc_desc_t {
+        ordinal: count - 1,
+        ..device_desc()
+    };
+    ok(ze!(zeMemAllocDevice(ctx, &desc, 64, 0, d, &mut p)));
+    ok(ze!(zeMemFree(ctx, p)));
     ok(ze!(zeContextDestroy(ctx)));
 }
