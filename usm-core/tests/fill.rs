@@ -95,11 +95,32 @@ fn a_fill_not_a_multiple_of_its_pattern_cuts_the_last_copy() {
     let q = queue(&context, &device, Engine::Compute, Mode::Synchronous);
     let mut d = UsmDevice::new(&context, &device, 16).unwrap();
     q.memset(&mut d, 0, 16, 0).unwrap();
-    q.fill(&mut d, 1, 10, &[1, 2, 3, 4]).unwrap();
-    assert_eq!(
-        q.to_vec(&d).unwrap(),
-        [0, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 0, 0, 0, 0, 0]
-    );
+    match q.fill(&mut d, 1, 10, &[1, 2, 3, 4]) {
+        // API 1.17 made such a size the application's error: a current validation layer
+        // refuses the call before the driver sees it (Intel's driver, and the software
+        // driver, fill it).
+        Err(e) if parameters_validated() => assert!(
+            e.to_string().contains("ZE_RESULT_ERROR_INVALID_SIZE"),
+            "{e}"
+        ),
+        result => {
+            result.unwrap();
+            assert_eq!(
+                q.to_vec(&d).unwrap(),
+                [0, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 0, 0, 0, 0, 0]
+            );
+        }
+    }
+}
+
+/// Whether the loader's parameter validation layer is on in this run.
+fn parameters_validated() -> bool {
+    [
+        "ZE_ENABLE_VALIDATION_LAYER",
+        "ZE_ENABLE_PARAMETER_VALIDATION",
+    ]
+    .iter()
+    .all(|v| std::env::var(v).is_ok_and(|v| v == "1"))
 }
 
 #[test]
