@@ -25,9 +25,16 @@ use crate::sync::{lock, status};
 
 static LISTS: Registry<CommandList> = Registry::new(Kind::CommandList);
 
+/// The list flags the specification defines (API 1.17), accepted whatever the headers the
+/// driver was built with, as Intel's driver accepts them: relaxed ordering, maximize
+/// throughput, explicit only, and `IN_ORDER` (bit 3; commands already run in order here),
+/// `EXP_CLONEABLE` (bit 4) and `COPY_OFFLOAD_HINT` (bit 5; a hint).
 const LIST_FLAGS: u32 = ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_RELAXED_ORDERING.0
     | ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_MAXIMIZE_THROUGHPUT.0
-    | ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_EXPLICIT_ONLY.0;
+    | ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_EXPLICIT_ONLY.0
+    | 1 << 3
+    | 1 << 4
+    | 1 << 5;
 
 #[derive(Default)]
 struct Recording {

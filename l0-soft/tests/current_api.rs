@@ -485,3 +485,64 @@ fn init_drivers_returns_the_driver_for_gpu_types_only() {
         rc.name().unwrap_or("?")
     );
 }
+
+#[cfg(ze_api = "1.6")]
+#[test]
+fn mapped_timestamps_are_on_the_hosts_time_domain() {
+    const MAPPED: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_MAPPED_TIMESTAMP.0;
+    let pool = event_pool(HOST_VISIBLE | MAPPED, 1);
+    let e = event(pool, 0);
+    let list = immediate(MAIN_COPY, SYNC);
+    let (src, dst) = (alloc_host(4096), alloc_device(4096));
+    let mut before = 0u64;
+    let mut device_before = 0u64;
+    ok(ze!(zeDeviceGetGlobalTimestamps(
+        device(),
+        &mut before,
+        &mut device_before
+    )));
+    ok(ze!(zeCommandListAppendMemoryCopy(
+        list,
+        dst,
+        src,
+        4096,
+        e,
+        0,
+        none()
+    )));
+    let mut after = 0u64;
+    ok(ze!(zeDeviceGetGlobalTimestamps(
+        device(),
+        &mut after,
+        &mut device_before
+    )));
+    let mut count = 1;
+    let mut kernel = ze_kernel_timestamp_result_t::default();
+    let mut synced = ze_synchronized_timestamp_result_ext_t::default();
+    let mut results = ze_event_query_kernel_timestamps_results_ext_properties_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_QUERY_KERNEL_TIMESTAMPS_RESULTS_EXT_PROPERTIES,
+        pKernelTimestampsBuffer: &mut kernel,
+        pSynchronizedTimestampsBuffer: &mut synced,
+        ..Default::default()
+    };
+    let Some(rc) = since!(
+        6,
+        zeEventQueryKernelTimestampsExt(e, device(), &mut count, &mut results)
+    ) else {
+        return;
+    };
+    ok(rc);
+    // The command ran between the two host timestamps, in nanoseconds of the host clock.
+    assert!(
+        before <= synced.global.kernelStart,
+        "{before} > {}",
+        synced.global.kernelStart
+    );
+    assert!(synced.global.kernelStart <= synced.global.kernelEnd);
+    assert!(
+        synced.global.kernelEnd <= after,
+        "{} > {after}",
+        synced.global.kernelEnd
+    );
+    assert_eq!(synced.global.kernelEnd, kernel.global.kernelEnd);
+}
