@@ -546,3 +546,99 @@ fn mapped_timestamps_are_on_the_hosts_time_domain() {
     );
     assert_eq!(synced.global.kernelEnd, kernel.global.kernelEnd);
 }
+
+#[cfg(ze_api = "1.9")]
+#[test]
+fn an_immediate_list_runs_regular_lists_between_its_wait_and_signal_events() {
+    let pool = event_pool(HOST_VISIBLE, 2);
+    let (gate, done) = (event(pool, 0), event(pool, 1));
+    let (src, mid, dst) = (alloc_host(4096), alloc_device(4096), alloc_host(4096));
+    let data = bytes(4096, 21);
+    upload(src, &data);
+    // Two regular lists: host -> device, then device -> host.
+    let mut lists = [regular(MAIN_COPY), regular(MAIN_COPY)];
+    ok(ze!(zeCommandListAppendMemoryCopy(
+        lists[0],
+        mid,
+        src,
+        4096,
+        no_event(),
+        0,
+        none()
+    )));
+    ok(ze!(zeCommandListAppendMemoryCopy(
+        lists[1],
+        dst,
+        mid,
+        4096,
+        no_event(),
+        0,
+        none()
+    )));
+    for l in lists {
+        ok(ze!(zeCommandListClose(l)));
+    }
+    let imm = immediate(MAIN_COPY, ASYNC);
+    let mut wait = gate;
+    let Some(rc) = since!(
+        9,
+        zeCommandListImmediateAppendCommandListsExp(imm, 2, lists.as_mut_ptr(), done, 1, &mut wait)
+    ) else {
+        return;
+    };
+    ok(rc);
+    // Held back by the gate.
+    assert_rc(ze!(zeEventHostSynchronize(done, 1_000_000)), NOT_READY);
+    ok(ze!(zeEventHostSignal(gate)));
+    ok(ze!(zeEventHostSynchronize(done, u64::MAX)));
+    assert_eq!(download(dst, 4096), data);
+    // Only closed regular lists of the immediate list's ordinal, on an immediate list.
+    let open = regular(MAIN_COPY);
+    let mut bad = [open];
+    assert_rc(
+        ze!(zeCommandListImmediateAppendCommandListsExp(
+            imm,
+            1,
+            bad.as_mut_ptr(),
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    let mut other_ordinal = [regular(COMPUTE)];
+    ok(ze!(zeCommandListClose(other_ordinal[0])));
+    assert_rc(
+        ze!(zeCommandListImmediateAppendCommandListsExp(
+            imm,
+            1,
+            other_ordinal.as_mut_ptr(),
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    assert_rc(
+        ze!(zeCommandListImmediateAppendCommandListsExp(
+            lists[0],
+            1,
+            lists.as_mut_ptr(),
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    assert_rc(
+        ze!(zeCommandListImmediateAppendCommandListsExp(
+            imm,
+            1,
+            null_mut(),
+            no_event(),
+            0,
+            none()
+        )),
+        NULL_POINTER,
+    );
+}
