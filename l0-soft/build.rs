@@ -34,6 +34,7 @@ const WIRED: &[&str] = &[
     "ze_context_dditable_t",
     "ze_command_queue_dditable_t",
     "ze_command_list_dditable_t",
+    "ze_command_list_exp_dditable_t",
     "ze_event_dditable_t",
     "ze_event_exp_dditable_t",
     "ze_event_pool_dditable_t",

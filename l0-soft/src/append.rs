@@ -6,9 +6,10 @@
 //! * memory: a pointer into USM (of any context of the driver, as Intel's driver accepts)
 //!   must keep the whole range inside its allocation (`ZE_RESULT_ERROR_INVALID_SIZE`);
 //!   other host pointers are accepted for copies, copy regions and timestamps when their
-//!   pages are mapped (else
-//!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`, as when a real driver fails to pin them) but not
-//!   as a fill destination, prefetch or advice range (`ZE_RESULT_ERROR_INVALID_ARGUMENT`);
+//!   pages are mapped and, for sources, readable (else
+//!   `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY`, as when Intel's driver fails to pin them; see
+//!   `host_memory`) but not as a fill destination, prefetch or advice range
+//!   (`ZE_RESULT_ERROR_INVALID_ARGUMENT`);
 //! * fill: the pattern size is a power of two no larger than the queue group's
 //!   `maxMemoryFillPatternSize`, else `ZE_RESULT_ERROR_INVALID_SIZE`; the size need not be
 //!   a multiple of it (the last repetition is cut short);
@@ -123,6 +124,39 @@ fn append_plain(
         list.ensure_open()?;
         list.record(step)
     })
+}
+
+/// `zeCommandListImmediateAppendCommandListsExp`: runs closed regular lists on an
+/// immediate list, after its wait list and before its signal event.
+#[cfg(ze_api = "1.9")]
+unsafe extern "C" fn immediate_append_lists(
+    h: ze_command_list_handle_t,
+    num_lists: u32,
+    ph_lists: *mut ze_command_list_handle_t,
+    signal: ze_event_handle_t,
+    num_wait: u32,
+    wait: *mut ze_event_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let list = CommandList::get(h)?;
+        if ph_lists.is_null() {
+            return Err(NULL_POINTER);
+        }
+        let sync = sync_objects(&list, signal, num_wait, wait)?;
+        let lists = (0..num_lists as usize)
+            .map(|i| {
+                // SAFETY: the caller passes `num_lists` handles.
+                CommandList::get(unsafe { *ph_lists.add(i) })
+            })
+            .collect::<ZeResult<Vec<_>>>()?;
+        list.append_lists(sync.wait, &lists, sync.signal)
+    })
+}
+
+/// Overrides the entries of the experimental command list table this driver implements.
+#[cfg(ze_api = "1.9")]
+pub(crate) fn fill_exp_table(t: &mut ze_command_list_exp_dditable_t) {
+    t.pfnImmediateAppendCommandListsExp = Some(immediate_append_lists);
 }
 
 fn usm_only(m: MemRef) -> ZeResult<MemRef> {

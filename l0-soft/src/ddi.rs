@@ -67,6 +67,8 @@ wire! {
     ze_context_dditable_t => context::fill_table;
     ze_command_queue_dditable_t => queue::fill_table;
     ze_command_list_dditable_t => cmdlist::fill_table;
+    #[cfg(ze_api = "1.9")]
+    ze_command_list_exp_dditable_t => crate::append::fill_exp_table;
     ze_event_dditable_t => event::fill_table;
     ze_event_exp_dditable_t => event::fill_exp_table;
     ze_event_pool_dditable_t => event::fill_pool_table;

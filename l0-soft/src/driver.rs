@@ -37,6 +37,12 @@ pub(crate) fn extensions() -> Vec<(&'static std::ffi::CStr, u32)> {
             ze_event_query_kernel_timestamps_ext_version_t::ZE_EVENT_QUERY_KERNEL_TIMESTAMPS_EXT_VERSION_1_0
                 .0,
         ),
+        #[cfg(ze_api = "1.9")]
+        (
+            ZE_IMMEDIATE_COMMAND_LIST_APPEND_EXP_NAME,
+            ze_immediate_command_list_append_exp_version_t::ZE_IMMEDIATE_COMMAND_LIST_APPEND_EXP_VERSION_1_0
+                .0,
+        ),
     ]
 }
 

@@ -1,7 +1,8 @@
 //! Event pools and events: creation, signaling from the host and from commands, host
 //! synchronization with timeouts, reset, and kernel timestamps.
 //!
-//! * Pool flags `HOST_VISIBLE` and `KERNEL_TIMESTAMP` are accepted; `IPC` answers
+//! * Pool flags `HOST_VISIBLE`, `KERNEL_TIMESTAMP` and `KERNEL_MAPPED_TIMESTAMP` are
+//!   accepted; `IPC` answers
 //!   `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE` (events are not shared across processes), and
 //!   so do the IPC handle functions.
 //! * An event's index must be below the pool's count, else
@@ -32,6 +33,10 @@ static EVENTS: Registry<Event> = Registry::new(Kind::Event);
 const HOST_VISIBLE: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0;
 const IPC: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0;
 const KERNEL_TIMESTAMP: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0;
+/// `ZE_EVENT_POOL_FLAG_KERNEL_MAPPED_TIMESTAMP` (API 1.6, bit 3): kernel timestamps that
+/// can also be read on the host's time domain. The device clock here already is that
+/// domain (nanoseconds of the host's clock), so the mapped values are the same.
+const KERNEL_MAPPED_TIMESTAMP: u32 = 1 << 3;
 const SCOPES: u32 = ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_SUBDEVICE.0
     | ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_DEVICE.0
     | ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_HOST.0;
@@ -77,7 +82,7 @@ impl Event {
 
     /// Whether the pool records kernel timestamps.
     pub(crate) fn has_timestamps(&self) -> bool {
-        self.pool.flags & KERNEL_TIMESTAMP != 0
+        self.pool.flags & (KERNEL_TIMESTAMP | KERNEL_MAPPED_TIMESTAMP) != 0
     }
 
     /// Waits under the Level Zero timeout rule: `SUCCESS`, the command's error, or
@@ -136,7 +141,10 @@ unsafe extern "C" fn pool_create(
         if ph_pool.is_null() {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
         }
-        check_flags(desc.flags, HOST_VISIBLE | IPC | KERNEL_TIMESTAMP)?;
+        check_flags(
+            desc.flags,
+            HOST_VISIBLE | IPC | KERNEL_TIMESTAMP | KERNEL_MAPPED_TIMESTAMP,
+        )?;
         if desc.count == 0 || (ph_devices.is_null() && num_devices > 0) {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE);
         }
@@ -326,8 +334,8 @@ unsafe extern "C" fn query_timestamps_exp(
 
 /// `zeEventQueryKernelTimestampsExt`: as `zeEventQueryTimestampsExp`, into the results
 /// structure's kernel timestamp buffer; `ZE_RESULT_NOT_READY` until the event is signaled.
-/// Synchronized timestamps need `ZE_EVENT_POOL_FLAG_KERNEL_MAPPED_TIMESTAMP`, which this
-/// driver does not offer, so that buffer is left alone.
+/// For a pool with `ZE_EVENT_POOL_FLAG_KERNEL_MAPPED_TIMESTAMP`, the synchronized buffer
+/// (when given) receives the same times, which already are on the host's time domain.
 #[cfg(ze_api = "1.6")]
 unsafe extern "C" fn query_kernel_timestamps_ext(
     h: ze_event_handle_t,
@@ -343,8 +351,23 @@ unsafe extern "C" fn query_kernel_timestamps_ext(
         // SAFETY: the caller passes a valid results structure or null.
         let results = unsafe { input(results.cast_const()) }?;
         status(event.slot.completion.status())?;
+        let kernel = timestamp_result(&event);
         // SAFETY: the caller passes room for `*count` (here 1) results, or null.
-        unsafe { write(results.pKernelTimestampsBuffer, timestamp_result(&event)) }
+        unsafe { write(results.pKernelTimestampsBuffer, kernel) }?;
+        let synchronized = results.pSynchronizedTimestampsBuffer;
+        if event.pool.flags & KERNEL_MAPPED_TIMESTAMP != 0 && !synchronized.is_null() {
+            let host = |d: ze_kernel_timestamp_data_t| ze_synchronized_timestamp_data_ext_t {
+                kernelStart: d.kernelStart,
+                kernelEnd: d.kernelEnd,
+            };
+            let mapped = ze_synchronized_timestamp_result_ext_t {
+                global: host(kernel.global),
+                context: host(kernel.context),
+            };
+            // SAFETY: non-null; the caller passes room for `*count` (here 1) results.
+            unsafe { write(synchronized, mapped) }?;
+        }
+        Ok(())
     })
 }
 

@@ -29,7 +29,12 @@ use crate::sync::{status, Completion};
 
 static QUEUES: Registry<Queue> = Registry::new(Kind::CommandQueue);
 
-const EXPLICIT_ONLY: u32 = ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY.0;
+/// The queue flags the specification defines (API 1.17), accepted whatever the headers
+/// the driver was built with, as Intel's driver accepts them: `EXPLICIT_ONLY`, and for
+/// immediate lists `IN_ORDER` (bit 1; commands already run in order here) and
+/// `COPY_OFFLOAD_HINT` (bit 2; a hint).
+const QUEUE_FLAGS: u32 =
+    ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY.0 | 1 << 1 | 1 << 2;
 
 /// A command queue.
 pub(crate) struct Queue {
@@ -50,7 +55,7 @@ impl Queue {
 /// Checks a queue descriptor (also used by immediate command lists) against the
 /// device; returns whether it asks for synchronous mode.
 pub(crate) fn check_queue_desc(device: &Device, desc: &ze_command_queue_desc_t) -> ZeResult<bool> {
-    check_flags(desc.flags, EXPLICIT_ONLY)?;
+    check_flags(desc.flags, QUEUE_FLAGS)?;
     if desc.mode.0 > ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS.0
         || desc.priority.0 > ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_HIGH.0
     {

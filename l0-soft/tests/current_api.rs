@@ -485,3 +485,160 @@ fn init_drivers_returns_the_driver_for_gpu_types_only() {
         rc.name().unwrap_or("?")
     );
 }
+
+#[cfg(ze_api = "1.6")]
+#[test]
+fn mapped_timestamps_are_on_the_hosts_time_domain() {
+    const MAPPED: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_MAPPED_TIMESTAMP.0;
+    let pool = event_pool(HOST_VISIBLE | MAPPED, 1);
+    let e = event(pool, 0);
+    let list = immediate(MAIN_COPY, SYNC);
+    let (src, dst) = (alloc_host(4096), alloc_device(4096));
+    let mut before = 0u64;
+    let mut device_before = 0u64;
+    ok(ze!(zeDeviceGetGlobalTimestamps(
+        device(),
+        &mut before,
+        &mut device_before
+    )));
+    ok(ze!(zeCommandListAppendMemoryCopy(
+        list,
+        dst,
+        src,
+        4096,
+        e,
+        0,
+        none()
+    )));
+    let mut after = 0u64;
+    ok(ze!(zeDeviceGetGlobalTimestamps(
+        device(),
+        &mut after,
+        &mut device_before
+    )));
+    let mut count = 1;
+    let mut kernel = ze_kernel_timestamp_result_t::default();
+    let mut synced = ze_synchronized_timestamp_result_ext_t::default();
+    let mut results = ze_event_query_kernel_timestamps_results_ext_properties_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_QUERY_KERNEL_TIMESTAMPS_RESULTS_EXT_PROPERTIES,
+        pKernelTimestampsBuffer: &mut kernel,
+        pSynchronizedTimestampsBuffer: &mut synced,
+        ..Default::default()
+    };
+    let Some(rc) = since!(
+        6,
+        zeEventQueryKernelTimestampsExt(e, device(), &mut count, &mut results)
+    ) else {
+        return;
+    };
+    ok(rc);
+    // The command ran between the two host timestamps, in nanoseconds of the host clock.
+    assert!(
+        before <= synced.global.kernelStart,
+        "{before} > {}",
+        synced.global.kernelStart
+    );
+    assert!(synced.global.kernelStart <= synced.global.kernelEnd);
+    assert!(
+        synced.global.kernelEnd <= after,
+        "{} > {after}",
+        synced.global.kernelEnd
+    );
+    assert_eq!(synced.global.kernelEnd, kernel.global.kernelEnd);
+}
+
+#[cfg(ze_api = "1.9")]
+#[test]
+fn an_immediate_list_runs_regular_lists_between_its_wait_and_signal_events() {
+    let pool = event_pool(HOST_VISIBLE, 2);
+    let (gate, done) = (event(pool, 0), event(pool, 1));
+    let (src, mid, dst) = (alloc_host(4096), alloc_device(4096), alloc_host(4096));
+    let data = bytes(4096, 21);
+    upload(src, &data);
+    // Two regular lists: host -> device, then device -> host.
+    let mut lists = [regular(MAIN_COPY), regular(MAIN_COPY)];
+    ok(ze!(zeCommandListAppendMemoryCopy(
+        lists[0],
+        mid,
+        src,
+        4096,
+        no_event(),
+        0,
+        none()
+    )));
+    ok(ze!(zeCommandListAppendMemoryCopy(
+        lists[1],
+        dst,
+        mid,
+        4096,
+        no_event(),
+        0,
+        none()
+    )));
+    for l in lists {
+        ok(ze!(zeCommandListClose(l)));
+    }
+    let imm = immediate(MAIN_COPY, ASYNC);
+    let mut wait = gate;
+    let Some(rc) = since!(
+        9,
+        zeCommandListImmediateAppendCommandListsExp(imm, 2, lists.as_mut_ptr(), done, 1, &mut wait)
+    ) else {
+        return;
+    };
+    ok(rc);
+    // Held back by the gate.
+    assert_rc(ze!(zeEventHostSynchronize(done, 1_000_000)), NOT_READY);
+    ok(ze!(zeEventHostSignal(gate)));
+    ok(ze!(zeEventHostSynchronize(done, u64::MAX)));
+    assert_eq!(download(dst, 4096), data);
+    // Only closed regular lists of the immediate list's ordinal, on an immediate list.
+    let open = regular(MAIN_COPY);
+    let mut bad = [open];
+    assert_rc(
+        ze!(zeCommandListImmediateAppendCommandListsExp(
+            imm,
+            1,
+            bad.as_mut_ptr(),
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    let mut other_ordinal = [regular(COMPUTE)];
+    ok(ze!(zeCommandListClose(other_ordinal[0])));
+    assert_rc(
+        ze!(zeCommandListImmediateAppendCommandListsExp(
+            imm,
+            1,
+            other_ordinal.as_mut_ptr(),
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    assert_rc(
+        ze!(zeCommandListImmediateAppendCommandListsExp(
+            lists[0],
+            1,
+            lists.as_mut_ptr(),
+            no_event(),
+            0,
+            none()
+        )),
+        INVALID_ARGUMENT,
+    );
+    assert_rc(
+        ze!(zeCommandListImmediateAppendCommandListsExp(
+            imm,
+            1,
+            null_mut(),
+            no_event(),
+            0,
+            none()
+        )),
+        NULL_POINTER,
+    );
+}

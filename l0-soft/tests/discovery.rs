@@ -95,6 +95,12 @@ fn the_extensions_are_allocation_limits_free_policies_and_event_timestamps() {
             1 << 16,
         ));
     }
+    if cfg!(ze_api = "1.9") {
+        expected.push((
+            "ZE_experimental_immediate_command_list_append".to_string(),
+            1 << 16,
+        ));
+    }
     let mut count = 0;
     ok(ze!(zeDriverGetExtensionProperties(
         s.driver,

@@ -35,13 +35,25 @@ fn event_pool_flags_counts_and_devices_are_checked() {
     assert_rc(
         ze!(zeEventPoolCreate(
             ctx,
-            &pool_desc(0x8, 4),
+            &pool_desc(0x10, 4),
             0,
             null_mut(),
             &mut pool
         )),
         INVALID_ENUMERATION,
     );
+    // KERNEL_MAPPED_TIMESTAMP (API 1.6), whatever the driver's headers.
+    pool = null_mut();
+    accepted_newer_flags(ze!(zeEventPoolCreate(
+        ctx,
+        &pool_desc(0x8 | 0x1, 4),
+        0,
+        null_mut(),
+        &mut pool
+    )));
+    if !pool.is_null() {
+        ok(ze!(zeEventPoolDestroy(pool)));
+    }
     assert_rc(
         ze!(zeEventPoolCreate(
             ctx,

@@ -54,8 +54,23 @@ fn queue_and_immediate_list_descriptors_are_checked() {
     d.priority = ze_command_queue_priority_t(3);
     check(d, INVALID_ENUMERATION);
     let mut d = queue_desc(COMPUTE, ASYNC);
-    d.flags = 2;
+    d.flags = 8;
     check(d, INVALID_ENUMERATION);
+    // IN_ORDER and COPY_OFFLOAD_HINT (API 1.7+), accepted whatever the driver's headers.
+    for flags in [2, 4, 7] {
+        let mut d = queue_desc(MAIN_COPY, ASYNC);
+        d.flags = flags;
+        let mut list = null_mut();
+        accepted_newer_flags(ze!(zeCommandListCreateImmediate(
+            env().ctx,
+            device(),
+            &d,
+            &mut list
+        )));
+        if !list.is_null() {
+            ok(ze!(zeCommandListDestroy(list)));
+        }
+    }
     let mut q = null_mut();
     assert_rc(
         ze!(zeCommandQueueCreate(
@@ -114,8 +129,21 @@ fn regular_list_descriptors_are_checked() {
         )));
         ok(ze!(zeCommandListDestroy(l)));
     }
+    // IN_ORDER, EXP_CLONEABLE and COPY_OFFLOAD_HINT (API 1.7+), whatever the headers.
+    for flags in [8, 16, 32, 63] {
+        l = null_mut();
+        accepted_newer_flags(ze!(zeCommandListCreate(
+            ctx,
+            device(),
+            &desc(MAIN_COPY, flags),
+            &mut l
+        )));
+        if !l.is_null() {
+            ok(ze!(zeCommandListDestroy(l)));
+        }
+    }
     assert_rc(
-        ze!(zeCommandListCreate(ctx, device(), &desc(0, 8), &mut l)),
+        ze!(zeCommandListCreate(ctx, device(), &desc(0, 64), &mut l)),
         INVALID_ENUMERATION,
     );
     assert_rc(
