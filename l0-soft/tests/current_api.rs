@@ -96,9 +96,9 @@ fn the_timestamp_extensions_are_reported() {
     );
 }
 
-/// A timestamp event signaled by a copy on an immediate list, and the list.
-fn signaled_timestamp_event() -> (ze_event_handle_t, ze_command_list_handle_t) {
-    let pool = event_pool(HOST_VISIBLE | TIMESTAMPS, 2);
+/// An event of a pool with `flags` signaled by a copy on an immediate list, and the list.
+fn signaled_event(flags: u32) -> (ze_event_handle_t, ze_command_list_handle_t) {
+    let pool = event_pool(HOST_VISIBLE | flags, 2);
     let e = event(pool, 0);
     let list = immediate(MAIN_COPY, SYNC);
     let src = alloc_host(4096);
@@ -114,6 +114,11 @@ fn signaled_timestamp_event() -> (ze_event_handle_t, ze_command_list_handle_t) {
     )));
     ok(ze!(zeEventHostSynchronize(e, u64::MAX)));
     (e, list)
+}
+
+/// A timestamp event signaled by a copy on an immediate list, and the list.
+fn signaled_timestamp_event() -> (ze_event_handle_t, ze_command_list_handle_t) {
+    signaled_event(TIMESTAMPS)
 }
 
 #[test]
@@ -490,31 +495,17 @@ fn init_drivers_returns_the_driver_for_gpu_types_only() {
 #[test]
 fn mapped_timestamps_are_on_the_hosts_time_domain() {
     const MAPPED: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_MAPPED_TIMESTAMP.0;
-    let pool = event_pool(HOST_VISIBLE | MAPPED, 1);
-    let e = event(pool, 0);
-    let list = immediate(MAIN_COPY, SYNC);
-    let (src, dst) = (alloc_host(4096), alloc_device(4096));
-    let mut before = 0u64;
-    let mut device_before = 0u64;
+    let (mut before, mut after, mut device_time) = (0u64, 0u64, 0u64);
     ok(ze!(zeDeviceGetGlobalTimestamps(
         device(),
         &mut before,
-        &mut device_before
+        &mut device_time
     )));
-    ok(ze!(zeCommandListAppendMemoryCopy(
-        list,
-        dst,
-        src,
-        4096,
-        e,
-        0,
-        none()
-    )));
-    let mut after = 0u64;
+    let (e, _list) = signaled_event(MAPPED);
     ok(ze!(zeDeviceGetGlobalTimestamps(
         device(),
         &mut after,
-        &mut device_before
+        &mut device_time
     )));
     let mut count = 1;
     let mut kernel = ze_kernel_timestamp_result_t::default();
