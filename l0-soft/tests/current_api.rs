@@ -96,9 +96,27 @@ fn the_timestamp_extensions_are_reported() {
     );
 }
 
-/// An event of a pool with `flags` signaled by a copy on an immediate list, and the list.
-fn signaled_event(flags: u32) -> (ze_event_handle_t, ze_command_list_handle_t) {
-    let pool = event_pool(HOST_VISIBLE | flags, 2);
+/// An event of a pool with `flags` signaled by a copy on an immediate list, and the list;
+/// `None` where a validation layer older than the flags refused the pool.
+fn signaled_event(flags: u32) -> Option<(ze_event_handle_t, ze_command_list_handle_t)> {
+    let desc = ze_event_pool_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_POOL_DESC,
+        flags: HOST_VISIBLE | flags,
+        count: 2,
+        ..Default::default()
+    };
+    let mut pool = null_mut();
+    accepted_newer_flags(ze!(zeEventPoolCreate(
+        env().ctx,
+        &desc,
+        0,
+        null_mut(),
+        &mut pool
+    )));
+    if pool.is_null() {
+        eprintln!("note: the validation layer does not know event pool flags {flags:#x}");
+        return None;
+    }
     let e = event(pool, 0);
     let list = immediate(MAIN_COPY, SYNC);
     let src = alloc_host(4096);
@@ -113,12 +131,12 @@ fn signaled_event(flags: u32) -> (ze_event_handle_t, ze_command_list_handle_t) {
         none()
     )));
     ok(ze!(zeEventHostSynchronize(e, u64::MAX)));
-    (e, list)
+    Some((e, list))
 }
 
 /// A timestamp event signaled by a copy on an immediate list, and the list.
 fn signaled_timestamp_event() -> (ze_event_handle_t, ze_command_list_handle_t) {
-    signaled_event(TIMESTAMPS)
+    signaled_event(TIMESTAMPS).expect("every layer knows KERNEL_TIMESTAMP")
 }
 
 #[test]
@@ -501,7 +519,9 @@ fn mapped_timestamps_are_on_the_hosts_time_domain() {
         &mut before,
         &mut device_time
     )));
-    let (e, _list) = signaled_event(MAPPED);
+    let Some((e, _list)) = signaled_event(MAPPED) else {
+        return;
+    };
     ok(ze!(zeDeviceGetGlobalTimestamps(
         device(),
         &mut after,
