@@ -447,7 +447,10 @@ unsafe extern "C" fn mem_advise(
         if ptr.is_null() {
             return Err(NULL_POINTER);
         }
-        if advice.0 > ze_memory_advice_t::ZE_MEMORY_ADVICE_BIAS_UNCACHED.0 {
+        // Every advice of the current specification (API 1.17), whatever the headers:
+        // up to `ZE_MEMORY_ADVICE_CLEAR_SYSTEM_MEMORY_PREFERRED_LOCATION` (9).
+        const LAST_ADVICE: u32 = 9;
+        if advice.0 > LAST_ADVICE {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION);
         }
         if !access::context_has_device(list.context(), &device) {

@@ -59,18 +59,6 @@ pub(crate) struct Step {
     pub signal: Option<Arc<Event>>,
 }
 
-impl Step {
-    /// Every event the step refers to.
-    pub(crate) fn events(&self) -> impl Iterator<Item = &Arc<Event>> {
-        let in_op: &[Arc<Event>] = match &self.op {
-            Op::ResetEvent(e) => std::slice::from_ref(e),
-            Op::QueryKernelTimestamps { events, .. } => events,
-            _ => &[],
-        };
-        self.wait.iter().chain(self.signal.iter()).chain(in_op)
-    }
-}
-
 /// Runs one step up to, not including, its signal: waits for the wait list, then runs
 /// the operation (unless a waited event failed, whose error it passes on). Returns the
 /// result and the device-clock start and end of the operation.

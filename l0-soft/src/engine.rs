@@ -25,8 +25,6 @@ use crate::sync::{lock, Completion, Deadline};
 pub(crate) struct Job {
     /// The commands, in order: one slice per command list, shared with the list.
     steps: Vec<Arc<[Step]>>,
-    /// References on the events of each step (one entry per step, in order).
-    step_guards: Vec<Vec<BusyGuard>>,
     /// References held until the whole job has run (command lists, fence).
     job_guards: Vec<BusyGuard>,
     /// Signaled (with the job's first failure) when every step has run.
@@ -44,7 +42,6 @@ impl Job {
     pub(crate) fn new() -> Self {
         Job {
             steps: Vec::new(),
-            step_guards: Vec::new(),
             job_guards: Vec::new(),
             fence: None,
             caller_reports: false,
@@ -56,12 +53,8 @@ impl Job {
         self.caller_reports = true;
     }
 
-    /// Appends `steps`, taking a reference on every event they use.
+    /// Appends `steps` (which keep the events they use alive until the job is dropped).
     pub(crate) fn add_steps(&mut self, steps: Arc<[Step]>) {
-        for step in steps.iter() {
-            self.step_guards
-                .push(step.events().map(|e| e.busy().enter()).collect());
-        }
         self.steps.push(steps);
     }
 
@@ -86,7 +79,6 @@ impl Job {
     pub(crate) fn run(self, complete: impl FnOnce(ze_result_t, &mut dyn FnMut())) -> ze_result_t {
         let Job {
             steps,
-            mut step_guards,
             job_guards,
             fence,
             caller_reports: _,
@@ -99,9 +91,6 @@ impl Job {
             let (r, start, end) = execute(step);
             if result == ze_result_t::ZE_RESULT_SUCCESS {
                 result = r;
-            }
-            if let Some(guards) = step_guards.get_mut(done) {
-                guards.clear();
             }
             done += 1;
             if let Some(e) = &step.signal {

@@ -9,8 +9,9 @@
 //!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`. As in Intel's driver, where an event is a slot of
 //!   the pool's memory, several live events may be created at one index: they share the
 //!   slot's state (signaling one signals all of them).
-//! * Destroying an event that submitted work still waits on, signals or resets, or a pool
-//!   with live events, answers `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`.
+//! * Destroying a pool with live events answers `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`;
+//!   an event that submitted work still uses may be destroyed, as in Intel's driver (the
+//!   work keeps it until it ends).
 //! * An event signaled by a command carries the device-clock start and end of that
 //!   command (`zeEventQueryKernelTimestamp`); a host signal stamps both with the time of
 //!   the signal. Querying the timestamp of an event from a pool without
@@ -22,7 +23,6 @@ use std::sync::{Arc, Mutex, Weak};
 use level_zero_sys::*;
 
 use crate::access::{self, Context};
-use crate::busy::Busy;
 use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
 use crate::handle::{Kind, Registry};
 use crate::sync::{lock, status, Completion};
@@ -61,7 +61,6 @@ struct Slot {
 pub(crate) struct Event {
     pool: Arc<EventPool>,
     slot: Arc<Slot>,
-    busy: Busy,
 }
 
 impl Event {
@@ -73,11 +72,6 @@ impl Event {
     /// The context of the event's pool.
     pub(crate) fn context(&self) -> &Arc<Context> {
         &self.pool.context
-    }
-
-    /// Marks the event as used by submitted work until the guard drops.
-    pub(crate) fn busy(&self) -> &Busy {
-        &self.busy
     }
 
     /// Whether the pool records kernel timestamps.
@@ -220,23 +214,17 @@ unsafe extern "C" fn event_create(
             }
         };
         pool.live.fetch_add(1, Ordering::AcqRel);
-        let event = Event {
-            pool,
-            slot,
-            busy: Busy::default(),
-        };
+        let event = Event { pool, slot };
         // SAFETY: checked non-null; room for one handle.
         unsafe { write(ph_event, EVENTS.insert(Arc::new(event))) }
     })
 }
 
+/// `zeEventDestroy`. As in Intel's driver, an event that submitted work still waits on,
+/// signals or resets may be destroyed: the work keeps it (and its pool) until it ends.
 unsafe extern "C" fn event_destroy(h: ze_event_handle_t) -> ze_result_t {
     guard(|| {
-        let event = EVENTS.get(h)?;
-        if event.busy.is_busy() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
-        }
-        EVENTS.remove(h)?;
+        let event = EVENTS.remove(h)?;
         event.pool.live.fetch_sub(1, Ordering::AcqRel);
         Ok(())
     })

@@ -9,6 +9,7 @@ use common::*;
 
 #[test]
 fn a_created_context_is_active_until_destroyed() {
+    let _serial = serial();
     let ctx = new_context();
     ok(ze!(zeContextGetStatus(ctx)));
     ok(ze!(zeContextDestroy(ctx)));
@@ -24,6 +25,7 @@ fn a_created_context_is_active_until_destroyed() {
 
 #[test]
 fn contexts_are_distinct() {
+    let _serial = serial();
     let (a, b) = (new_context(), new_context());
     assert_ne!(a, b);
     ok(ze!(zeContextDestroy(a)));
@@ -33,6 +35,7 @@ fn contexts_are_distinct() {
 
 #[test]
 fn create_ex_takes_a_device_subset_or_all_devices() {
+    let _serial = serial();
     let s = setup();
     let desc = context_desc();
     let mut ctx = null_mut();
@@ -58,6 +61,7 @@ fn create_ex_takes_a_device_subset_or_all_devices() {
 
 #[test]
 fn create_ex_rejects_a_missing_list_and_unknown_devices() {
+    let _serial = serial();
     let s = setup();
     let desc = context_desc();
     let mut ctx = null_mut();
@@ -80,6 +84,7 @@ fn create_ex_rejects_a_missing_list_and_unknown_devices() {
 
 #[test]
 fn bad_context_creation_arguments_answer_their_codes() {
+    let _serial = serial();
     let s = setup();
     let mut ctx = null_mut();
     let desc = context_desc();
@@ -120,6 +125,7 @@ fn bad_context_creation_arguments_answer_their_codes() {
 
 #[test]
 fn destroying_a_context_frees_its_memory() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let (rc, p) = alloc_host(ctx, 64, 0);
@@ -134,6 +140,7 @@ fn destroying_a_context_frees_its_memory() {
 
 #[test]
 fn system_barrier_and_residency_succeed_for_context_memory() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     ok(ze!(zeContextSystemBarrier(ctx, s.devices[0])));

@@ -49,6 +49,29 @@ fn driver_properties_have_a_uuid_and_version() {
 }
 
 #[test]
+fn a_zero_initialised_output_structure_is_filled_as_intels_driver_fills_it() {
+    let s = setup();
+    let mut count = 0;
+    ok(ze!(zeDeviceGetCommandQueueGroupProperties(
+        s.devices[0],
+        &mut count,
+        null_mut()
+    )));
+    // Intel's conformance suite passes zeroed structures, stype included.
+    let mut groups = vec![ze_command_queue_group_properties_t::default(); count as usize];
+    assert_eq!(groups[0].stype.0, 0);
+    ok(ze!(zeDeviceGetCommandQueueGroupProperties(
+        s.devices[0],
+        &mut count,
+        groups.as_mut_ptr()
+    )));
+    assert!(groups.iter().all(|g| g.numQueues >= 1 && g.flags != 0));
+    let mut props = ze_device_properties_t::default();
+    ok(ze!(zeDeviceGetProperties(s.devices[0], &mut props)));
+    assert_eq!(props.vendorId, 0x8086);
+}
+
+#[test]
 fn a_wrong_stype_is_an_invalid_argument() {
     let s = setup();
     let mut p = ze_driver_properties_t {

@@ -13,6 +13,7 @@ const MAX_ALLOC: usize = (4 << 30) - (8 << 10);
 
 #[test]
 fn device_memory_has_type_device_its_device_and_64k_pages() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let (rc, p) = alloc_device(ctx, 1000, 0, s.devices[0]);
@@ -34,6 +35,7 @@ fn device_memory_has_type_device_its_device_and_64k_pages() {
 
 #[test]
 fn host_memory_is_host_writable_and_has_no_device() {
+    let _serial = serial();
     let ctx = new_context();
     let (rc, p) = alloc_host(ctx, 300, 0);
     ok(rc);
@@ -53,6 +55,7 @@ fn host_memory_is_host_writable_and_has_no_device() {
 
 #[test]
 fn shared_memory_with_and_without_a_device() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let (rc, bound) = alloc_shared(ctx, 64, 0, s.devices[0]);
@@ -85,6 +88,7 @@ fn shared_memory_with_and_without_a_device() {
 
 #[test]
 fn every_power_of_two_alignment_is_honoured_as_intels_driver_does() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     // Intel's conformance suite allocates with 4 MiB alignment; any power of two works.
@@ -116,6 +120,7 @@ fn every_power_of_two_alignment_is_honoured_as_intels_driver_does() {
 
 #[test]
 fn ids_are_unique_and_never_reused() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let mut ids = Vec::new();
@@ -133,6 +138,7 @@ fn ids_are_unique_and_never_reused() {
 
 #[test]
 fn interior_pointers_report_the_allocation_and_its_range() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let (rc, d) = alloc_device(ctx, 1000, 0, s.devices[0]);
@@ -173,6 +179,7 @@ fn interior_pointers_report_the_allocation_and_its_range() {
 
 #[test]
 fn non_usm_pointers_are_unknown() {
+    let _serial = serial();
     let ctx = new_context();
     let local = [0u8; 16];
     let heap = Box::new([0u8; 16]);
@@ -194,6 +201,7 @@ fn non_usm_pointers_are_unknown() {
 
 #[test]
 fn freed_memory_is_unknown_afterwards() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let (rc, p) = alloc_device(ctx, 64, 0, s.devices[0]);
@@ -208,6 +216,7 @@ fn freed_memory_is_unknown_afterwards() {
 
 #[test]
 fn size_zero_and_bad_alignments_are_unsupported_for_every_kind() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let d = s.devices[0];
@@ -226,6 +235,7 @@ fn size_zero_and_bad_alignments_are_unsupported_for_every_kind() {
 
 #[test]
 fn an_alignment_larger_than_the_address_space_is_out_of_memory() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let d = s.devices[0];
@@ -248,6 +258,7 @@ fn an_alignment_larger_than_the_address_space_is_out_of_memory() {
 
 #[test]
 fn sizes_above_max_alloc_size_need_the_relaxed_limits_extension() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let d = s.devices[0];
@@ -301,6 +312,7 @@ fn sizes_above_max_alloc_size_need_the_relaxed_limits_extension() {
 
 #[test]
 fn bad_handles_pointers_flags_and_stypes_answer_their_codes() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let d = s.devices[0];
@@ -378,6 +390,7 @@ fn bad_handles_pointers_flags_and_stypes_answer_their_codes() {
 
 #[test]
 fn freeing_anything_but_a_live_base_pointer_is_rejected() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let (rc, p) = alloc_device(ctx, 256, 0, s.devices[0]);
@@ -412,6 +425,7 @@ fn freeing_anything_but_a_live_base_pointer_is_rejected() {
 
 #[test]
 fn memory_is_freed_through_any_context_of_the_driver() {
+    let _serial = serial();
     // Intel's driver keeps one allocation table per driver: a pointer allocated in one
     // context is freed through another (Intel's conformance suite relies on it).
     let s = setup();
@@ -450,6 +464,7 @@ fn memory_is_freed_through_any_context_of_the_driver() {
 
 #[test]
 fn free_ext_frees_with_either_policy_and_checks_its_descriptor() {
+    let _serial = serial();
     let ctx = new_context();
     let blocking = ze_memory_free_ext_desc_t {
         stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_FREE_EXT_DESC,
@@ -517,6 +532,7 @@ fn free_ext_frees_with_either_policy_and_checks_its_descriptor() {
 
 #[test]
 fn ipc_handles_open_to_the_same_memory_within_the_process() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let (rc, p) = alloc_device(ctx, 4096, 0, s.devices[0]);
@@ -599,6 +615,7 @@ fn resident_bytes() -> u64 {
 
 #[test]
 fn large_allocations_are_lazily_backed() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let before = resident_bytes();
@@ -619,6 +636,7 @@ fn large_allocations_are_lazily_backed() {
 
 #[test]
 fn a_memory_ordinal_beyond_the_devices_memories_is_an_invalid_argument() {
+    let _serial = serial();
     let s = setup();
     let ctx = new_context();
     let d = s.devices[0];

@@ -118,13 +118,24 @@ fn prefetch_and_advice_are_accepted_for_usm_and_checked() {
         4096,
         ze_memory_advice_t::ZE_MEMORY_ADVICE_BIAS_UNCACHED
     )));
+    // The system-memory preferred location advice of current specifications (8, 9),
+    // whatever the driver's headers.
+    for newer in [8, 9] {
+        accepted_newer_flags(ze!(zeCommandListAppendMemAdvise(
+            list,
+            device(),
+            shared.ptr,
+            4096,
+            ze_memory_advice_t(newer)
+        )));
+    }
     assert_rc(
         ze!(zeCommandListAppendMemAdvise(
             list,
             device(),
             shared.ptr,
             4096,
-            ze_memory_advice_t(8)
+            ze_memory_advice_t(10)
         )),
         INVALID_ENUMERATION,
     );

@@ -56,7 +56,8 @@ unsafe fn query_one<T: Typed>(
 /// Fills `ze_device_properties_t` (stype `DEVICE_PROPERTIES` or `DEVICE_PROPERTIES_1_2`).
 fn fill_properties(device: &Device, p: &mut ze_device_properties_t) -> ZeResult {
     let v1_2 = p.stype == S::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES_1_2;
-    if !v1_2 {
+    // A zero-initialised structure is filled as the older layout, as in Intel's driver.
+    if !v1_2 && p.stype.0 != 0 {
         ffi::check_stype(p.stype, S::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES)?;
     }
     p.type_ = ze_device_type_t::ZE_DEVICE_TYPE_GPU;

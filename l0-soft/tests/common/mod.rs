@@ -188,6 +188,14 @@ pub fn alloc_properties(
     (p.type_, p.id, p.pageSize, device)
 }
 
+/// Serialises the tests of a binary that take it: some free memory and then check that
+/// the freed address is unknown or refused, which another test running at the same time
+/// could make untrue by being given the same address.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Whether the loader's validation layer is active in this run.
 pub fn validation_layer_enabled() -> bool {
     std::env::var("ZE_ENABLE_VALIDATION_LAYER").is_ok_and(|v| v == "1")
