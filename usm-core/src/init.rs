@@ -4,7 +4,8 @@ use std::sync::OnceLock;
 
 use level_zero_sys::{Api, Loader};
 
-use crate::error::{check, Result};
+use crate::error::Result;
+use crate::result;
 
 /// Opens the Level Zero loader and initialises it with `zeInit(0)`, once per process.
 ///
@@ -32,10 +33,8 @@ pub fn loader() -> Result<&'static Loader> {
     static INIT: OnceLock<Result<&'static Loader>> = OnceLock::new();
     INIT.get_or_init(|| {
         let loader = Loader::global()?;
-        // SAFETY: zeInit takes its flags by value; 0 asks for GPU drivers, as the
-        // specification's default.
-        let outcome = unsafe { loader.zeInit(0) };
-        check("zeInit", outcome, || "flags=0".to_string())?;
+        // 0 asks for GPU drivers, as the specification's default.
+        result::init::init(loader.api(), 0)?;
         tracing::debug!(path = %loader.path().display(), "Level Zero initialised");
         Ok(loader)
     })

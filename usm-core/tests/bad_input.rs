@@ -341,7 +341,8 @@ fn a_device_outside_the_context_is_refused() {
     let context = Context::new(devices[0].driver(), &devices[..1]).unwrap();
     let e = Queue::new(&context, &devices[1]).unwrap_err();
     assert!(
-        matches!(e, Error::InvalidArgument { name: "device", .. }),
+        matches!(e, Error::DeviceNotInContext { device, context: c }
+            if device == devices[1].raw() as usize && c == context.raw() as usize),
         "{e}"
     );
 }
