@@ -449,3 +449,55 @@ fn more_than_isize_max_bytes_is_refused_before_any_driver_call() {
         assert_eq!((e.kind, e.size, e.code()), (kind, size, None));
     }
 }
+
+#[test]
+fn a_clone_is_the_same_kind_of_context_handle_as_its_original() {
+    let (context, device) = support::context();
+    assert!(context.is_owning());
+    assert!(context.clone().is_owning());
+    let memory = UsmShared::new(&context, &device, 64).unwrap();
+    let through_memory = memory.context().clone();
+    assert!(!memory.context().is_owning());
+    assert!(!through_memory.is_owning(), "a clone keeps the kind");
+    assert_eq!(through_memory, context);
+}
+
+#[test]
+fn dropping_a_clone_of_a_memory_s_context_makes_no_leak_report() {
+    // Before, the hidden flag made such a clone an owning handle: its drop reported the
+    // memory as leaked while the real owner was still alive.
+    let (context, device) = support::context();
+    let memory = UsmShared::new(&context, &device, 64).unwrap();
+    let capture = LeakCapture::default();
+    capture.run(|| drop(memory.context().clone()));
+    assert_eq!(capture.count(), 0, "no leak report for a non-owning clone");
+    capture.run(|| drop(context));
+    // One summary and one event per live allocation.
+    assert_eq!(capture.count(), 2, "the last owner reports the live memory");
+    drop(memory);
+}
+
+/// Counts `warn` events of target `usm_core::leak` emitted while it runs code.
+#[derive(Default, Clone)]
+struct LeakCapture(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl LeakCapture {
+    fn run(&self, f: impl FnOnce()) {
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::registry().with(self.clone());
+        tracing::subscriber::with_default(subscriber, f);
+    }
+
+    fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for LeakCapture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let m = event.metadata();
+        if m.target() == "usm_core::leak" && *m.level() == tracing::Level::WARN {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}

@@ -165,9 +165,16 @@ impl Drop for QueueInner {
             // SAFETY: the list came from zeCommandListCreateImmediate and no work is in
             // flight: synchronous calls wait before returning, and scopes and pending work
             // hold the queue until all their work completed.
-            if let Err(e) = unsafe { result::command_list::destroy(api, list) } {
-                tracing::error!(error = %e, "cannot destroy an immediate command list");
-                self.context.record_drop_error(e);
+            match unsafe { result::command_list::destroy(api, list) } {
+                Ok(()) => tracing::debug!(
+                    target: "usm_core::queue",
+                    list = ?list,
+                    "command list destroyed"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot destroy an immediate command list");
+                    self.context.record_drop_error(e);
+                }
             }
         }
     }
@@ -231,6 +238,7 @@ impl Queue {
         tracing::debug!(
             target: "usm_core::queue",
             ?device,
+            list = ?list,
             engine = %chosen.engine,
             ordinal = chosen.group.ordinal,
             index = chosen.index,

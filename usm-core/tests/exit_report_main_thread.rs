@@ -1,0 +1,85 @@
+//! The report at process exit when the program installed the everyday
+//! `tracing_subscriber::fmt().init()` on its main thread and leaks from there: the
+//! thread-locals of the main thread are gone when `atexit` handlers run, and the report
+//! must still come out. Checked on a child process (this binary run again).
+
+mod support;
+
+use usm_core::{UsmMemory, UsmShared};
+
+const CHILD_VAR: &str = "USM_CORE_EXIT_REPORT_CHILD";
+
+/// In the child: a subscriber on the main thread, one allocation leaked, return from main.
+fn child() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .init();
+    let (context, device) = support::context();
+    let m = UsmShared::new(&context, &device, 321).unwrap();
+    println!("leaked {:#x}", m.as_ptr() as usize);
+    std::mem::forget(m);
+    // The last owning handle goes with memory alive: a `warn` event on this thread, so the
+    // subscriber's thread-locals of the main thread are in use (and destroyed at exit).
+    drop(context);
+}
+
+fn run_child(extra: &[(&str, &str)]) -> (String, String, Option<i32>) {
+    let exe = std::env::current_exe().expect("this test binary");
+    let out = std::process::Command::new(exe)
+        .env(CHILD_VAR, "1")
+        .envs(extra.iter().copied())
+        .output()
+        .expect("the child process");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+fn the_report_reaches_the_subscriber_of_the_main_thread() {
+    let (stdout, stderr, code) = run_child(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let leaked = stdout
+        .lines()
+        .find_map(|l| l.split("leaked ").nth(1))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no address in {stdout}"));
+    assert!(
+        !stderr.contains("Thread Local Storage"),
+        "the report panicked:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("allocation outlives its context handle"),
+        "the main thread reported through its subscriber before exit:\n{stderr}"
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("still alive at process exit") && l.contains(leaked))
+        .unwrap_or_else(|| panic!("no report at exit for {leaked}:\n{stderr}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("321 bytes of shared memory"), "{line}");
+    assert!(
+        line.contains("allocated at usm-core/tests/exit_report_main_thread.rs:"),
+        "{line}"
+    );
+}
+
+fn the_report_can_still_be_silenced() {
+    let (_, stderr, code) = run_child(&[(usm_core::LEAK_REPORT_ENV, "0")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("still alive"), "{stderr}");
+}
+
+fn main() {
+    if std::env::var_os(CHILD_VAR).is_some() {
+        child();
+        return;
+    }
+    the_report_reaches_the_subscriber_of_the_main_thread();
+    println!("test the_report_reaches_the_subscriber_of_the_main_thread ... ok");
+    the_report_can_still_be_silenced();
+    println!("test the_report_can_still_be_silenced ... ok");
+}
