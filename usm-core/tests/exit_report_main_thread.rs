@@ -5,21 +5,13 @@
 
 mod support;
 
-use usm_core::{UsmMemory, UsmShared};
-
 const CHILD_VAR: &str = "USM_CORE_EXIT_REPORT_CHILD";
 
 /// In the child: a subscriber on the main thread, one allocation leaked, return from main.
 fn child() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .init();
+    support::install_warn_subscriber();
     let (context, device) = support::context();
-    let m = UsmShared::new(&context, &device, 321).unwrap();
-    println!("leaked {:#x}", m.as_ptr() as usize);
-    std::mem::forget(m);
+    support::leak_shared(&context, &device, 321);
     // The last owning handle goes with memory alive: a `warn` event on this thread, so the
     // subscriber's thread-locals of the main thread are in use (and destroyed at exit).
     drop(context);

@@ -77,6 +77,19 @@ fn under_panicking_subscriber(
     (unwound, seen)
 }
 
+/// Asserts that `seen` holds the event `released` for the value `created` announced.
+fn assert_released(seen: &[(String, String)], created: &str, released: &str) {
+    let value = seen
+        .iter()
+        .find(|(m, _)| m == created)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no {created:?} event: {seen:?}"));
+    assert!(
+        seen.iter().any(|(m, v)| m == released && *v == value),
+        "{value} was not released ({released:?}): {seen:?}"
+    );
+}
+
 #[test]
 fn a_panic_on_the_alloc_event_frees_the_allocation() {
     let (context, device) = support::context();
@@ -101,16 +114,7 @@ fn a_panic_on_the_context_created_event_destroys_the_context() {
         let _ = Context::new(device.driver(), std::slice::from_ref(&device));
     });
     assert!(unwound);
-    let created = seen
-        .iter()
-        .find(|(m, _)| m == "context created")
-        .map(|(_, c)| c.clone())
-        .expect("the creation event");
-    assert!(
-        seen.iter()
-            .any(|(m, c)| m == "context destroyed" && *c == created),
-        "context {created} was not destroyed: {seen:?}"
-    );
+    assert_released(&seen, "context created", "context destroyed");
 }
 
 #[test]
@@ -120,14 +124,5 @@ fn a_panic_on_the_queue_created_event_destroys_its_list() {
         let _ = Queue::new(&context, &device);
     });
     assert!(unwound);
-    let list = seen
-        .iter()
-        .find(|(m, _)| m == "queue created")
-        .map(|(_, l)| l.clone())
-        .expect("the creation event");
-    assert!(
-        seen.iter()
-            .any(|(m, l)| m == "command list destroyed" && *l == list),
-        "list {list} was not destroyed: {seen:?}"
-    );
+    assert_released(&seen, "queue created", "command list destroyed");
 }

@@ -5,11 +5,12 @@ use std::ffi::c_void;
 use std::time::Instant;
 
 use level_zero_sys::{ze_command_list_handle_t, ze_event_handle_t};
+use tracing::span::EnteredSpan;
 
-use super::{create_list, Mode, Queue, QueueInner};
+use super::{create_list, Engine, Mode, Queue, QueueInner};
 use crate::error::Result;
 use crate::result::command_list::{self, RegionSide};
-use crate::transfer::CheckedRegionCopy;
+use crate::transfer::{CheckedRegionCopy, Side};
 
 /// One command, with raw addresses that the caller has checked.
 pub(crate) enum Command<'a> {
@@ -135,6 +136,31 @@ impl QueueInner {
             Command::Barrier => unsafe { command_list::append_barrier(api, list, signal, waits) },
         }
     }
+}
+
+/// The span of an asynchronous copy (owned or scoped), entered.
+pub(crate) fn copy_async_span(bytes: usize, direction: &str, engine: Engine) -> EnteredSpan {
+    tracing::debug_span!(
+        target: "usm_core::copy",
+        "usm copy async",
+        bytes,
+        direction,
+        engine = %engine
+    )
+    .entered()
+}
+
+/// The span of an asynchronous fill (owned or scoped), entered.
+pub(crate) fn fill_async_span(dst: &Side, pattern: usize, engine: Engine) -> EnteredSpan {
+    tracing::debug_span!(
+        target: "usm_core::copy",
+        "usm fill async",
+        bytes = dst.len,
+        pattern,
+        kind = ?dst.kind,
+        engine = %engine
+    )
+    .entered()
 }
 
 /// The start of a timed operation: `Some` only when debug tracing of copies is on.

@@ -30,7 +30,7 @@ use level_zero_sys::{
     ze_command_queue_mode_t, ze_command_queue_priority_t, ze_structure_type_t,
 };
 
-pub(crate) use command::{report, start_clock, Command};
+pub(crate) use command::{copy_async_span, fill_async_span, report, start_clock, Command};
 pub use engine::{ChosenEngine, Engine};
 pub use pending::{Failed, Pending, PendingResult};
 pub use submit::EventRef;

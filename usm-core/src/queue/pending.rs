@@ -50,7 +50,7 @@ use std::ffi::c_void;
 use std::fmt;
 
 use super::submit::{EventRef, Submission, Trace};
-use super::{report, Command, Queue};
+use super::{copy_async_span, fill_async_span, report, Command, Queue};
 use crate::error::{Error, Result};
 use crate::transfer::{check_copy, check_fill, direction, Side, UsmDestination, UsmSource};
 
@@ -274,15 +274,7 @@ impl Queue {
         )
         .map_err(Error::from)
         .and_then(|d| {
-            let _span = tracing::debug_span!(
-                target: "usm_core::copy",
-                "usm fill async",
-                bytes = d.len,
-                pattern = pattern.len(),
-                kind = ?d.kind,
-                engine = %self.engine()
-            )
-            .entered();
+            let _span = fill_async_span(&d, pattern.len(), self.engine());
             let kept = match &handle.value {
                 Some((_, kept)) => &kept[..],
                 None => unreachable!("the handle owns its value until it is waited for"),
@@ -325,14 +317,7 @@ impl Queue {
         let submitted = check_copy(self.context().raw() as usize, &d, &s)
             .map_err(Error::from)
             .and_then(|()| {
-                let _span = tracing::debug_span!(
-                    target: "usm_core::copy",
-                    "usm copy async",
-                    bytes = d.len,
-                    direction = direction(s.kind, d.kind),
-                    engine = %self.engine()
-                )
-                .entered();
+                let _span = copy_async_span(d.len, direction(s.kind, d.kind), self.engine());
                 let command = Command::Copy {
                     dst: dst_ptr,
                     src: s.ptr(),

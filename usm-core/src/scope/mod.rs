@@ -13,7 +13,9 @@ use level_zero_sys::ze_event_handle_t;
 pub use held::{HeldMut, HeldRef};
 
 use crate::error::{Error, Result};
-use crate::queue::{report, Command, EventRef, Queue, Submission};
+use crate::queue::{
+    copy_async_span, fill_async_span, report, Command, EventRef, Queue, Submission,
+};
 use crate::transfer::{
     check_copy, check_fill, check_region_copy, direction, Extent, Region, Side, UsmDestination,
     UsmSource,
@@ -340,14 +342,11 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: Some(dst.hold),
             reads: Some(src.hold),
         };
-        let _span = tracing::debug_span!(
-            target: "usm_core::copy",
-            "usm copy async",
-            bytes = dst.side.len,
-            direction = direction(src.side.kind, dst.side.kind),
-            engine = %queue.engine()
-        )
-        .entered();
+        let _span = copy_async_span(
+            dst.side.len,
+            direction(src.side.kind, dst.side.kind),
+            queue.engine(),
+        );
         self.submit(queue, &command, access, after, dst.side.len)
     }
 
@@ -379,15 +378,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             pattern: &kept,
             len: d.len,
         };
-        let _span = tracing::debug_span!(
-            target: "usm_core::copy",
-            "usm fill async",
-            bytes = d.len,
-            pattern = pattern.len(),
-            kind = ?d.kind,
-            engine = %queue.engine()
-        )
-        .entered();
+        let _span = fill_async_span(&d, pattern.len(), queue.engine());
         let access = Access {
             writes: Some(dst.hold),
             reads: None,
@@ -491,14 +482,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: None,
             reads: Some(src.hold),
         };
-        let _span = tracing::debug_span!(
-            target: "usm_core::copy",
-            "usm copy async",
-            bytes = out.len(),
-            direction = direction(src.side.kind, None),
-            engine = %queue.engine()
-        )
-        .entered();
+        let _span = copy_async_span(out.len(), direction(src.side.kind, None), queue.engine());
         let event = self.submit(queue, &command, access, after, out.len())?;
         // `out` must not be freed before the copy into it is done: wait here. A failed
         // wait means the work ended with an error, so `out` is no longer written.
