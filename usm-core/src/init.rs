@@ -18,9 +18,9 @@ use crate::result;
 ///
 /// # Errors
 ///
-/// [`Error::Load`](crate::Error::Load) when the loader cannot be opened (or the library
+/// [`Error::Load`] when the loader cannot be opened (or the library
 /// opened is not a Level Zero loader: it exports no `zeInit`),
-/// [`Error::Ze`](crate::Error::Ze) with the code of `zeInit` when it fails.
+/// [`Error::Ze`] with the code of `zeInit` when it fails.
 pub fn init() -> Result<()> {
     api().map(|_| ())
 }

@@ -79,11 +79,13 @@ impl Device {
     }
 
     /// The raw handle, for calls usm-core does not wrap.
+    #[inline]
     pub fn raw(&self) -> ze_device_handle_t {
         self.handle
     }
 
     /// The raw handle as an address, as errors name devices.
+    #[inline]
     pub(crate) fn addr(&self) -> usize {
         self.handle as usize
     }

@@ -275,6 +275,7 @@ impl Context {
     }
 
     /// The raw handle, for calls usm-core does not wrap.
+    #[inline]
     pub fn raw(&self) -> ze_context_handle_t {
         self.inner.handle
     }
@@ -290,6 +291,7 @@ impl Context {
     }
 
     /// Whether `device` is one of the context's devices or one of their sub-devices.
+    #[inline]
     pub fn contains_device(&self, device: &Device) -> bool {
         self.inner.reachable.contains(device)
     }
@@ -318,10 +320,12 @@ impl Context {
 
     /// The loader's table of entry points (initialisation succeeded when this context was
     /// made).
+    #[inline]
     pub(crate) fn api(&self) -> &'static Api {
         self.inner.api
     }
 
+    #[inline]
     pub(crate) fn tracker(&self) -> &Tracker {
         &self.inner.tracker
     }

@@ -16,7 +16,7 @@
 //! Set `USM_LEAK_REPORT=0` to silence the report at exit.
 //!
 //! This module reports; the registry of live contexts it walks is
-//! [`registry`](crate::registry)'s, kept by the context module.
+//! the context module's (one registry, apart from these reports).
 
 mod leaks;
 

@@ -64,6 +64,7 @@ impl Queue {
     ///
     /// The addresses in `command` must be valid for the accesses it makes until it
     /// returns, and no other code may access the destination meanwhile.
+    #[inline]
     pub(crate) unsafe fn run(&self, command: &Command<'_>) -> Result<()> {
         let inner = &*self.inner;
         let list = match inner.mode {
@@ -164,11 +165,13 @@ pub(crate) fn fill_async_span(dst: &Side, pattern: usize, engine: Engine) -> Ent
 }
 
 /// The start of a timed operation: `Some` only when debug tracing of copies is on.
+#[inline]
 pub(crate) fn start_clock() -> Option<Instant> {
     tracing::enabled!(target: "usm_core::copy", tracing::Level::DEBUG).then(Instant::now)
 }
 
 /// Reports the achieved rate of a finished transfer (debug level, in its span).
+#[inline]
 pub(crate) fn report(start: Option<Instant>, bytes: usize) {
     if let Some(start) = start {
         let ns = start.elapsed().as_nanos().max(1) as f64;

@@ -1,6 +1,8 @@
 //! The synchronous copies and fills of a [`Queue`]: each returns when its work is done.
 
 use super::{report, start_clock, Command, Queue};
+#[cfg(doc)]
+use crate::error::TransferError;
 use crate::error::{Error, Result};
 use crate::transfer::{
     check_copy, check_fill, check_region_copy, direction, same_size, Extent, Operand, Region, Side,

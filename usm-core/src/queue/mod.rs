@@ -3,7 +3,7 @@
 //!
 //! In [`Mode::Synchronous`] a [`Queue`] has one synchronous immediate list: every append
 //! returns after its work is done, asynchronous work included. In [`Mode::Asynchronous`]
-//! (the default) asynchronous work ([`scope`](crate::scope()), [`Pending`](crate::Pending))
+//! (the default) asynchronous work ([`scope`](crate::scope()), [`Pending`])
 //! goes to an asynchronous immediate list, in submission order, and synchronous calls
 //! ([`Queue::copy`] and friends) to a second, synchronous list of the same engine, made at
 //! the first such call. Synchronous calls need no order with the asynchronous work in
@@ -259,6 +259,7 @@ impl Queue {
     }
 
     /// The engine the queue submits to (never [`Engine::Auto`]).
+    #[inline]
     pub fn engine(&self) -> Engine {
         self.inner.chosen.engine
     }
@@ -302,10 +303,12 @@ impl Queue {
 }
 
 impl QueueInner {
+    #[inline]
     fn lock_list(&self) -> MutexGuard<'_, ze_command_list_handle_t> {
         self.list.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    #[inline]
     fn lock_sync_list(&self) -> MutexGuard<'_, ze_command_list_handle_t> {
         self.sync_list
             .lock()
@@ -317,6 +320,7 @@ impl QueueInner {
     }
 
     /// The raw handle of the queue's context, as an address (as errors name contexts).
+    #[inline]
     fn context_addr(&self) -> usize {
         self.context.raw() as usize
     }
@@ -324,6 +328,7 @@ impl QueueInner {
 
 impl Queue {
     /// The raw handle of the queue's context, as an address (as errors name contexts).
+    #[inline]
     fn context_addr(&self) -> usize {
         self.inner.context_addr()
     }

@@ -51,6 +51,8 @@ use std::fmt;
 
 use super::submit::{EventRef, Submission, Trace};
 use super::{copy_async_span, fill_async_span, report, Command, Queue};
+#[cfg(doc)]
+use crate::error::TransferError;
 use crate::error::{Error, Result};
 use crate::transfer::{check_copy, check_fill, direction, Side, UsmDestination, UsmSource};
 

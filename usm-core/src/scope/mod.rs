@@ -12,6 +12,8 @@ use level_zero_sys::ze_event_handle_t;
 
 pub use held::{HeldMut, HeldRef};
 
+#[cfg(doc)]
+use crate::error::TransferError;
 use crate::error::{Error, Result};
 use crate::queue::{
     copy_async_span, fill_async_span, report, Command, EventRef, Queue, Submission,

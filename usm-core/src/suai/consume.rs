@@ -165,7 +165,7 @@ impl SuaiDict {
     /// # Errors
     ///
     /// [`SuaiError::ContextMismatch`] when `syclobj` names another context;
-    /// [`Error::DeviceNotInContext`](crate::Error::DeviceNotInContext); [`SuaiError::NotUsm`] /
+    /// [`Error::DeviceNotInContext`]; [`SuaiError::NotUsm`] /
     /// [`SuaiError::ForeignContext`] when the pointer is not USM memory of `context`;
     /// [`SuaiError::OutOfBounds`] when the touched bytes leave the allocation the pointer
     /// lies in; [`SuaiError::KindMismatch`]; [`SuaiError::Usm`] when a query fails.

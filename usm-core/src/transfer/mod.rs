@@ -41,6 +41,7 @@ pub(crate) struct Side {
 }
 
 impl Side {
+    #[inline]
     pub(crate) fn usm<M: UsmMemory + ?Sized>(memory: &M) -> Side {
         Side {
             addr: memory.as_ptr() as usize,
@@ -50,6 +51,7 @@ impl Side {
         }
     }
 
+    #[inline]
     pub(crate) fn host(bytes: &[u8]) -> Side {
         Side {
             addr: bytes.as_ptr() as usize,
@@ -60,6 +62,7 @@ impl Side {
     }
 
     /// The sub-range `offset..offset + len`, checked.
+    #[inline]
     pub(crate) fn range(
         self,
         operand: Operand,
@@ -84,6 +87,7 @@ impl Side {
     /// Refuses memory of another context than the queue's (`queue_context`, a raw handle
     /// as an address): USM memory that says so, and plain host memory that is in fact a
     /// live USM allocation usm-core made in another context.
+    #[inline]
     pub(crate) fn check_context(
         &self,
         queue_context: usize,
@@ -109,17 +113,20 @@ impl Side {
         }
     }
 
+    #[inline]
     pub(crate) fn ptr(&self) -> *mut c_void {
         self.addr as *mut c_void
     }
 }
 
 /// Refuses source and destination ranges that share a byte.
+#[inline]
 pub(crate) fn check_overlap(dst: &Side, src: &Side) -> Result<(), TransferError> {
     check_span_overlap(dst.addr, src.addr, dst.len.min(src.len))
 }
 
 /// Refuses `len`-byte spans at `dst` and `src` that share a byte.
+#[inline]
 pub(crate) fn check_span_overlap(dst: usize, src: usize, len: usize) -> Result<(), TransferError> {
     if len > 0 && dst < src + len && src < dst + len {
         return Err(TransferError::Overlap { dst, src, len });
@@ -128,6 +135,7 @@ pub(crate) fn check_span_overlap(dst: usize, src: usize, len: usize) -> Result<(
 }
 
 /// Checks the contexts, the sizes and the overlap of a copy between two ranges.
+#[inline]
 pub(crate) fn check_copy(
     queue_context: usize,
     dst: &Side,
@@ -140,6 +148,7 @@ pub(crate) fn check_copy(
 }
 
 /// Refuses sizes that differ where they must be equal.
+#[inline]
 pub(crate) fn same_size(dst_len: usize, src_len: usize) -> Result<(), TransferError> {
     if dst_len != src_len {
         return Err(TransferError::SizeMismatch { dst_len, src_len });
@@ -209,6 +218,7 @@ pub(crate) fn check_pattern(pattern: &[u8], max: usize) -> Result<(), TransferEr
 }
 
 /// The direction of a transfer, as `"host->device"`; plain host memory is `"system"`.
+#[inline]
 pub(crate) fn direction(src: Option<UsmKind>, dst: Option<UsmKind>) -> &'static str {
     use UsmKind::{Device as D, Host as H, Shared as S};
     match (src, dst) {
