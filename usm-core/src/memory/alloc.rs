@@ -110,7 +110,7 @@ impl RawAllocation {
         let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
         let start = debug.then(Instant::now);
         let (call, allocated) = match kind {
-            // SAFETY (all three): valid context and device handles (see `Context`,
+            // SAFETY: (all three) valid context and device handles (see `Context`,
             // `Device`), typed descriptors (and the chained relaxed-limits descriptor) living
             // across the call; size and alignment were checked above.
             UsmKind::Device => ("zeMemAllocDevice", unsafe {
@@ -123,6 +123,7 @@ impl RawAllocation {
                     device_handle,
                 )
             }),
+            // SAFETY: as above.
             UsmKind::Shared => ("zeMemAllocShared", unsafe {
                 result::memory::alloc_shared(
                     api,
@@ -134,6 +135,7 @@ impl RawAllocation {
                     device_handle,
                 )
             }),
+            // SAFETY: as above.
             UsmKind::Host => ("zeMemAllocHost", unsafe {
                 result::memory::alloc_host(api, context.raw(), &host_desc, len, alignment)
             }),

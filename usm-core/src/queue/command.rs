@@ -122,18 +122,21 @@ impl QueueInner {
         waits: &[ze_event_handle_t],
     ) -> Result<()> {
         let api = self.context.api();
-        // SAFETY (all arms): the list is valid and used by this thread only; the addresses
-        // are valid and the events of this context, per the caller.
         match *command {
+            // SAFETY: (here and in every arm) the list is valid and used by this thread
+            // only; the addresses are valid and the events of this context, per the caller.
             Command::Copy { dst, src, len } => unsafe {
                 command_list::append_memory_copy(api, list, dst, src, len, signal, waits)
             },
+            // SAFETY: as for the first arm.
             Command::Fill { dst, pattern, len } => unsafe {
                 command_list::append_memory_fill(api, list, dst, pattern, len, signal, waits)
             },
+            // SAFETY: as for the first arm.
             Command::Region { ref dst, ref src } => unsafe {
                 command_list::append_memory_copy_region(api, list, dst, src, signal, waits)
             },
+            // SAFETY: as for the first arm.
             Command::Barrier => unsafe { command_list::append_barrier(api, list, signal, waits) },
         }
     }
