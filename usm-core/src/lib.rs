@@ -59,6 +59,10 @@ mod scope;
 pub mod suai;
 pub mod transfer;
 
+/// The former name of [`diagnostics`], kept so that `usm_core::trace::...` paths still work.
+#[doc(hidden)]
+pub use diagnostics as trace;
+
 pub use classify::{as_usm_memory, PointerInfo};
 pub use context::Context;
 pub use device::{
