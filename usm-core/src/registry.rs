@@ -77,9 +77,10 @@ impl<T> Registry<T> {
     }
 
     /// Calls `f` with every live value without waiting for a lock another thread holds
-    /// (at process exit, where waiting could hang), and without ever dropping the last
-    /// strong reference of a value: a value that would be dropped here is left alive
-    /// (it stays reachable through its registry entry).
+    /// (at process exit, where waiting could hang), and without ever dropping a strong
+    /// reference: other threads may drop theirs meanwhile, and a value must not be
+    /// destroyed from here. The reference taken is left alive (one count per visit; the
+    /// value stays reachable through its registry entry, so nothing is lost).
     pub(crate) fn visit_without_waiting(&self, mut f: impl FnMut(&T)) {
         let entries = match self.entries.try_lock() {
             Ok(guard) => guard,
@@ -91,11 +92,7 @@ impl<T> Registry<T> {
                 continue;
             };
             f(&value);
-            if Arc::strong_count(&value) == 1 {
-                // Dropping it would destroy it here, at exit: keep it (one leaked count;
-                // the allocation stays reachable from the entry's weak reference).
-                std::mem::forget(value);
-            }
+            std::mem::forget(value);
         }
     }
 }
