@@ -152,9 +152,16 @@ use crate::transfer::{
 /// # }
 /// ```
 ///
-/// Events go back to their queue's pool (reset, for reuse) when the scope ends: a scope
-/// holds one event per submission until then, so very long-running work is better split
-/// into several scopes.
+/// Events go back to their queue's pool (reset, for reuse) when the scope ends, or later
+/// when owned work that waits for one still holds it (see [`Event::as_event_ref`]): a
+/// scope holds one event per submission until it ends, so very long-running work is
+/// better split into several scopes.
+///
+/// Scoped and owned work wait on each other through the one dependency type,
+/// [`EventRef`]: [`Scope::adopt`] turns the event of owned work
+/// ([`Pending::event`](crate::Pending::event)) into a dependency in the scope, and
+/// [`Event::as_event_ref`] gives owned work ([`Queue::copy_async`] and friends) the event
+/// of scoped work.
 ///
 /// If waiting for an event fails (the driver reports the work failed or the device was
 /// lost), the work is treated as finished: the error is returned after all other events
