@@ -187,19 +187,43 @@ impl RawAllocation {
             slot,
         };
         if let Some(start) = start {
-            tracing::debug!(
-                target: "usm_core::alloc",
-                %kind,
-                bytes = len,
-                alignment,
-                ptr = format_args!("{addr:#x}"),
-                device = ?device,
-                elapsed_ns = start.elapsed().as_nanos() as u64,
-                at = %location,
-                "usm alloc"
-            );
+            allocation.report_alloc(start);
         }
         Ok(allocation)
+    }
+
+    /// The `debug` event of a new allocation. Out of line: the untraced path stays short.
+    #[cold]
+    #[inline(never)]
+    fn report_alloc(&self, start: Instant) {
+        tracing::debug!(
+            target: "usm_core::alloc",
+            kind = %self.kind,
+            bytes = self.len,
+            alignment = self.alignment,
+            ptr = format_args!("{:#x}", self.ptr.as_ptr() as usize),
+            device = ?self.device,
+            elapsed_ns = start.elapsed().as_nanos() as u64,
+            at = %self.location,
+            "usm alloc"
+        );
+    }
+
+    /// The `debug` event of a free. Out of line, as [`RawAllocation::report_alloc`].
+    #[cold]
+    #[inline(never)]
+    fn report_free(&self, start: Instant) {
+        tracing::debug!(
+            target: "usm_core::alloc",
+            kind = %self.kind,
+            bytes = self.len,
+            alignment = self.alignment,
+            ptr = format_args!("{:#x}", self.ptr.as_ptr() as usize),
+            device = ?self.device,
+            elapsed_ns = start.elapsed().as_nanos() as u64,
+            allocated_at = %self.location,
+            "usm free"
+        );
     }
 
     pub(crate) fn ptr(&self) -> *mut c_void {
@@ -307,17 +331,7 @@ impl Drop for RawAllocation {
         match outcome {
             Ok(()) => {
                 if let Some(start) = start {
-                    tracing::debug!(
-                        target: "usm_core::alloc",
-                        kind = %self.kind,
-                        bytes = self.len,
-                        alignment = self.alignment,
-                        ptr = format_args!("{addr:#x}"),
-                        device = ?self.device,
-                        elapsed_ns = start.elapsed().as_nanos() as u64,
-                        allocated_at = %self.location,
-                        "usm free"
-                    );
+                    self.report_free(start);
                 }
             }
             Err(e) => {

@@ -177,13 +177,19 @@ pub(crate) fn start_clock() -> Option<Instant> {
 #[inline]
 pub(crate) fn report(start: Option<Instant>, bytes: usize) {
     if let Some(start) = start {
-        let ns = start.elapsed().as_nanos().max(1) as f64;
-        tracing::debug!(
-            target: "usm_core::copy",
-            bytes,
-            elapsed_ns = ns as u64,
-            gb_per_s = bytes as f64 / ns,
-            "done"
-        );
+        report_rate(start, bytes);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn report_rate(start: Instant, bytes: usize) {
+    let ns = start.elapsed().as_nanos().max(1) as f64;
+    tracing::debug!(
+        target: "usm_core::copy",
+        bytes,
+        elapsed_ns = ns as u64,
+        gb_per_s = bytes as f64 / ns,
+        "done"
+    );
 }

@@ -293,11 +293,31 @@ impl Queue {
     }
 
     /// Checks and runs a copy between two equal ranges.
+    #[inline]
     fn copy_sides(&self, dst: Side, src: Side) -> Result<()> {
         check_copy(self.context_addr(), &dst, &src)?;
         if dst.len == 0 {
             return Ok(());
         }
+        let command = Command::Copy {
+            dst: dst.ptr(),
+            src: src.ptr(),
+            len: dst.len,
+        };
+        if tracing::enabled!(target: "usm_core::copy", tracing::Level::DEBUG) {
+            return self.run_copy_traced(&command, &dst, &src);
+        }
+        // SAFETY: both ranges lie in memory the caller borrows (checked above): the
+        // destination exclusively, the source unwritten, until `run` returns after the copy
+        // completed.
+        unsafe { self.run(&command) }
+    }
+
+    /// [`copy_sides`](Self::copy_sides) with debug tracing on: in its span, with its rate.
+    /// Out of line, so that the untraced path stays short.
+    #[cold]
+    #[inline(never)]
+    fn run_copy_traced(&self, command: &Command<'_>, dst: &Side, src: &Side) -> Result<()> {
         let span = tracing::debug_span!(
             target: "usm_core::copy",
             "usm copy",
@@ -307,15 +327,8 @@ impl Queue {
         );
         let _entered = span.enter();
         let start = start_clock();
-        let command = Command::Copy {
-            dst: dst.ptr(),
-            src: src.ptr(),
-            len: dst.len,
-        };
-        // SAFETY: both ranges lie in memory the caller borrows (checked above): the
-        // destination exclusively, the source unwritten, until `run` returns after the copy
-        // completed.
-        unsafe { self.run(&command) }?;
+        // SAFETY: as in `copy_sides`, whose checked command this is.
+        unsafe { self.run(command) }?;
         report(start, dst.len);
         Ok(())
     }
