@@ -34,11 +34,7 @@ fn run_child(extra: &[(&str, &str)]) -> (String, String, Option<i32>) {
 fn the_report_reaches_the_subscriber_of_the_main_thread() {
     let (stdout, stderr, code) = run_child(&[]);
     assert_eq!(code, Some(0), "{stderr}");
-    let leaked = stdout
-        .lines()
-        .find_map(|l| l.split("leaked ").nth(1))
-        .map(str::trim)
-        .unwrap_or_else(|| panic!("no address in {stdout}"));
+    let leaked = support::leaked_address(&stdout);
     assert!(
         !stderr.contains("Thread Local Storage"),
         "the report panicked:\n{stderr}"

@@ -30,11 +30,7 @@ fn run_child(extra_env: &[(&str, &str)]) -> (String, String) {
 #[test]
 fn process_exit_with_live_memory_reports_it_on_stderr() {
     let (stdout, stderr) = run_child(&[]);
-    let leaked = stdout
-        .lines()
-        .find_map(|l| l.split("leaked ").nth(1))
-        .map(str::trim)
-        .unwrap_or_else(|| panic!("no address in {stdout}"));
+    let leaked = support::leaked_address(&stdout);
     assert!(
         stderr.contains("usm-core: 1 USM allocation(s) still alive at process exit:"),
         "{stderr}"

@@ -132,3 +132,12 @@ pub fn leak_shared(context: &Context, device: &Device, nbytes: usize) {
     println!("leaked {:#x}", m.as_ptr() as usize);
     std::mem::forget(m);
 }
+
+/// The address a child printed with [`leak_shared`] (`leaked <address>`).
+pub fn leaked_address(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find_map(|l| l.split("leaked ").nth(1))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no address in {stdout}"))
+}
