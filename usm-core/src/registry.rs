@@ -5,7 +5,7 @@
 //! `syclobj` resolves names through it, and the leak reports walk it. It knows nothing of
 //! what it holds (the context module instantiates it), so it sits below everything.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 
 /// One registered value: its process-unique id, its raw handle, a weak reference.
@@ -19,6 +19,9 @@ struct Entry<T> {
 pub(crate) struct Registry<T> {
     entries: Mutex<Vec<Entry<T>>>,
     next_id: AtomicU64,
+    /// The number of entries (live or not yet pruned), for a look-up that needs none of
+    /// them when there is at most one.
+    len: AtomicUsize,
 }
 
 impl<T> Registry<T> {
@@ -27,6 +30,7 @@ impl<T> Registry<T> {
         Registry {
             entries: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            len: AtomicUsize::new(0),
         }
     }
 
@@ -45,6 +49,7 @@ impl<T> Registry<T> {
             handle,
             value: Arc::downgrade(value),
         });
+        self.len.store(entries.len(), Ordering::Release);
         id
     }
 
@@ -57,8 +62,12 @@ impl<T> Registry<T> {
     }
 
     /// The first live value other than the one under `except` for which `f` answers.
-    /// Entries of `except` are skipped without touching their value.
+    /// Entries of `except` are skipped without touching their value. `except` must be
+    /// registered: with one entry, there is no other to look at (and no lock is taken).
     pub(crate) fn find_other<R>(&self, except: usize, f: impl Fn(&T) -> Option<R>) -> Option<R> {
+        if self.len.load(Ordering::Acquire) < 2 {
+            return None;
+        }
         let others: Vec<Arc<T>> = self
             .lock()
             .iter()
