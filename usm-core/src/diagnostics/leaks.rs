@@ -1,7 +1,8 @@
 //! Leak reports: on demand ([`report_leaks`]) and when the process exits.
 
 use std::io::Write;
-use std::sync::Once;
+use std::sync::{mpsc, Once};
+use std::time::Duration;
 
 use crate::context::live_contexts;
 use crate::context::tracker::{describe, warn_leak, LiveAllocation};
@@ -66,26 +67,33 @@ fn live_without_waiting() -> Vec<LiveAllocation> {
     leaks
 }
 
+/// How long the report at exit waits for the thread that reports through `tracing`.
+const REPORT_THREAD_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Reports `leaks` through `tracing`, from a new thread: the exiting thread's
 /// thread-locals are destroyed before `atexit` handlers run, and subscribers use them
-/// (`tracing_subscriber::fmt` panics). Whether a subscriber listened and took every event.
+/// (`tracing_subscriber::fmt` panics). Whether a subscriber listened and took every event
+/// in time: the thread is waited for at most [`REPORT_THREAD_TIMEOUT`], since it may
+/// block on a lock the exiting thread holds (standard error's, say).
 fn report_from_a_fresh_thread(leaks: &[LiveAllocation]) -> bool {
     let owned = leaks.to_vec();
+    let (done, outcome) = mpsc::channel();
     let spawned = std::panic::catch_unwind(move || {
         std::thread::Builder::new()
             .name("usm-core leak report".into())
             .spawn(move || {
-                if !tracing::enabled!(target: "usm_core::leak", tracing::Level::WARN) {
-                    return false;
+                let listened = tracing::enabled!(target: "usm_core::leak", tracing::Level::WARN);
+                if listened {
+                    for a in &owned {
+                        warn_leak(a, "USM allocation still alive at process exit");
+                    }
                 }
-                for a in &owned {
-                    warn_leak(a, "USM allocation still alive at process exit");
-                }
-                true
+                let _ = done.send(listened);
             })
     });
     match spawned {
-        Ok(Ok(thread)) => thread.join().unwrap_or(false),
+        // A panic in the subscriber drops the sender without a message.
+        Ok(Ok(_)) => outcome.recv_timeout(REPORT_THREAD_TIMEOUT).unwrap_or(false),
         // No thread (or no way to make one at exit): standard error.
         _ => false,
     }

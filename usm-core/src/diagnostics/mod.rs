@@ -11,8 +11,10 @@
 //! allocations of usm-core still alive, the same report is made from an `atexit` handler
 //! registered by the first allocation. The exiting thread's thread-locals are already gone
 //! then (and subscribers such as `tracing_subscriber::fmt` use them), so the report is made
-//! from a thread of its own; if no `tracing` subscriber listens to `warn` events of
-//! `usm_core::leak`, or the report through it fails, it goes to standard error instead.
+//! from a thread of its own (waited for at most two seconds: it may block on a lock the
+//! exiting thread holds); if no `tracing` subscriber listens to `warn` events of
+//! `usm_core::leak`, or the report through it fails or does not finish in time, it goes
+//! to standard error instead.
 //! Set `USM_LEAK_REPORT=0` to silence the report at exit.
 //!
 //! This module reports; the registry of live contexts it walks is
