@@ -63,10 +63,10 @@ pub fn apply(choice: DriverChoice) -> Result<Selected, CliError> {
                 Ok(Selected::System)
             } else {
                 let selected = use_soft()?;
-                eprintln!(
+                crate::notice(format_args!(
                     "usm: no Intel GPU driver ({INTEL_GPU_DRIVER}) installed; running on the {}",
                     selected.describe()
-                );
+                ));
                 Ok(selected)
             }
         }

@@ -9,6 +9,7 @@ mod driver_choice;
 mod error;
 mod info;
 
+use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -96,12 +97,21 @@ fn run(cli: Cli) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Writes one line to standard error. A closed standard error (`usm info 2>&1 | head -1`)
+/// is not a failure: nobody reads it any more, so the line is dropped.
+pub(crate) fn notice(line: fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of the output went away (`usm info | head -1`): it has what it
+        // wanted, so this is not a failure.
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("usm: {e}");
+            notice(format_args!("usm: {e}"));
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -63,3 +63,45 @@ fn missing_subcommand_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: usm"));
 }
+
+#[test]
+fn a_library_that_is_not_a_loader_is_exit_code_3() {
+    // libc opens, but exports no zeInit: it cannot be opened as a Level Zero loader.
+    let out = usm(
+        &["--driver", "system", "info"],
+        &[("LEVEL_ZERO_LOADER", "libc.so.6")],
+    );
+    assert_eq!(out.status.code(), Some(3), "{:?}", stderr_lines(&out));
+    let lines = stderr_lines(&out);
+    assert_eq!(lines.len(), 1, "stderr: {lines:?}");
+    assert!(lines[0].starts_with("usm: cannot open the Level Zero loader `libc.so.6`"));
+    assert!(lines[0].contains("not a Level Zero loader"), "{}", lines[0]);
+}
+
+#[test]
+fn closed_stdout_and_stderr_end_the_tool_quietly() {
+    // `usm info 2>&1 | head -1` once head has gone: both streams lead to a pipe whose
+    // reader is closed before the tool writes anything.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_usm"))
+        .args(["--driver", "soft", "info"])
+        .stdout(writer.try_clone().expect("the pipe's writer"))
+        .stderr(writer)
+        .status()
+        .expect("the usm binary runs");
+    assert_eq!(out.code(), Some(0), "no panic (101), no failure");
+}
+
+#[test]
+fn a_closed_stderr_does_not_hide_the_exit_code() {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_usm"))
+        .args(["--driver", "system", "info"])
+        .env("LEVEL_ZERO_LOADER", "/nonexistent/libze_loader.so.1")
+        .stderr(writer)
+        .output()
+        .expect("the usm binary runs");
+    assert_eq!(out.status.code(), Some(3));
+}

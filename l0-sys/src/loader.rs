@@ -89,7 +89,10 @@ impl Loader {
         let name = std::env::var_os(Self::PATH_ENV)
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| OsString::from(Self::DEFAULT_NAME));
-        Self::open_path(name)
+        // SAFETY: the name is the system's Level Zero loader or the one the process's
+        // configuration names for it (`LEVEL_ZERO_LOADER` is documented to name a Level
+        // Zero loader); either exports its `ze*` symbols with the headers' signatures.
+        unsafe { Self::open_path(name) }
     }
 
     /// Opens the loader at `path` (a file name searched like `dlopen` does, or a path).
@@ -97,17 +100,25 @@ impl Loader {
     /// # Errors
     ///
     /// [`LoadError::Library`] with the name tried and the system's message.
-    pub fn open_path(path: impl AsRef<OsStr>) -> Result<Self, LoadError> {
+    ///
+    /// # Safety
+    ///
+    /// The library must be a Level Zero loader (or another library whose `ze*`/`zel*`
+    /// symbols, where present, have the signatures of the headers this crate was generated
+    /// from): opening it runs its initialisers, and every call through the table trusts
+    /// those signatures. A symbol that is absent is a [`MissingFunction`] error when
+    /// called, never a call.
+    pub unsafe fn open_path(path: impl AsRef<OsStr>) -> Result<Self, LoadError> {
         let path = PathBuf::from(path.as_ref());
-        // SAFETY: opening the Level Zero loader runs its initialisers, which only read the
-        // environment and set up internal state; they have no precondition on the caller.
+        // SAFETY: the caller names a Level Zero loader, whose initialisers only read the
+        // environment and set up internal state.
         let library =
             unsafe { libloading::Library::new(&path) }.map_err(|e| LoadError::Library {
                 name: path.clone(),
                 message: dlopen_message(&e),
             })?;
-        // SAFETY: `library` is a Level Zero loader (it opened under that name) and is
-        // stored beside the table, outliving every use through `&self`.
+        // SAFETY: `library` is a Level Zero loader (the caller's promise) and is stored
+        // beside the table, outliving every use through `&self`.
         let api = unsafe { Api::load(&library) };
         Ok(Loader {
             api,

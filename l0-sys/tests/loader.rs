@@ -4,7 +4,8 @@ use level_zero_sys::{ze_result_t, LoadError, Loader, FUNCTION_NAMES, HEADER_API_
 
 #[test]
 fn opening_a_missing_library_names_it_and_the_system_message() {
-    let err = Loader::open_path("libze_loader_that_does_not_exist.so.7").unwrap_err();
+    // SAFETY: nothing is opened: the library does not exist.
+    let err = unsafe { Loader::open_path("libze_loader_that_does_not_exist.so.7") }.unwrap_err();
     let LoadError::Library { name, message } = &err;
     assert_eq!(name.to_str(), Some("libze_loader_that_does_not_exist.so.7"));
     assert!(
@@ -21,7 +22,9 @@ fn opening_a_missing_library_names_it_and_the_system_message() {
 #[test]
 fn a_library_that_is_not_a_loader_leaves_every_function_missing() {
     // libc is a real library with none of the ze* symbols.
-    let loader = Loader::open_path("libc.so.6").expect("libc opens");
+    // SAFETY: libc's initialisers already ran in this process, and it exports no `ze*`
+    // symbol whose signature could differ: every call below is refused before C.
+    let loader = unsafe { Loader::open_path("libc.so.6") }.expect("libc opens");
     assert!(loader.zeInit.is_none());
     // SAFETY: the call never reaches C: the function is absent.
     let missing = unsafe { loader.zeInit(0) }.unwrap_err();

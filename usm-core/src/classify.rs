@@ -3,13 +3,14 @@
 
 use std::ffi::c_void;
 
-use level_zero_sys::{ze_memory_allocation_properties_t, ze_memory_type_t, ze_structure_type_t};
+use level_zero_sys::ze_memory_type_t;
 
-use crate::context::Context;
-use crate::device::Device;
-use crate::error::{check, Error, Result};
-use crate::memory::{UsmKind, UsmView};
-use crate::trace;
+use crate::context::{other_owner, Context};
+use crate::error::{Error, Result};
+use crate::memory::UsmView;
+use crate::names::Device;
+use crate::names::UsmKind;
+use crate::result;
 
 /// What the driver says about a USM pointer (`zeMemGetAllocProperties` and
 /// `zeMemGetAddressRange`).
@@ -68,32 +69,16 @@ impl Context {
             return Err(Error::NotUsm { addr });
         }
         let api = self.api();
-        let mut props = ze_memory_allocation_properties_t {
-            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
-            ..Default::default()
-        };
-        let mut device = std::ptr::null_mut();
-        // SAFETY: valid context handle; the pointer is only looked up, never dereferenced;
-        // typed, live out-parameters.
-        let outcome =
-            unsafe { api.zeMemGetAllocProperties(self.raw(), ptr, &mut props, &mut device) };
-        check("zeMemGetAllocProperties", outcome, || {
-            format!("context={:p}, ptr={addr:#x}", self.raw())
-        })?;
+        // SAFETY: valid context handle; the pointer is only looked up, never dereferenced.
+        let (props, device) = unsafe { result::memory::alloc_properties(api, self.raw(), ptr) }?;
         let kind = match props.type_ {
             ze_memory_type_t::ZE_MEMORY_TYPE_DEVICE => UsmKind::Device,
             ze_memory_type_t::ZE_MEMORY_TYPE_SHARED => UsmKind::Shared,
             ze_memory_type_t::ZE_MEMORY_TYPE_HOST => UsmKind::Host,
             _ => return Err(self.not_ours(addr)),
         };
-        let mut base: *mut c_void = std::ptr::null_mut();
-        let mut size = 0usize;
         // SAFETY: as above.
-        let outcome = unsafe { api.zeMemGetAddressRange(self.raw(), ptr, &mut base, &mut size) };
-        check("zeMemGetAddressRange", outcome, || {
-            format!("context={:p}, ptr={addr:#x}", self.raw())
-        })?;
-        let base = base as usize;
+        let (base, size) = unsafe { result::memory::address_range(api, self.raw(), ptr) }?;
         if base > addr || addr - base >= size.max(1) {
             return Err(Error::NotUsm { addr });
         }
@@ -101,7 +86,7 @@ impl Context {
         // but drivers may answer for the allocations of every context of the driver (the
         // software driver does, at the time of writing): an allocation usm-core made in
         // another context is foreign whatever the driver says.
-        if let Some(other) = trace::other_owner_of_base(base, self.raw() as usize) {
+        if let Some(other) = other_owner(self.raw() as usize, |t| t.starting_at(base)) {
             return Err(Error::ForeignContext {
                 addr,
                 this: self.raw() as usize,
@@ -130,7 +115,7 @@ impl Context {
 
     /// The error for an address the driver does not know in this context.
     fn not_ours(&self, addr: usize) -> Error {
-        match trace::other_owner_containing(addr, self.raw() as usize) {
+        match other_owner(self.raw() as usize, |t| t.containing(addr)) {
             Some(other) => Error::ForeignContext {
                 addr,
                 this: self.raw() as usize,

@@ -1,36 +1,16 @@
 //! Level Zero devices: properties, memory, queue groups and sub-devices.
 
 use level_zero_sys::{
-    ze_command_queue_group_properties_t, ze_command_queue_group_property_flag_t,
-    ze_device_compute_properties_t, ze_device_handle_t, ze_device_memory_access_properties_t,
-    ze_device_memory_properties_t, ze_device_properties_t, ze_device_property_flag_t,
-    ze_device_type_t, ze_structure_type_t,
+    ze_command_queue_group_property_flag_t, ze_device_property_flag_t, ze_device_type_t,
 };
 
-use crate::driver::{c_string, Driver};
-use crate::error::{check, Result};
+pub use crate::names::Device;
+
+use crate::driver::c_string;
+use crate::error::Result;
 use crate::init::api;
-
-/// A Level Zero device (or sub-device) of one driver.
-///
-/// Cheap to clone: it names a handle that the driver keeps valid for the whole process.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Device {
-    handle: ze_device_handle_t,
-    driver: Driver,
-}
-
-// SAFETY: a device handle is an opaque name that the driver keeps valid until the process
-// ends, and Level Zero's device queries are free-threaded.
-unsafe impl Send for Device {}
-// SAFETY: `&Device` only gives out the handle value and runs free-threaded queries.
-unsafe impl Sync for Device {}
-
-impl std::fmt::Debug for Device {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Device({:p})", self.handle)
-    }
-}
+use crate::names::Driver;
+use crate::result;
 
 /// The generic kind of a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -214,29 +194,6 @@ impl QueueGroup {
 }
 
 impl Device {
-    pub(crate) fn from_parts(handle: ze_device_handle_t, driver: Driver) -> Device {
-        Device { handle, driver }
-    }
-
-    /// Wraps a raw handle.
-    ///
-    /// # Safety
-    ///
-    /// `handle` must be a device (or sub-device) handle of `driver`.
-    pub unsafe fn from_raw(handle: ze_device_handle_t, driver: Driver) -> Device {
-        Device { handle, driver }
-    }
-
-    /// The raw handle, for calls usm-core does not wrap.
-    pub fn raw(&self) -> ze_device_handle_t {
-        self.handle
-    }
-
-    /// The driver this device belongs to.
-    pub fn driver(&self) -> &Driver {
-        &self.driver
-    }
-
     /// The device's properties.
     ///
     /// # Errors
@@ -244,22 +201,10 @@ impl Device {
     /// The code of the first failing property query.
     pub fn properties(&self) -> Result<DeviceProperties> {
         let api = api()?;
-        let mut p = ze_device_properties_t {
-            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES,
-            ..Default::default()
-        };
-        // SAFETY: valid handle (see `Device`), live typed out-struct.
-        let outcome = unsafe { api.zeDeviceGetProperties(self.handle, &mut p) };
-        check("zeDeviceGetProperties", outcome, || format!("{self:?}"))?;
-        let mut c = ze_device_compute_properties_t {
-            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_COMPUTE_PROPERTIES,
-            ..Default::default()
-        };
-        // SAFETY: valid handle, live typed out-struct.
-        let outcome = unsafe { api.zeDeviceGetComputeProperties(self.handle, &mut c) };
-        check("zeDeviceGetComputeProperties", outcome, || {
-            format!("{self:?}")
-        })?;
+        // SAFETY: the handle is a device of the initialised loader (see `Device`).
+        let p = unsafe { result::device::properties(api, self.raw()) }?;
+        // SAFETY: as above.
+        let c = unsafe { result::device::compute_properties(api, self.raw()) }?;
         let memories = self.memory_properties()?;
         let flag = |f: ze_device_property_flag_t| p.flags & f.0 != 0;
         let is_subdevice = flag(ze_device_property_flag_t::ZE_DEVICE_PROPERTY_FLAG_SUBDEVICE);
@@ -293,27 +238,8 @@ impl Device {
     ///
     /// The code of `zeDeviceGetMemoryProperties`.
     pub fn memory_properties(&self) -> Result<Vec<MemoryProperties>> {
-        let api = api()?;
-        let mut count = 0u32;
-        // SAFETY: valid handle; a null array asks for the count only.
-        let outcome = unsafe {
-            api.zeDeviceGetMemoryProperties(self.handle, &mut count, std::ptr::null_mut())
-        };
-        check("zeDeviceGetMemoryProperties", outcome, || {
-            format!("{self:?}, count=?")
-        })?;
-        let template = ze_device_memory_properties_t {
-            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEMORY_PROPERTIES,
-            ..Default::default()
-        };
-        let mut raw = vec![template; count as usize];
-        // SAFETY: `raw` has room for `count` typed entries.
-        let outcome =
-            unsafe { api.zeDeviceGetMemoryProperties(self.handle, &mut count, raw.as_mut_ptr()) };
-        check("zeDeviceGetMemoryProperties", outcome, || {
-            format!("{self:?}, count={count}")
-        })?;
-        raw.truncate(count as usize);
+        // SAFETY: as in `properties`.
+        let raw = unsafe { result::device::memory_properties(api()?, self.raw()) }?;
         Ok(raw
             .iter()
             .zip(0..)
@@ -333,16 +259,8 @@ impl Device {
     ///
     /// The code of `zeDeviceGetMemoryAccessProperties`.
     pub fn memory_access(&self) -> Result<MemoryAccess> {
-        let api = api()?;
-        let mut p = ze_device_memory_access_properties_t {
-            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEMORY_ACCESS_PROPERTIES,
-            ..Default::default()
-        };
-        // SAFETY: valid handle (see `Device`), live typed out-struct.
-        let outcome = unsafe { api.zeDeviceGetMemoryAccessProperties(self.handle, &mut p) };
-        check("zeDeviceGetMemoryAccessProperties", outcome, || {
-            format!("{self:?}")
-        })?;
+        // SAFETY: as in `properties`.
+        let p = unsafe { result::device::memory_access_properties(api()?, self.raw()) }?;
         Ok(MemoryAccess {
             host: AccessCapabilities::from_flags(p.hostAllocCapabilities),
             device: AccessCapabilities::from_flags(p.deviceAllocCapabilities),
@@ -362,32 +280,8 @@ impl Device {
     ///
     /// The code of `zeDeviceGetCommandQueueGroupProperties`.
     pub fn queue_groups(&self) -> Result<Vec<QueueGroup>> {
-        let api = api()?;
-        let mut count = 0u32;
-        // SAFETY: valid handle; a null array asks for the count only.
-        let outcome = unsafe {
-            api.zeDeviceGetCommandQueueGroupProperties(
-                self.handle,
-                &mut count,
-                std::ptr::null_mut(),
-            )
-        };
-        check("zeDeviceGetCommandQueueGroupProperties", outcome, || {
-            format!("{self:?}, count=?")
-        })?;
-        let template = ze_command_queue_group_properties_t {
-            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_GROUP_PROPERTIES,
-            ..Default::default()
-        };
-        let mut raw = vec![template; count as usize];
-        // SAFETY: `raw` has room for `count` typed entries.
-        let outcome = unsafe {
-            api.zeDeviceGetCommandQueueGroupProperties(self.handle, &mut count, raw.as_mut_ptr())
-        };
-        check("zeDeviceGetCommandQueueGroupProperties", outcome, || {
-            format!("{self:?}, count={count}")
-        })?;
-        raw.truncate(count as usize);
+        // SAFETY: as in `properties`.
+        let raw = unsafe { result::device::queue_group_properties(api()?, self.raw()) }?;
         Ok(raw
             .iter()
             .zip(0..)
@@ -406,25 +300,12 @@ impl Device {
     ///
     /// The code of `zeDeviceGetSubDevices`.
     pub fn sub_devices(&self) -> Result<Vec<Device>> {
-        let api = api()?;
-        let mut count = 0u32;
-        // SAFETY: valid handle; a null array asks for the count only.
-        let outcome =
-            unsafe { api.zeDeviceGetSubDevices(self.handle, &mut count, std::ptr::null_mut()) };
-        check("zeDeviceGetSubDevices", outcome, || {
-            format!("{self:?}, count=?")
-        })?;
-        let mut handles = vec![std::ptr::null_mut(); count as usize];
-        // SAFETY: `handles` has room for `count` handles.
-        let outcome =
-            unsafe { api.zeDeviceGetSubDevices(self.handle, &mut count, handles.as_mut_ptr()) };
-        check("zeDeviceGetSubDevices", outcome, || {
-            format!("{self:?}, count={count}")
-        })?;
-        handles.truncate(count as usize);
+        // SAFETY: as in `properties`.
+        let handles = unsafe { result::device::sub_devices(api()?, self.raw()) }?;
         Ok(handles
             .into_iter()
-            .map(|h| Device::from_parts(h, self.driver))
+            // SAFETY: zeDeviceGetSubDevices named these sub-devices of this driver's device.
+            .map(|h| unsafe { Device::from_raw(h, *self.driver()) })
             .collect())
     }
 

@@ -2,9 +2,10 @@
 
 use std::sync::OnceLock;
 
-use level_zero_sys::{Api, Loader};
+use level_zero_sys::{Api, LoadError, Loader};
 
-use crate::error::{check, Result};
+use crate::error::{Error, Result};
+use crate::result;
 
 /// Opens the Level Zero loader and initialises it with `zeInit(0)`, once per process.
 ///
@@ -17,8 +18,9 @@ use crate::error::{check, Result};
 ///
 /// # Errors
 ///
-/// [`Error::Load`](crate::Error::Load) when the loader cannot be opened,
-/// [`Error::Ze`](crate::Error::Ze) with the code of `zeInit` when it fails.
+/// [`Error::Load`] when the loader cannot be opened (or the library
+/// opened is not a Level Zero loader: it exports no `zeInit`),
+/// [`Error::Ze`] with the code of `zeInit` when it fails.
 pub fn init() -> Result<()> {
     api().map(|_| ())
 }
@@ -32,10 +34,17 @@ pub fn loader() -> Result<&'static Loader> {
     static INIT: OnceLock<Result<&'static Loader>> = OnceLock::new();
     INIT.get_or_init(|| {
         let loader = Loader::global()?;
-        // SAFETY: zeInit takes its flags by value; 0 asks for GPU drivers, as the
-        // specification's default.
-        let outcome = unsafe { loader.zeInit(0) };
-        check("zeInit", outcome, || "flags=0".to_string())?;
+        // 0 asks for GPU drivers, as the specification's default.
+        result::init::init(loader.api(), 0).map_err(|e| match e {
+            // A library without zeInit is no Level Zero loader: it cannot be opened as one.
+            Error::MissingFunction(missing) if missing.name == "zeInit" => {
+                Error::Load(LoadError::Library {
+                    name: loader.path().to_path_buf(),
+                    message: "it exports no zeInit: it is not a Level Zero loader".to_string(),
+                })
+            }
+            other => other,
+        })?;
         tracing::debug!(path = %loader.path().display(), "Level Zero initialised");
         Ok(loader)
     })

@@ -13,14 +13,20 @@
 //! * Asynchronous work: [`scope()`] returns [`Event`]s, orders work on the same memory by
 //!   itself, and waits for everything before it returns, so memory in flight can be
 //!   neither freed nor touched; [`Queue::copy_async`] and its siblings return a
-//!   [`Pending`] handle that owns the memory until the work is done.
+//!   [`Pending`] handle that owns the memory until the work is done. Both go through one
+//!   submission routine and wait on each other through one dependency type, [`EventRef`].
 //! * Classification: [`Context::classify`] and [`as_usm_memory`] for any pointer.
-//! * Errors: [`Error`], with every Level Zero result code named ([`ZeError`]) and
-//!   [`UsmAllocationError`] for allocations.
+//! * Errors: [`Error`], with every Level Zero result code named ([`ResultCode`],
+//!   [`ZeError`]), [`UsmAllocationError`] for allocations and [`TransferError`] for refused
+//!   copies.
 //! * Array interface: [`suai`] writes, validates and reads the `__sycl_usm_array_interface__`
 //!   dict ([`SuaiDict`]) through which dpctl and the SYCL Python ecosystem share memory.
 //! * Diagnostics: `debug` events for every allocation and free, [`Context::stats`],
-//!   leak reports when a context's last handle drops and from [`report_leaks`].
+//!   leak reports when a context's last owning handle drops and from [`report_leaks`]
+//!   ([`diagnostics`]).
+//!
+//! The crate's layers and module graph are described in `ARCHITECTURE.md` at the
+//! repository root.
 //!
 //! ```no_run
 //! use usm_core::{Context, UsmDevice, UsmShared, UsmMemory, UsmKind};
@@ -40,16 +46,22 @@
 pub mod classify;
 pub mod context;
 pub mod device;
+pub mod diagnostics;
 pub mod driver;
 pub mod error;
 pub mod init;
 pub mod memory;
-pub mod pending;
+mod names;
 pub mod queue;
+mod registry;
+mod result;
 mod scope;
 pub mod suai;
-pub mod trace;
 pub mod transfer;
+
+/// The former name of [`diagnostics`], kept so that `usm_core::trace::...` paths still work.
+#[doc(hidden)]
+pub use diagnostics as trace;
 
 pub use classify::{as_usm_memory, PointerInfo};
 pub use context::Context;
@@ -57,20 +69,24 @@ pub use device::{
     AccessCapabilities, Device, DeviceProperties, DeviceType, MemoryAccess, MemoryProperties,
     QueueGroup,
 };
+pub use diagnostics::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
 pub use driver::{Driver, DriverProperties, Extension, RELAXED_ALLOCATION_LIMITS_EXTENSION};
-pub use error::{check, AllocationFailure, Error, Result, UsmAllocationError, ZeError};
+pub use error::{
+    check, AllocationFailure, Error, Operand, PatternRule, Result, ResultCode, TransferError,
+    UsmAllocationError, ZeError,
+};
 pub use init::{api, init, loader};
 pub use memory::{
-    AllocOptions, CacheBias, Placement, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView,
+    AllocOptions, CacheBias, Placement, UsmDestination, UsmDevice, UsmHost, UsmKind, UsmMemory,
+    UsmShared, UsmSource, UsmView,
 };
-pub use pending::{EventRef, Failed, Pending, PendingResult};
-pub use queue::{ChosenEngine, Engine, Mode, Queue, QueueOptions};
+pub use queue::{
+    pending, ChosenEngine, Engine, EventRef, Failed, Mode, Pending, PendingResult, Queue,
+    QueueOptions,
+};
 pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
 pub use suai::{SuaiDict, SuaiError, SuaiView};
-pub use trace::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
-pub use transfer::{
-    Extent, Operand, PatternRule, Region, TransferError, UsmDestination, UsmSource,
-};
+pub use transfer::{Extent, Region};
 
 /// The raw Level Zero bindings usm-core is built on.
 pub use level_zero_sys as sys;

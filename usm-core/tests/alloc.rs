@@ -177,7 +177,9 @@ fn size_above_the_maximum_allocation_is_a_usm_allocation_error_with_the_driver_c
         );
         assert_eq!(
             e.code(),
-            Some(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE),
+            Some(usm_core::ResultCode(
+                ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE
+            )),
             "{e}"
         );
         assert_eq!((e.kind, e.size, e.alignment), (kind, size, 64));
@@ -214,7 +216,9 @@ fn huge_size_is_a_usm_allocation_error() {
         let e = refused(&context, &device, kind, size, &AllocOptions::new());
         assert_eq!(
             e.code(),
-            Some(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE),
+            Some(usm_core::ResultCode(
+                ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE
+            )),
             "{e}"
         );
         assert_eq!((e.kind, e.size), (kind, size));
@@ -276,7 +280,9 @@ fn relaxed_limits_beyond_the_device_memory_are_out_of_device_memory() {
     );
     assert_eq!(
         e.code(),
-        Some(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY),
+        Some(usm_core::ResultCode(
+            ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY
+        )),
         "{e}"
     );
     assert_eq!(e.kind, UsmKind::Device);
@@ -323,9 +329,13 @@ fn device_of_another_context_is_refused_before_any_driver_call() {
         return;
     };
     assert!(context.contains_device(&device));
-    let e = allocation_error(UsmShared::new(&context, &other, 64).unwrap_err());
-    assert_eq!(e.reason, AllocationFailure::DeviceNotInContext);
-    assert_eq!(e.device.as_ref(), Some(&other));
+    let e = UsmShared::new(&context, &other, 64).unwrap_err();
+    assert!(
+        matches!(e, usm_core::Error::DeviceNotInContext { device, context: c }
+            if device == other.raw() as usize && c == context.raw() as usize),
+        "{e}"
+    );
+    assert_eq!(context.stats().live_count(), 0);
 }
 
 #[test]
@@ -396,7 +406,9 @@ fn allocation_error_is_a_std_error_with_the_code_on_the_outer_error() {
     let e = UsmDevice::new(&context, &device, usize::MAX / 2).unwrap_err();
     assert_eq!(
         e.code(),
-        Some(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE)
+        Some(usm_core::ResultCode(
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE
+        ))
     );
     let dynamic: &dyn std::error::Error = &e;
     assert!(
@@ -421,7 +433,7 @@ fn alignment_the_driver_cannot_honour_is_a_usm_allocation_error() {
                 UsmKind::Host => ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY,
                 _ => ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
             };
-            assert_eq!(e.code(), Some(expected), "{e}");
+            assert_eq!(e.code(), Some(usm_core::ResultCode(expected)), "{e}");
         }
     }
 }
@@ -435,5 +447,57 @@ fn more_than_isize_max_bytes_is_refused_before_any_driver_call() {
         let e = refused(&context, &device, kind, size, &options);
         assert_eq!(e.reason, AllocationFailure::LargerThanAddressSpace);
         assert_eq!((e.kind, e.size, e.code()), (kind, size, None));
+    }
+}
+
+#[test]
+fn a_clone_is_the_same_kind_of_context_handle_as_its_original() {
+    let (context, device) = support::context();
+    assert!(context.is_owning());
+    assert!(context.clone().is_owning());
+    let memory = UsmShared::new(&context, &device, 64).unwrap();
+    let through_memory = memory.context().clone();
+    assert!(!memory.context().is_owning());
+    assert!(!through_memory.is_owning(), "a clone keeps the kind");
+    assert_eq!(through_memory, context);
+}
+
+#[test]
+fn dropping_a_clone_of_a_memory_s_context_makes_no_leak_report() {
+    // Before, the hidden flag made such a clone an owning handle: its drop reported the
+    // memory as leaked while the real owner was still alive.
+    let (context, device) = support::context();
+    let memory = UsmShared::new(&context, &device, 64).unwrap();
+    let capture = LeakCapture::default();
+    capture.run(|| drop(memory.context().clone()));
+    assert_eq!(capture.count(), 0, "no leak report for a non-owning clone");
+    capture.run(|| drop(context));
+    // One summary and one event per live allocation.
+    assert_eq!(capture.count(), 2, "the last owner reports the live memory");
+    drop(memory);
+}
+
+/// Counts `warn` events of target `usm_core::leak` emitted while it runs code.
+#[derive(Default, Clone)]
+struct LeakCapture(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl LeakCapture {
+    fn run(&self, f: impl FnOnce()) {
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::registry().with(self.clone());
+        tracing::subscriber::with_default(subscriber, f);
+    }
+
+    fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for LeakCapture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let m = event.metadata();
+        if m.target() == "usm_core::leak" && *m.level() == tracing::Level::WARN {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 }

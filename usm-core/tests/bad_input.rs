@@ -341,7 +341,8 @@ fn a_device_outside_the_context_is_refused() {
     let context = Context::new(devices[0].driver(), &devices[..1]).unwrap();
     let e = Queue::new(&context, &devices[1]).unwrap_err();
     assert!(
-        matches!(e, Error::InvalidArgument { name: "device", .. }),
+        matches!(e, Error::DeviceNotInContext { device, context: c }
+            if device == devices[1].raw() as usize && c == context.raw() as usize),
         "{e}"
     );
 }
@@ -395,4 +396,42 @@ fn every_pattern_length_up_to_twice_the_maximum_is_accepted_exactly_when_legal()
             assert_eq!(rule, expected, "pattern {len}");
         }
     }
+}
+
+#[test]
+fn memory_of_another_context_as_a_host_slice_is_refused() {
+    let (context, device) = support::context();
+    let (other, _) = support::context();
+    let queue = Queue::new(&context, &device).unwrap();
+    let mut d = UsmDevice::new(&context, &device, 64).unwrap();
+    let mut foreign = UsmHost::new(&other, 64).unwrap();
+    let foreign_addr = foreign.as_ptr() as usize;
+    let e = transfer_error(
+        queue
+            .copy_from_host(&mut d, 0, foreign.as_slice())
+            .unwrap_err(),
+    );
+    assert_eq!(
+        e,
+        TransferError::ForeignContext {
+            operand: Operand::Source,
+            addr: foreign_addr,
+            memory_context: other.raw() as usize,
+            queue_context: context.raw() as usize,
+        }
+    );
+    // An interior slice, as a destination, is refused the same way.
+    let e = transfer_error(
+        queue
+            .copy_to_host(&mut foreign.as_mut_slice()[8..24], &d, 0)
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(e, TransferError::ForeignContext { operand: Operand::Destination, addr, .. }
+            if addr == foreign_addr + 8),
+        "{e}"
+    );
+    // Host memory of the queue's own context is plain host memory to it.
+    let own = UsmHost::new(&context, 64).unwrap();
+    queue.copy_from_host(&mut d, 0, own.as_slice()).unwrap();
 }

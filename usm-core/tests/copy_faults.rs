@@ -9,7 +9,7 @@ use usm_core::{Error, Queue, UsmDevice};
 
 fn code_and_call(e: Error) -> (ze_result_t, &'static str) {
     match e {
-        Error::Ze(z) => (z.code, z.call),
+        Error::Ze(z) => (z.code.raw(), z.call),
         other => panic!("expected a driver error, got {other:?}"),
     }
 }

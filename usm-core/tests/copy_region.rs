@@ -69,3 +69,43 @@ fn a_3d_region_copies_slices_at_their_pitch() {
     model(&mut expected, &d, &src_data, &s, &e);
     assert_eq!(queue.to_vec(&*dst).unwrap(), expected);
 }
+
+#[test]
+fn a_2d_region_deep_inside_a_large_allocation_copies() {
+    // Rows from 4 GiB on: (y + height) * pitch does not fit 32 bits, and a 2-D copy needs
+    // no slice pitch (the specification ignores it).
+    let (context, device) = support::context();
+    let relaxed = usm_core::AllocOptions::new().relaxed_limits(true);
+    let big = usm_core::UsmDevice::with_options(&context, &device, 5 << 30, &relaxed);
+    let mut big = match big {
+        Ok(big) => big,
+        Err(e) => {
+            assert!(
+                !support::on_soft_driver(),
+                "the software driver has 16 GiB: {e}"
+            );
+            return;
+        }
+    };
+    let queue = Queue::new(&context, &device).unwrap();
+    let pitch = 1u32 << 20;
+    let deep = Region::new_2d(8, 4200, pitch);
+    let extent = Extent::new_2d(16, 3);
+    let src_data = bytes(16 * 3, 7);
+    let mut src = usm_core::UsmHost::new(&context, src_data.len()).unwrap();
+    src.as_mut_slice().copy_from_slice(&src_data);
+    queue
+        .copy_region(&mut big, &deep, &src, &Region::new_2d(0, 0, 16), &extent)
+        .unwrap();
+    let mut back = usm_core::UsmHost::new(&context, src_data.len()).unwrap();
+    queue
+        .copy_region(&mut back, &Region::new_2d(0, 0, 16), &big, &deep, &extent)
+        .unwrap();
+    assert_eq!(back.as_slice(), &src_data[..]);
+    // The first row landed where the specification puts it.
+    let mut row = [0u8; 16];
+    queue
+        .copy_to_host(&mut row, &big, 4200 * pitch as usize + 8)
+        .unwrap();
+    assert_eq!(row, src_data[..16]);
+}

@@ -22,7 +22,9 @@ fn out_of_memory_from_the_driver_is_a_usm_allocation_error() {
     };
     assert_eq!(
         e.code(),
-        Some(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)
+        Some(usm_core::ResultCode(
+            ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY
+        ))
     );
     assert_eq!((e.size, e.device.as_ref()), (4096, Some(&device)));
     assert!(matches!(e.reason, AllocationFailure::Driver(ref z) if z.call == "zeMemAllocDevice"));
@@ -32,7 +34,9 @@ fn out_of_memory_from_the_driver_is_a_usm_allocation_error() {
     };
     assert_eq!(
         e.code(),
-        Some(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)
+        Some(usm_core::ResultCode(
+            ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY
+        ))
     );
     let _host = UsmHost::new(&context, 64).unwrap();
     let Err(Error::Allocation(e)) = UsmHost::new(&context, 64) else {
@@ -40,7 +44,9 @@ fn out_of_memory_from_the_driver_is_a_usm_allocation_error() {
     };
     assert_eq!(
         e.code(),
-        Some(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY)
+        Some(usm_core::ResultCode(
+            ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY
+        ))
     );
     assert!(
         e.to_string().contains("ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY"),

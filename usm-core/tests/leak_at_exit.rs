@@ -3,8 +3,6 @@
 
 mod support;
 
-use usm_core::{UsmMemory, UsmShared};
-
 const CHILD_VAR: &str = "USM_CORE_LEAK_CHILD";
 /// Set in the child: install a global `tracing` subscriber writing to standard error.
 const SUBSCRIBER_VAR: &str = "USM_CORE_LEAK_SUBSCRIBER";
@@ -17,16 +15,10 @@ fn child_leaks_one_allocation() {
         return;
     }
     if std::env::var_os(SUBSCRIBER_VAR).is_some() {
-        tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_ansi(false)
-            .with_max_level(tracing::Level::WARN)
-            .init();
+        support::install_warn_subscriber();
     }
     let (context, device) = support::context();
-    let m = UsmShared::new(&context, &device, 321).unwrap();
-    println!("leaked {:#x}", m.as_ptr() as usize);
-    std::mem::forget(m);
+    support::leak_shared(&context, &device, 321);
 }
 
 fn run_child(extra_env: &[(&str, &str)]) -> (String, String) {
@@ -38,11 +30,7 @@ fn run_child(extra_env: &[(&str, &str)]) -> (String, String) {
 #[test]
 fn process_exit_with_live_memory_reports_it_on_stderr() {
     let (stdout, stderr) = run_child(&[]);
-    let leaked = stdout
-        .lines()
-        .find_map(|l| l.split("leaked ").nth(1))
-        .map(str::trim)
-        .unwrap_or_else(|| panic!("no address in {stdout}"));
+    let leaked = support::leaked_address(&stdout);
     assert!(
         stderr.contains("usm-core: 1 USM allocation(s) still alive at process exit:"),
         "{stderr}"

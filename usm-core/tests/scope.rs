@@ -372,3 +372,77 @@ fn work_waits_for_the_events_it_is_given_even_on_other_memory() {
     .unwrap();
     assert_eq!((a.as_slice()[0], b.as_slice()[0]), (1, 2));
 }
+
+#[test]
+fn scoped_work_waits_for_owned_work() {
+    let (context, device) = support::context();
+    let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
+    let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
+    let gate = gate_support::Gate::close(&context, &q1);
+    let owned = q1
+        .fill_async(UsmHost::new(&context, 64).unwrap(), &[1], &[])
+        .unwrap();
+    let mut b = UsmHost::new(&context, 64).unwrap();
+    scope(|s| {
+        // Other memory, another engine: only the adopted event orders this after `owned`.
+        let after_owned = s.adopt(&owned.event());
+        let scoped = s.memset(&q2, s.hold_mut(&mut b), 2, &[after_owned])?;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let waited = !scoped.is_complete()?;
+        gate.open();
+        assert!(waited, "scoped work ran before the owned work it waits for");
+        scoped.wait()?;
+        assert!(owned.is_complete()?);
+        Ok(())
+    })
+    .unwrap();
+    let (a, _) = owned.wait().unwrap();
+    assert_eq!((a.as_slice()[0], b.as_slice()[0]), (1, 2));
+}
+
+#[test]
+fn owned_work_waits_for_scoped_work() {
+    let (context, device) = support::context();
+    let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
+    let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
+    let mut a = UsmHost::new(&context, 64).unwrap();
+    let gate = gate_support::Gate::close(&context, &q1);
+    let owned = scope(|s| {
+        let scoped = s.memset(&q1, s.hold_mut(&mut a), 1, &[])?;
+        // Owned work outlives the scope; it keeps its own reference to the scoped event.
+        let owned = q2
+            .fill_async(
+                UsmHost::new(&context, 64).unwrap(),
+                &[2],
+                &[scoped.as_event_ref()],
+            )
+            .map_err(usm_core::Error::from)?;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let waited = !owned.is_complete()?;
+        gate.open();
+        assert!(waited, "owned work ran before the scoped work it waits for");
+        Ok(owned)
+    })
+    .unwrap();
+    let (b, _) = owned.wait().unwrap();
+    assert_eq!((a.as_slice()[0], b.as_slice()[0]), (1, 2));
+}
+
+#[test]
+fn an_event_outlives_its_scope_in_the_owned_work_that_waits_for_it() {
+    let (context, device) = support::context();
+    let q = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
+    let mut a = UsmHost::new(&context, 8).unwrap();
+    let kept = scope(|s| {
+        let scoped = s.memset(&q, s.hold_mut(&mut a), 3, &[])?;
+        Ok(scoped.as_event_ref().clone())
+    })
+    .unwrap();
+    // The scope ended and waited; the event is still a valid, completed dependency.
+    assert!(kept.is_complete().unwrap());
+    let owned = q
+        .fill_async(UsmHost::new(&context, 8).unwrap(), &[4], &[&kept])
+        .unwrap();
+    let (b, _) = owned.wait().unwrap();
+    assert_eq!((a.as_slice()[0], b.as_slice()[0]), (3, 4));
+}

@@ -216,7 +216,8 @@ fn a_dict_naming_a_device_outside_the_context_is_refused() {
     .unwrap();
     let err = take(&dict, &context, None).unwrap_err();
     assert!(
-        matches!(err, SuaiError::DeviceNotInContext { handle: 0x10, context: c } if c == context.raw() as usize),
+        matches!(&err, SuaiError::Usm(e) if matches!(**e,
+            usm_core::Error::DeviceNotInContext { device: 0x10, context: c } if c == context.raw() as usize)),
         "{err:?}"
     );
 }

@@ -134,7 +134,26 @@ fn host_allocation_events_name_no_device() {
     assert_eq!(allocs.len(), 1);
     assert_eq!(allocs[0].field("kind"), "host");
     assert_eq!(allocs[0].field("device"), "None");
-    assert_eq!(allocs[0].field("alignment"), "0");
+}
+
+#[test]
+fn alloc_and_free_events_log_the_same_effective_alignment() {
+    let (context, device) = support::context();
+    let capture = Capture::default();
+    let mut reported = 0;
+    // Alignment 0 (the driver's choice): both events name the alignment the memory has.
+    capture.run(|| {
+        let memory = UsmDevice::new(&context, &device, 100).unwrap();
+        reported = memory.alignment();
+        let live = context.live_allocations();
+        assert_eq!(live[0].alignment, reported);
+    });
+    assert!(reported.is_power_of_two() && reported > 1, "{reported}");
+    let allocs = capture.with_message("usm alloc");
+    let frees = capture.with_message("usm free");
+    assert_eq!((allocs.len(), frees.len()), (1, 1));
+    assert_eq!(allocs[0].field("alignment"), reported.to_string());
+    assert_eq!(frees[0].field("alignment"), reported.to_string());
 }
 
 #[test]

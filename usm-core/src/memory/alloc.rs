@@ -10,11 +10,14 @@ use level_zero_sys::{
     ze_relaxed_allocation_limits_exp_flag_t, ze_structure_type_t,
 };
 
-use super::{address_alignment, AllocOptions, UsmKind};
+use super::traits::address_alignment;
+use super::AllocOptions;
+use crate::context::tracker::LiveAllocation;
 use crate::context::Context;
-use crate::device::Device;
-use crate::error::{check, AllocationFailure, Error, Result, UsmAllocationError};
-use crate::trace::LiveAllocation;
+use crate::diagnostics::report_at_exit_once;
+use crate::error::{AllocationFailure, Error, Result, UsmAllocationError, ZeError};
+use crate::names::{Device, UsmKind};
+use crate::result;
 
 /// An owned USM allocation: freed with `zeMemFree` on drop. Holds a dependent handle of its
 /// context, so the context is destroyed only after the memory is freed.
@@ -64,7 +67,10 @@ impl RawAllocation {
         }
         if let Some(d) = device {
             if !context.contains_device(d) {
-                return Err(fail(AllocationFailure::DeviceNotInContext));
+                return Err(Error::DeviceNotInContext {
+                    device: d.addr(),
+                    context: context.raw() as usize,
+                });
             }
         }
         let relaxed_limits = options.get_relaxed_limits();
@@ -103,59 +109,62 @@ impl RawAllocation {
         let device_handle = device.map_or(std::ptr::null_mut(), Device::raw);
         let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
         let start = debug.then(Instant::now);
-        let mut ptr: *mut c_void = std::ptr::null_mut();
-        let (call, outcome) = match kind {
-            // SAFETY (all three): valid context and device handles (see `Context`,
+        let (call, allocated) = match kind {
+            // SAFETY: (all three) valid context and device handles (see `Context`,
             // `Device`), typed descriptors (and the chained relaxed-limits descriptor) living
-            // across the call, a live out-pointer; size and alignment were checked above.
+            // across the call; size and alignment were checked above.
             UsmKind::Device => ("zeMemAllocDevice", unsafe {
-                api.zeMemAllocDevice(
+                result::memory::alloc_device(
+                    api,
                     context.raw(),
                     &device_desc,
                     len,
                     alignment,
                     device_handle,
-                    &mut ptr,
                 )
             }),
+            // SAFETY: as above.
             UsmKind::Shared => ("zeMemAllocShared", unsafe {
-                api.zeMemAllocShared(
+                result::memory::alloc_shared(
+                    api,
                     context.raw(),
                     &device_desc,
                     &host_desc,
                     len,
                     alignment,
                     device_handle,
-                    &mut ptr,
                 )
             }),
+            // SAFETY: as above.
             UsmKind::Host => ("zeMemAllocHost", unsafe {
-                api.zeMemAllocHost(context.raw(), &host_desc, len, alignment, &mut ptr)
+                result::memory::alloc_host(api, context.raw(), &host_desc, len, alignment)
             }),
         };
-        let described = || {
-            format!(
-                "context={:p}, size={len}, alignment={alignment}, device={device_handle:p}, \
-                 device_flags={:#x}, host_flags={:#x}, relaxed_limits={relaxed_limits}",
-                context.raw(),
-                device_desc.flags,
-                host_desc.flags,
-            )
-        };
-        match check(call, outcome, described) {
-            Ok(()) => {}
+        let ptr = match allocated {
+            Ok(ptr) => ptr,
             Err(Error::Ze(e)) => return Err(fail(AllocationFailure::Driver(e))),
             Err(other) => return Err(other),
-        }
+        };
         let Some(ptr) = NonNull::new(ptr) else {
-            let e = crate::ZeError::new(
+            let e = ZeError::new(
                 level_zero_sys::ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
                 call,
-                format!("{} (returned success with a null pointer)", described()),
+                format!(
+                    "hContext={:p}, size={len}, alignment={alignment} (returned success with \
+                     a null pointer)",
+                    context.raw()
+                ),
             );
             return Err(fail(AllocationFailure::Driver(e)));
         };
         let addr = ptr.as_ptr() as usize;
+        // The alignment the memory has: the one asked for, or the address's when the
+        // driver chose. Records, events and `UsmMemory::alignment` all report this one.
+        let alignment = if alignment == 0 {
+            address_alignment(addr)
+        } else {
+            alignment
+        };
         let slot = context.tracker().on_alloc(LiveAllocation {
             context: context.raw() as usize,
             addr,
@@ -164,33 +173,57 @@ impl RawAllocation {
             alignment,
             location,
         });
-        if let Some(start) = start {
-            tracing::debug!(
-                target: "usm_core::alloc",
-                %kind,
-                bytes = len,
-                alignment,
-                ptr = format_args!("{addr:#x}"),
-                device = ?device,
-                elapsed_ns = start.elapsed().as_nanos() as u64,
-                at = %location,
-                "usm alloc"
-            );
-        }
-        Ok(RawAllocation {
+        report_at_exit_once();
+        // The owning value exists before anything that may call the user's code (a
+        // tracing subscriber, which may panic): unwinding from here frees the memory.
+        let allocation = RawAllocation {
             ptr,
             len,
             kind,
-            alignment: if alignment == 0 {
-                address_alignment(addr)
-            } else {
-                alignment
-            },
+            alignment,
             context: context.dependent(),
             device: device.cloned(),
             location,
             slot,
-        })
+        };
+        if let Some(start) = start {
+            allocation.report_alloc(start);
+        }
+        Ok(allocation)
+    }
+
+    /// The `debug` event of a new allocation. Out of line: the untraced path stays short.
+    #[cold]
+    #[inline(never)]
+    fn report_alloc(&self, start: Instant) {
+        tracing::debug!(
+            target: "usm_core::alloc",
+            kind = %self.kind,
+            bytes = self.len,
+            alignment = self.alignment,
+            ptr = format_args!("{:#x}", self.ptr.as_ptr() as usize),
+            device = ?self.device,
+            elapsed_ns = start.elapsed().as_nanos() as u64,
+            at = %self.location,
+            "usm alloc"
+        );
+    }
+
+    /// The `debug` event of a free. Out of line, as [`RawAllocation::report_alloc`].
+    #[cold]
+    #[inline(never)]
+    fn report_free(&self, start: Instant) {
+        tracing::debug!(
+            target: "usm_core::alloc",
+            kind = %self.kind,
+            bytes = self.len,
+            alignment = self.alignment,
+            ptr = format_args!("{:#x}", self.ptr.as_ptr() as usize),
+            device = ?self.device,
+            elapsed_ns = start.elapsed().as_nanos() as u64,
+            allocated_at = %self.location,
+            "usm free"
+        );
     }
 
     pub(crate) fn ptr(&self) -> *mut c_void {
@@ -272,7 +305,7 @@ fn allocation_failed(
         bytes = len,
         alignment,
         device = ?device,
-        code = error.code().map(crate::error::code_name),
+        code = error.code().map(|c| c.name()),
         at = %location,
         error = %error,
         "usm alloc failed"
@@ -290,30 +323,15 @@ impl Drop for RawAllocation {
         // must never see this (stale) owner for it.
         self.context.tracker().on_free(self.slot);
         // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is alive
-        // (we hold a handle), and it is freed exactly once, here.
-        let outcome = check(
-            "zeMemFree",
-            unsafe {
-                self.context
-                    .api()
-                    .zeMemFree(self.context.raw(), self.ptr.as_ptr())
-            },
-            || format!("context={:p}, ptr={addr:#x}", self.context.raw()),
-        );
+        // (we hold a handle); no work uses it (work holds the memory borrowed or owned);
+        // it is freed exactly once, here.
+        let outcome = unsafe {
+            result::memory::free(self.context.api(), self.context.raw(), self.ptr.as_ptr())
+        };
         match outcome {
             Ok(()) => {
                 if let Some(start) = start {
-                    tracing::debug!(
-                        target: "usm_core::alloc",
-                        kind = %self.kind,
-                        bytes = self.len,
-                        alignment = self.alignment,
-                        ptr = format_args!("{addr:#x}"),
-                        device = ?self.device,
-                        elapsed_ns = start.elapsed().as_nanos() as u64,
-                        allocated_at = %self.location,
-                        "usm free"
-                    );
+                    self.report_free(start);
                 }
             }
             Err(e) => {

@@ -2,8 +2,8 @@
 
 use super::{AllocOptions, RawAllocation, UsmKind};
 use crate::context::Context;
-use crate::device::Device;
 use crate::error::Result;
+use crate::names::Device;
 
 /// Device USM memory (`zeMemAllocDevice`): fast for the device, not accessible from the
 /// host, so it offers no host slice. Freed on drop.

@@ -1,5 +1,8 @@
-//! USM memory: the three owned kinds ([`UsmDevice`], [`UsmShared`], [`UsmHost`]), the
-//! non-owning [`UsmView`], the [`UsmMemory`] trait they share, and allocation options.
+//! USM memory: the kinds ([`UsmKind`]), the three owned kinds ([`UsmDevice`],
+//! [`UsmShared`], [`UsmHost`]), the non-owning [`UsmView`], the traits they share
+//! ([`UsmMemory`], and [`UsmSource`] / [`UsmDestination`] for what the device may read and
+//! write), and allocation options. The one place where memory is allocated and freed is
+//! here too.
 //!
 //! # Coming from dpctl.memory
 //!
@@ -47,10 +50,18 @@ macro_rules! impl_usm_memory {
             fn context(&self) -> &$crate::context::Context {
                 self.raw.context()
             }
-            fn device(&self) -> Option<&$crate::device::Device> {
+            fn device(&self) -> Option<&$crate::names::Device> {
                 self.raw.device()
             }
         }
+
+        // SAFETY: the owned allocation lives until dropped, which a borrow prevents; host
+        // access to its bytes needs `&` (read) or `&mut` (write), so `&self` excludes
+        // writers.
+        unsafe impl $crate::memory::UsmSource for $ty {}
+        // SAFETY: owned memory reaches its bytes only through itself; `&mut self` is
+        // exclusive.
+        unsafe impl $crate::memory::UsmDestination for $ty {}
 
         impl std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -108,136 +119,13 @@ mod device;
 mod host;
 mod options;
 mod shared;
-mod view;
+mod traits;
 
-use std::ffi::c_void;
-use std::fmt;
-
-use crate::context::Context;
-use crate::device::Device;
-use crate::error::Result;
-
+pub use crate::names::UsmKind;
 pub(crate) use alloc::RawAllocation;
 pub use device::UsmDevice;
 pub use host::UsmHost;
 pub use options::{AllocOptions, CacheBias, Placement};
 pub use shared::UsmShared;
-pub use view::UsmView;
-
-/// The three kinds of Unified Shared Memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UsmKind {
-    /// Device memory: fast for the device, not accessible from the host.
-    Device,
-    /// Shared memory: migrates between host and device, accessible from both.
-    Shared,
-    /// Host memory: lives on the host, accessible from the device.
-    Host,
-}
-
-impl UsmKind {
-    /// The lower-case name dpctl uses (`"device"`, `"shared"`, `"host"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UsmKind::Device => "device",
-            UsmKind::Shared => "shared",
-            UsmKind::Host => "host",
-        }
-    }
-
-    /// Whether the host may read and write this kind of memory.
-    pub fn is_host_accessible(self) -> bool {
-        !matches!(self, UsmKind::Device)
-    }
-}
-
-impl fmt::Display for UsmKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What every piece of USM memory offers, owned or viewed.
-///
-/// Object-safe: `&dyn UsmMemory` works for code that takes any kind.
-///
-/// # Safety
-///
-/// usm-core builds host slices ([`UsmView::as_slice`]) and device commands from what this
-/// trait reports, so an implementation must tell the truth: for as long as a shared borrow
-/// of the value lives, `as_ptr()..as_ptr() + len()` is one live USM allocation (or a part
-/// of one) of [`context`](UsmMemory::context), of the reported [`kind`](UsmMemory::kind)
-/// and [`device`](UsmMemory::device), that nothing writes through another path while the
-/// borrow lasts, and the answers do not change while it lasts. usm-core's own types
-/// ([`UsmDevice`], [`UsmShared`], [`UsmHost`], [`UsmView`], `Arc`s of them and the array
-/// interface views) uphold this; a wrapper that forwards every method to such a value
-/// does too.
-pub unsafe trait UsmMemory {
-    /// The start address (device address space; the same in the host's for USM).
-    fn as_ptr(&self) -> *mut c_void;
-    /// The size in bytes.
-    fn len(&self) -> usize;
-    /// Whether the size is 0 (only possible for views).
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// The USM kind.
-    fn kind(&self) -> UsmKind;
-    /// The alignment of the start address: the one requested at allocation, or, when the
-    /// driver chose (0), the largest power of two up to 4096 that divides the address.
-    fn alignment(&self) -> usize;
-    /// The context the memory belongs to.
-    fn context(&self) -> &Context;
-    /// The device the memory is bound to (`None` for host memory).
-    fn device(&self) -> Option<&Device>;
-
-    /// A non-owning view of `len` bytes at `offset`, borrowing this memory.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::OutOfBounds`](crate::Error::OutOfBounds) when the range does not fit.
-    fn view(&self, offset: usize, len: usize) -> Result<UsmView<'_>> {
-        UsmView::sub_range(self, offset, len)
-    }
-}
-
-/// The alignment an address has: the largest power of two up to 4096 dividing it.
-pub(crate) fn address_alignment(addr: usize) -> usize {
-    if addr == 0 {
-        4096
-    } else {
-        (1usize << addr.trailing_zeros()).min(4096)
-    }
-}
-
-fn cast_error<T>(addr: usize, len: usize, e: bytemuck::PodCastError) -> crate::Error {
-    crate::Error::TypedView {
-        type_name: std::any::type_name::<T>(),
-        addr,
-        len,
-        reason: match e {
-            bytemuck::PodCastError::TargetAlignmentGreaterAndInputNotAligned => format!(
-                "the address is not aligned to {} bytes",
-                std::mem::align_of::<T>()
-            ),
-            bytemuck::PodCastError::OutputSliceWouldHaveSlop
-            | bytemuck::PodCastError::SizeMismatch => format!(
-                "the size is not a multiple of {} bytes",
-                std::mem::size_of::<T>()
-            ),
-            other => format!("{other:?}"),
-        },
-    }
-}
-
-/// Views bytes as a slice of `T`.
-pub(crate) fn cast_slice<T: bytemuck::Pod>(bytes: &[u8]) -> Result<&[T]> {
-    bytemuck::try_cast_slice(bytes)
-        .map_err(|e| cast_error::<T>(bytes.as_ptr() as usize, bytes.len(), e))
-}
-
-/// Views bytes as a mutable slice of `T`.
-pub(crate) fn cast_slice_mut<T: bytemuck::Pod>(bytes: &mut [u8]) -> Result<&mut [T]> {
-    let (addr, len) = (bytes.as_ptr() as usize, bytes.len());
-    bytemuck::try_cast_slice_mut(bytes).map_err(|e| cast_error::<T>(addr, len, e))
-}
+pub(crate) use traits::{cast_slice, cast_slice_mut};
+pub use traits::{UsmDestination, UsmMemory, UsmSource, UsmView};

@@ -2,8 +2,8 @@
 
 use super::{AllocOptions, RawAllocation, UsmKind};
 use crate::context::Context;
-use crate::device::Device;
 use crate::error::Result;
+use crate::names::Device;
 
 /// Shared USM memory (`zeMemAllocShared`): migrates between host and device and is
 /// accessible from both; the host reads and writes it through byte and typed slices under

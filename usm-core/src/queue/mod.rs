@@ -3,34 +3,45 @@
 //!
 //! In [`Mode::Synchronous`] a [`Queue`] has one synchronous immediate list: every append
 //! returns after its work is done, asynchronous work included. In [`Mode::Asynchronous`]
-//! (the default) asynchronous work ([`scope`](crate::scope()), [`Pending`](crate::Pending))
+//! (the default) asynchronous work ([`scope`](crate::scope()), [`Pending`])
 //! goes to an asynchronous immediate list, in submission order, and synchronous calls
 //! ([`Queue::copy`] and friends) to a second, synchronous list of the same engine, made at
 //! the first such call. Synchronous calls need no order with the asynchronous work in
 //! flight: that work holds its memory borrowed or owned until it is done, so no
 //! synchronous call can reach the same memory. See [`engine`] for which engine a queue
 //! uses.
+//!
+//! All of a queue's API lives here: making it ([`Queue::with_options`]), its synchronous
+//! copies and fills (`copy`), its owned asynchronous work ([`pending`]), and the one
+//! submission routine (`submit`) that owned work and [`scope`](crate::scope()) share, with
+//! the one dependency type, [`EventRef`].
 
+mod command;
+mod copy;
 pub mod engine;
 mod events;
+pub mod pending;
+mod submit;
 
-use std::ffi::c_void;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
 
 use level_zero_sys::{
     ze_command_list_handle_t, ze_command_queue_desc_t, ze_command_queue_flag_t,
-    ze_command_queue_mode_t, ze_command_queue_priority_t, ze_copy_region_t, ze_event_handle_t,
-    ze_result_t, ze_structure_type_t,
+    ze_command_queue_mode_t, ze_command_queue_priority_t, ze_structure_type_t,
 };
 
+pub(crate) use command::{copy_async_span, fill_async_span, report, start_clock, Command};
 pub use engine::{ChosenEngine, Engine};
-pub(crate) use events::EventPool;
+pub use pending::{Failed, Pending, PendingResult};
+pub use submit::EventRef;
+pub(crate) use submit::Submission;
 
 use crate::context::Context;
-use crate::device::{Device, QueueGroup};
-use crate::error::{check, Error, Result};
-use crate::init::api;
+use crate::device::QueueGroup;
+use crate::error::{Error, Result};
+use crate::names::Device;
+use crate::result;
+use events::EventPool;
 
 /// Whether asynchronous work overlaps with the host (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -124,7 +135,7 @@ pub(crate) struct QueueInner {
     /// In asynchronous mode: the synchronous list for synchronous calls (null until the
     /// first one).
     sync_list: Mutex<ze_command_list_handle_t>,
-    pub(crate) events: Mutex<EventPool>,
+    events: Mutex<EventPool>,
     chosen: ChosenEngine,
     mode: Mode,
     device: Device,
@@ -142,7 +153,7 @@ unsafe impl Sync for QueueInner {}
 
 impl Drop for QueueInner {
     fn drop(&mut self) {
-        let Ok(api) = api() else { return };
+        let api = self.context.api();
         let lists = [
             *self.list.get_mut().unwrap_or_else(PoisonError::into_inner),
             *self
@@ -154,10 +165,16 @@ impl Drop for QueueInner {
             // SAFETY: the list came from zeCommandListCreateImmediate and no work is in
             // flight: synchronous calls wait before returning, and scopes and pending work
             // hold the queue until all their work completed.
-            let outcome = unsafe { api.zeCommandListDestroy(list) };
-            if let Err(e) = check("zeCommandListDestroy", outcome, || format!("{list:p}")) {
-                tracing::error!(error = %e, "cannot destroy an immediate command list");
-                self.context.record_drop_error(e);
+            match unsafe { result::command_list::destroy(api, list) } {
+                Ok(()) => tracing::debug!(
+                    target: "usm_core::queue",
+                    list = ?list,
+                    "command list destroyed"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot destroy an immediate command list");
+                    self.context.record_drop_error(e);
+                }
             }
         }
     }
@@ -171,33 +188,6 @@ impl std::fmt::Debug for Queue {
             .field("mode", &self.inner.mode)
             .finish()
     }
-}
-
-/// One command, with raw addresses that the caller has checked.
-pub(crate) enum Command<'a> {
-    /// `zeCommandListAppendMemoryCopy`.
-    Copy {
-        dst: *mut c_void,
-        src: *const c_void,
-        len: usize,
-    },
-    /// `zeCommandListAppendMemoryFill`.
-    Fill {
-        dst: *mut c_void,
-        pattern: &'a [u8],
-        len: usize,
-    },
-    /// `zeCommandListAppendMemoryCopyRegion`.
-    Region {
-        dst: *mut c_void,
-        dst_region: ze_copy_region_t,
-        dst_pitches: (u32, u32),
-        src: *const c_void,
-        src_region: ze_copy_region_t,
-        src_pitches: (u32, u32),
-    },
-    /// `zeCommandListAppendBarrier`: nothing but waits and a signal.
-    Barrier,
 }
 
 impl Queue {
@@ -215,7 +205,7 @@ impl Queue {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] when `device` is not one of the context's devices;
+    /// [`Error::DeviceNotInContext`] when `device` is not one of the context's devices;
     /// [`TransferError::NoSuchEngine`](crate::TransferError::NoSuchEngine) when the device lacks the engine or index; the code
     /// of `zeCommandListCreateImmediate`.
     pub fn with_options(
@@ -224,34 +214,38 @@ impl Queue {
         options: QueueOptions,
     ) -> Result<Queue> {
         if !context.contains_device(device) {
-            return Err(Error::InvalidArgument {
-                name: "device",
-                reason: format!("{device:?} is not a device of {context:?}"),
+            return Err(Error::DeviceNotInContext {
+                device: device.addr(),
+                context: context.raw() as usize,
             });
         }
         let groups = device.queue_groups()?;
         let chosen = engine::choose(&groups, options.engine, options.index)?;
         let list = create_list(context, device, &chosen, options.mode)?;
+        let queue = Queue {
+            inner: Arc::new(QueueInner {
+                list: Mutex::new(list),
+                sync_list: Mutex::new(std::ptr::null_mut()),
+                events: Mutex::new(EventPool::new(context.raw(), context.api())),
+                chosen,
+                mode: options.mode,
+                device: device.clone(),
+                context: context.dependent(),
+            }),
+        };
+        // The queue owns its list before anything that may call the user's code (a
+        // tracing subscriber, which may panic): unwinding from here destroys the list.
         tracing::debug!(
             target: "usm_core::queue",
             ?device,
+            list = ?list,
             engine = %chosen.engine,
             ordinal = chosen.group.ordinal,
             index = chosen.index,
             mode = ?options.mode,
             "queue created"
         );
-        Ok(Queue {
-            inner: Arc::new(QueueInner {
-                list: Mutex::new(list),
-                sync_list: Mutex::new(std::ptr::null_mut()),
-                events: Mutex::new(EventPool::new(context.raw())),
-                chosen,
-                mode: options.mode,
-                device: device.clone(),
-                context: context.dependent(),
-            }),
-        })
+        Ok(queue)
     }
 
     /// The context the queue was made in.
@@ -265,6 +259,7 @@ impl Queue {
     }
 
     /// The engine the queue submits to (never [`Engine::Auto`]).
+    #[inline]
     pub fn engine(&self) -> Engine {
         self.inner.chosen.engine
     }
@@ -305,133 +300,37 @@ impl Queue {
     pub fn events_created(&self) -> usize {
         self.inner.lock_events().created()
     }
-
-    /// Runs `command` and returns when it is done.
-    ///
-    /// # Safety
-    ///
-    /// The addresses in `command` must be valid for the accesses it makes until it
-    /// returns, and no other code may access the destination meanwhile.
-    pub(crate) unsafe fn run(&self, command: &Command<'_>) -> Result<()> {
-        let inner = &*self.inner;
-        let list = match inner.mode {
-            Mode::Synchronous => inner.lock_list(),
-            Mode::Asynchronous => {
-                let mut list = inner
-                    .sync_list
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if list.is_null() {
-                    *list = create_list(
-                        &inner.context,
-                        &inner.device,
-                        &inner.chosen,
-                        Mode::Synchronous,
-                    )?;
-                }
-                list
-            }
-        };
-        // SAFETY: forwarded from the caller; the list is synchronous, so the work is done
-        // when the append returns; the guard keeps other threads off the list.
-        unsafe { inner.append_to(*list, command, std::ptr::null_mut(), &[]) }
-    }
 }
 
 impl QueueInner {
+    #[inline]
     fn lock_list(&self) -> MutexGuard<'_, ze_command_list_handle_t> {
         self.list.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn lock_events(&self) -> MutexGuard<'_, EventPool> {
+    #[inline]
+    fn lock_sync_list(&self) -> MutexGuard<'_, ze_command_list_handle_t> {
+        self.sync_list
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_events(&self) -> MutexGuard<'_, EventPool> {
         self.events.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends `command`, signalling `signal` (may be null) after waiting for `waits`.
-    ///
-    /// # Safety
-    ///
-    /// As [`Queue::run`], until `signal` is signalled; `signal` and `waits` are events of
-    /// the queue's context.
-    pub(crate) unsafe fn append(
-        &self,
-        command: &Command<'_>,
-        signal: ze_event_handle_t,
-        waits: &[ze_event_handle_t],
-    ) -> Result<()> {
-        let list = self.lock_list();
-        // SAFETY: forwarded from the caller; the guard keeps other threads off the list.
-        unsafe { self.append_to(*list, command, signal, waits) }
+    /// The raw handle of the queue's context, as an address (as errors name contexts).
+    #[inline]
+    fn context_addr(&self) -> usize {
+        self.context.raw() as usize
     }
+}
 
-    /// Appends `command` to `list`.
-    ///
-    /// # Safety
-    ///
-    /// As [`QueueInner::append`]; `list` is one of this queue's lists, which the caller
-    /// keeps other threads off.
-    unsafe fn append_to(
-        &self,
-        list: ze_command_list_handle_t,
-        command: &Command<'_>,
-        signal: ze_event_handle_t,
-        waits: &[ze_event_handle_t],
-    ) -> Result<()> {
-        let api = self.context.api();
-        let n = waits.len() as u32;
-        // Level Zero takes the wait list as a mutable pointer but only reads it.
-        let w = if waits.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            waits.as_ptr().cast_mut()
-        };
-        // SAFETY (all arms): the list is valid and used by this thread only (see above);
-        // the addresses are valid per the caller; events are of this context per the
-        // caller; `w` points at `n` handles living across the call.
-        let (call, outcome) = match *command {
-            Command::Copy { dst, src, len } => ("zeCommandListAppendMemoryCopy", unsafe {
-                api.zeCommandListAppendMemoryCopy(list, dst, src, len, signal, n, w)
-            }),
-            Command::Fill { dst, pattern, len } => ("zeCommandListAppendMemoryFill", unsafe {
-                api.zeCommandListAppendMemoryFill(
-                    list,
-                    dst,
-                    pattern.as_ptr().cast(),
-                    pattern.len(),
-                    len,
-                    signal,
-                    n,
-                    w,
-                )
-            }),
-            Command::Region {
-                dst,
-                ref dst_region,
-                dst_pitches,
-                src,
-                ref src_region,
-                src_pitches,
-            } => ("zeCommandListAppendMemoryCopyRegion", unsafe {
-                api.zeCommandListAppendMemoryCopyRegion(
-                    list,
-                    dst,
-                    dst_region,
-                    dst_pitches.0,
-                    dst_pitches.1,
-                    src,
-                    src_region,
-                    src_pitches.0,
-                    src_pitches.1,
-                    signal,
-                    n,
-                    w,
-                )
-            }),
-            Command::Barrier => ("zeCommandListAppendBarrier", unsafe {
-                api.zeCommandListAppendBarrier(list, signal, n, w)
-            }),
-        };
-        check(call, outcome, || describe(command, signal, waits))
+impl Queue {
+    /// The raw handle of the queue's context, as an address (as errors name contexts).
+    #[inline]
+    fn context_addr(&self) -> usize {
+        self.inner.context_addr()
     }
 }
 
@@ -458,85 +357,9 @@ fn create_list(
         },
         priority: ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_NORMAL,
     };
-    let mut list: ze_command_list_handle_t = std::ptr::null_mut();
-    // SAFETY: valid context and device handles (the device is one of the context's),
-    // typed descriptor naming an existing group and index, live out-parameter.
-    let outcome = unsafe {
-        context
-            .api()
-            .zeCommandListCreateImmediate(context.raw(), device.raw(), &desc, &mut list)
-    };
-    check("zeCommandListCreateImmediate", outcome, || {
-        format!(
-            "context={:p}, device={device:?}, ordinal={}, index={}, mode={mode:?}",
-            context.raw(),
-            chosen.group.ordinal,
-            chosen.index,
-        )
-    })?;
-    Ok(list)
-}
-
-fn describe(
-    command: &Command<'_>,
-    signal: ze_event_handle_t,
-    waits: &[ze_event_handle_t],
-) -> String {
-    // Matched by value: the fields are the raw pointers themselves (`{:p}` of a reference
-    // to one would print where the field lies, not the address the driver was given).
-    let what =
-        match *command {
-            Command::Copy { dst, src, len } => format!("dst={dst:p}, src={src:p}, size={len}"),
-            Command::Fill { dst, pattern, len } => {
-                format!("ptr={dst:p}, pattern_size={}, size={len}", pattern.len())
-            }
-            Command::Region {
-                dst,
-                dst_region: ref d,
-                dst_pitches,
-                src,
-                src_region: ref s,
-                src_pitches,
-            } => {
-                format!(
-            "dst={dst:p}, dst_origin=({},{},{}), dst_pitches={dst_pitches:?}, src={src:p}, \
-             src_origin=({},{},{}), src_pitches={src_pitches:?}, extent=({},{},{})",
-            d.originX, d.originY, d.originZ, s.originX, s.originY, s.originZ, d.width, d.height,
-            d.depth
-        )
-            }
-            Command::Barrier => "barrier".to_string(),
-        };
-    format!("{what}, signal={signal:p}, waits={}", waits.len())
-}
-
-/// Waits for `event` without a time limit.
-pub(crate) fn wait_event(event: ze_event_handle_t) -> Result<()> {
-    let api = api()?;
-    loop {
-        // SAFETY: a valid event of a live pool; waiting is free-threaded.
-        let outcome = unsafe { api.zeEventHostSynchronize(event, u64::MAX) };
-        if outcome == Ok(ze_result_t::ZE_RESULT_NOT_READY) {
-            continue;
-        }
-        return check("zeEventHostSynchronize", outcome, || {
-            format!("{event:p}, timeout=UINT64_MAX")
-        });
+    // SAFETY: valid context and device handles (the device is one of the context's), a
+    // descriptor naming an existing group and index (checked by `engine::choose`).
+    unsafe {
+        result::command_list::create_immediate(context.api(), context.raw(), device.raw(), &desc)
     }
-}
-
-/// Whether `event` is signalled, without waiting.
-pub(crate) fn query_event(event: ze_event_handle_t) -> Result<bool> {
-    let api = api()?;
-    // SAFETY: a valid event of a live pool; queries are free-threaded.
-    let outcome = unsafe { api.zeEventQueryStatus(event) };
-    if outcome == Ok(ze_result_t::ZE_RESULT_NOT_READY) {
-        return Ok(false);
-    }
-    check("zeEventQueryStatus", outcome, || format!("{event:p}")).map(|()| true)
-}
-
-/// The start of a timed operation: `Some` only when debug tracing of copies is on.
-pub(crate) fn start_clock() -> Option<Instant> {
-    tracing::enabled!(target: "usm_core::copy", tracing::Level::DEBUG).then(Instant::now)
 }

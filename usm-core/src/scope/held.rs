@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use crate::memory::UsmKind;
+use crate::names::UsmKind;
 use crate::transfer::{Operand, Side, TransferError};
 
 /// Memory a [`Scope`](crate::Scope) holds for reading by the device: made by

@@ -4,18 +4,24 @@
 mod held;
 
 use std::marker::PhantomData;
+use std::ops::Deref;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use level_zero_sys::ze_event_handle_t;
 
 pub use held::{HeldMut, HeldRef};
 
+#[cfg(doc)]
+use crate::error::TransferError;
 use crate::error::{Error, Result};
-use crate::queue::{query_event, start_clock, wait_event, Command, Queue, QueueInner};
-use crate::transfer::report;
-use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestination, UsmSource};
+use crate::queue::{
+    copy_async_span, fill_async_span, report, Command, EventRef, Queue, Submission,
+};
+use crate::transfer::{
+    check_copy, check_fill, check_region_copy, direction, Extent, Region, Side, UsmDestination,
+    UsmSource,
+};
 
 /// Runs `f` with a [`Scope`] for asynchronous copies and fills, and returns once all work
 /// submitted in it has completed: work runs beside the host, returns [`Event`]s and depends
@@ -146,9 +152,16 @@ use crate::transfer::{direction, Extent, Region, Side, TransferError, UsmDestina
 /// # }
 /// ```
 ///
-/// Events go back to their queue's pool (reset, for reuse) when the scope ends: a scope
-/// holds one event per submission until then, so very long-running work is better split
-/// into several scopes.
+/// Events go back to their queue's pool (reset, for reuse) when the scope ends, or later
+/// when owned work that waits for one still holds it (see [`Event::as_event_ref`]): a
+/// scope holds one event per submission until it ends, so very long-running work is
+/// better split into several scopes.
+///
+/// Scoped and owned work wait on each other through the one dependency type,
+/// [`EventRef`]: [`Scope::adopt`] turns the event of owned work
+/// ([`Pending::event`](crate::Pending::event)) into a dependency in the scope, and
+/// [`Event::as_event_ref`] gives owned work ([`Queue::copy_async`] and friends) the event
+/// of scoped work.
 ///
 /// If waiting for an event fails (the driver reports the work failed or the device was
 /// lost), the work is treated as finished: the error is returned after all other events
@@ -190,28 +203,26 @@ pub struct Scope<'scope, 'env: 'scope> {
 }
 
 /// The completion of one submitted piece of work, usable as a dependency of later work in
-/// the same scope.
+/// the same scope: a `Copy` borrow of the work's [`EventRef`], which the scope keeps until
+/// it ends.
+///
+/// It derefs to the [`EventRef`], so owned work ([`Queue::copy_async`] and friends) can wait
+/// for scoped work: `queue.copy_async(dst, src, &[event.as_event_ref()])` (the owned work
+/// keeps its own reference to the event).
 #[derive(Debug, Clone, Copy)]
 pub struct Event<'scope> {
-    raw: ze_event_handle_t,
-    context: usize,
+    event: &'scope EventRef,
     _scope: PhantomData<&'scope mut &'scope ()>,
 }
 
-// SAFETY: the handle names an event that lives until its scope ends ('scope); waiting for
-// and querying events are free-threaded Level Zero calls.
-unsafe impl Send for Event<'_> {}
-// SAFETY: as for Send: `&Event` only waits and queries.
-unsafe impl Sync for Event<'_> {}
-
-impl Event<'_> {
+impl<'scope> Event<'scope> {
     /// Waits until the work is done.
     ///
     /// # Errors
     ///
     /// The code of `zeEventHostSynchronize` (the work failed, or the device was lost).
     pub fn wait(&self) -> Result<()> {
-        wait_event(self.raw)
+        self.event.wait()
     }
 
     /// Whether the work is done, without waiting.
@@ -220,34 +231,46 @@ impl Event<'_> {
     ///
     /// The code of `zeEventQueryStatus`.
     pub fn is_complete(&self) -> Result<bool> {
-        query_event(self.raw)
+        self.event.is_complete()
     }
 
     /// The raw handle, for calls usm-core does not wrap. Valid until the scope ends.
     pub fn raw(&self) -> ze_event_handle_t {
-        self.raw
+        self.event.raw()
+    }
+
+    /// The event as the one dependency type of asynchronous work, for owned work that
+    /// must wait for this scoped work.
+    pub fn as_event_ref(&self) -> &'scope EventRef {
+        self.event
+    }
+}
+
+impl Deref for Event<'_> {
+    type Target = EventRef;
+    fn deref(&self) -> &EventRef {
+        self.event
     }
 }
 
 #[derive(Default)]
 struct State {
+    /// The work submitted in the scope, in order.
     submitted: Vec<Submitted>,
+    /// Events of work outside the scope that work in it waits for ([`Scope::adopt`]);
+    /// boxed, as in [`Submitted`], so that a growing vector never moves what events borrow.
+    #[allow(clippy::vec_box)]
+    adopted: Vec<Box<EventRef>>,
     holds: Vec<HoldState>,
     patterns: Vec<Box<[u8]>>,
 }
 
+/// One piece of submitted work: its event (boxed: [`Event`]s borrow it where it lies until
+/// the scope ends) and what the submission handed back.
 struct Submitted {
-    event: ze_event_handle_t,
-    queue: Arc<QueueInner>,
-    /// Raw handle of the queue's context.
-    context: usize,
-    /// With debug tracing on: the operation's span, its submission time and bytes.
-    trace: Option<(tracing::Span, Instant, usize)>,
+    event: Box<EventRef>,
+    submission: Submission,
 }
-
-// SAFETY: the event handle is only waited on and reset, both free-threaded; the queue is
-// Send + Sync.
-unsafe impl Send for Submitted {}
 
 /// The device work on one held memory so far (indices into `submitted`).
 #[derive(Default)]
@@ -318,7 +341,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         src: HeldRef<'scope>,
         after: &[Event<'scope>],
     ) -> Result<Event<'scope>> {
-        crate::transfer::check_copy(queue, &dst.side, &src.side)?;
+        check_copy(queue_context(queue), &dst.side, &src.side)?;
         let command = Command::Copy {
             dst: dst.side.ptr(),
             src: src.side.ptr(),
@@ -328,14 +351,11 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: Some(dst.hold),
             reads: Some(src.hold),
         };
-        let _span = tracing::debug_span!(
-            target: "usm_core::copy",
-            "usm copy async",
-            bytes = dst.side.len,
-            direction = direction(src.side.kind, dst.side.kind),
-            engine = %queue.engine()
-        )
-        .entered();
+        let _span = copy_async_span(
+            dst.side.len,
+            direction(src.side.kind, dst.side.kind),
+            queue.engine(),
+        );
         self.submit(queue, &command, access, after, dst.side.len)
     }
 
@@ -353,22 +373,21 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         pattern: &[u8],
         after: &[Event<'scope>],
     ) -> Result<Event<'scope>> {
-        let d = queue.check_fill(dst.side, 0, dst.side.len, pattern)?;
+        let d = check_fill(
+            queue_context(queue),
+            queue.max_fill_pattern_size(),
+            dst.side,
+            0,
+            dst.side.len,
+            pattern,
+        )?;
         let kept: Box<[u8]> = pattern.into();
         let command = Command::Fill {
             dst: d.ptr(),
             pattern: &kept,
             len: d.len,
         };
-        let _span = tracing::debug_span!(
-            target: "usm_core::copy",
-            "usm fill async",
-            bytes = d.len,
-            pattern = pattern.len(),
-            kind = ?d.kind,
-            engine = %queue.engine()
-        )
-        .entered();
+        let _span = fill_async_span(&d, pattern.len(), queue.engine());
         let access = Access {
             writes: Some(dst.hold),
             reads: None,
@@ -408,7 +427,15 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         extent: &Extent,
         after: &[Event<'scope>],
     ) -> Result<Event<'scope>> {
-        let command = queue.check_region_copy(dst.0.side, &dst.1, src.0.side, &src.1, extent)?;
+        let checked = check_region_copy(
+            queue_context(queue),
+            dst.0.side,
+            &dst.1,
+            src.0.side,
+            &src.1,
+            extent,
+        )?;
+        let command = Command::region(&checked);
         let _span = tracing::debug_span!(
             target: "usm_core::copy",
             "usm copy region async",
@@ -451,7 +478,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     ) -> Result<Vec<u8>> {
         let mut out = vec![0u8; src.side.len];
         let dst = Side::host(&out);
-        crate::transfer::check_copy(queue, &dst, &src.side)?;
+        check_copy(queue_context(queue), &dst, &src.side)?;
         if out.is_empty() {
             return Ok(out);
         }
@@ -464,14 +491,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             writes: None,
             reads: Some(src.hold),
         };
-        let _span = tracing::debug_span!(
-            target: "usm_core::copy",
-            "usm copy async",
-            bytes = out.len(),
-            direction = direction(src.side.kind, None),
-            engine = %queue.engine()
-        )
-        .entered();
+        let _span = copy_async_span(out.len(), direction(src.side.kind, None), queue.engine());
         let event = self.submit(queue, &command, access, after, out.len())?;
         // `out` must not be freed before the copy into it is done: wait here. A failed
         // wait means the work ended with an error, so `out` is no longer written.
@@ -489,8 +509,24 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends `command`, which moves `bytes` bytes (a barrier instead when 0), to `queue`
-    /// after `after` and the earlier work on the memory it touches, and records it.
+    /// An event of work outside the scope (owned work's [`Pending::event`](crate::Pending::event),
+    /// or any other [`EventRef`]) as a dependency for work in the scope. The scope keeps a
+    /// reference to it until it ends.
+    pub fn adopt(&'scope self, event: &EventRef) -> Event<'scope> {
+        let boxed = Box::new(event.clone());
+        let ptr: *const EventRef = &*boxed;
+        self.lock().adopted.push(boxed);
+        Event {
+            // SAFETY: the box is kept in the scope's state, unmoved on the heap, until the
+            // scope ends ('scope), and never mutated meanwhile.
+            event: unsafe { &*ptr },
+            _scope: PhantomData,
+        }
+    }
+
+    /// Appends `command`, which moves `bytes` bytes, to `queue` after `after` and the
+    /// earlier work on the memory it touches, through the queue's one submission routine,
+    /// and records it.
     fn submit(
         &'scope self,
         queue: &Queue,
@@ -499,16 +535,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         after: &[Event<'scope>],
         bytes: usize,
     ) -> Result<Event<'scope>> {
-        let context = queue.context().raw() as usize;
-        if let Some(e) = after.iter().find(|e| e.context != context) {
-            return Err(TransferError::ForeignEvent {
-                event_context: e.context,
-                queue_context: context,
-            }
-            .into());
-        }
+        let context = queue_context(queue);
         let mut state = self.lock();
-        let mut waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.raw).collect();
         let mut earlier: Vec<usize> = Vec::new();
         if let Some(h) = access.writes {
             let hold = &state.holds[h];
@@ -517,50 +545,35 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         if let Some(h) = access.reads {
             earlier.extend(state.holds[h].last_write);
         }
-        for i in earlier {
-            let s = &state.submitted[i];
-            if s.context != context {
+        let mut same_context: Vec<EventRef> = Vec::new();
+        for &i in &earlier {
+            let e: &EventRef = &state.submitted[i].event;
+            if e.context_addr() != context {
                 // Plain host memory used by queues of two contexts: an event of one
                 // context cannot be waited on in the other, so the host waits for it.
                 // A failed wait means the work ended (with an error): the order holds.
-                let _ = wait_event(s.event);
-            } else if !waits.contains(&s.event) {
-                waits.push(s.event);
+                let _ = e.wait();
+            } else {
+                same_context.push(e.clone());
             }
         }
-        // Everything that may call the user's code (a tracing subscriber, which may panic)
-        // happens before the append: once appended, the work must be recorded before
-        // anything can unwind, or the scope would end without waiting for it.
-        let trace = start_clock()
-            .filter(|_| bytes > 0)
-            .map(|t| (tracing::Span::current(), t, bytes));
-        let queue_inner = Arc::clone(&queue.inner);
+        let mut waits: Vec<&EventRef> = after.iter().map(|e| e.event).collect();
+        for e in &same_context {
+            if !waits.iter().any(|w| w.raw() == e.raw()) {
+                waits.push(e);
+            }
+        }
         state.submitted.reserve(1);
-        let event = queue.inner.lock_events().acquire()?;
-        // Empty work moves no bytes: a barrier gives its event the same order (and the
-        // driver may refuse a copy or fill of 0 bytes, say at the end of an allocation).
-        let command = if bytes == 0 {
-            &Command::Barrier
-        } else {
-            command
-        };
         // SAFETY: the addresses in `command` lie in memory held by this scope (checked by
         // the callers): borrowed for 'scope, so alive, and untouched by the host for writes,
-        // until `scope` has waited for `event`, which it records below. Held memory used
-        // by other device work is ordered by `waits` (or finished, for other contexts).
-        // The events are of the queue's context (checked above and in the loop).
-        let appended = unsafe { queue.inner.append(command, event, &waits) };
-        if let Err(e) = appended {
-            queue.inner.lock_events().release(event);
-            return Err(e);
-        }
+        // until `scope` has waited for the event, which is recorded below before anything
+        // can unwind. Held memory used by other device work is ordered by `waits` (or
+        // finished, for other contexts).
+        let submission = unsafe { queue.submit(command, &waits, bytes) }?;
+        let event = Box::new(submission.event.clone());
+        let ptr: *const EventRef = &*event;
         let index = state.submitted.len();
-        state.submitted.push(Submitted {
-            event,
-            queue: queue_inner,
-            context,
-            trace,
-        });
+        state.submitted.push(Submitted { event, submission });
         if let Some(h) = access.writes {
             let hold = &mut state.holds[h];
             hold.last_write = Some(index);
@@ -572,27 +585,31 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             }
         }
         Ok(Event {
-            raw: event,
-            context,
+            // SAFETY: the box is kept in `submitted`, unmoved on the heap, until the scope
+            // ends ('scope), and never mutated meanwhile.
+            event: unsafe { &*ptr },
             _scope: PhantomData,
         })
     }
 
-    /// Waits for every submitted event, then gives the events back to their queues, then
+    /// Waits for every submitted event, then lets the events go back to their queues, then
     /// reports.
     ///
     /// Nothing that may call the user's code (tracing, which may panic) runs before every
     /// event has been waited for: a panic must not end the scope while work is in flight.
     fn finish(&self) -> Result<()> {
-        let submitted = std::mem::take(&mut self.lock().submitted);
-        let outcomes: Vec<Result<()>> = submitted.iter().map(|s| wait_event(s.event)).collect();
-        let mut reports = Vec::new();
-        for s in submitted {
-            s.queue.lock_events().release(s.event);
-            reports.push(s.trace);
-        }
+        let (submitted, adopted) = {
+            let mut state = self.lock();
+            (
+                std::mem::take(&mut state.submitted),
+                std::mem::take(&mut state.adopted),
+            )
+        };
+        let outcomes: Vec<Result<()>> = submitted.iter().map(|s| s.event.wait()).collect();
+        let traces: Vec<_> = submitted.into_iter().map(|s| s.submission.trace).collect();
+        drop(adopted);
         let mut first_error: Option<Error> = None;
-        for (outcome, trace) in outcomes.into_iter().zip(reports) {
+        for (outcome, trace) in outcomes.into_iter().zip(traces) {
             match outcome {
                 Ok(()) => {
                     if let Some((span, start, bytes)) = trace {
@@ -607,4 +624,9 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         }
         first_error.map_or(Ok(()), Err)
     }
+}
+
+/// The raw handle of the queue's context, as an address.
+fn queue_context(queue: &Queue) -> usize {
+    queue.context().raw() as usize
 }

@@ -8,9 +8,9 @@ use super::layout::ArrayLayout;
 use super::syclobj::SyclObj;
 use super::SuaiDict;
 use crate::context::Context;
-use crate::device::Device;
 use crate::error::Error;
 use crate::memory::{UsmKind, UsmMemory, UsmView};
+use crate::names::Device;
 use crate::queue::Queue;
 use crate::transfer::UsmSource;
 
@@ -165,7 +165,7 @@ impl SuaiDict {
     /// # Errors
     ///
     /// [`SuaiError::ContextMismatch`] when `syclobj` names another context;
-    /// [`SuaiError::DeviceNotInContext`]; [`SuaiError::NotUsm`] /
+    /// [`Error::DeviceNotInContext`]; [`SuaiError::NotUsm`] /
     /// [`SuaiError::ForeignContext`] when the pointer is not USM memory of `context`;
     /// [`SuaiError::OutOfBounds`] when the touched bytes leave the allocation the pointer
     /// lies in; [`SuaiError::KindMismatch`]; [`SuaiError::Usm`] when a query fails.

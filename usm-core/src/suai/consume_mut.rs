@@ -7,9 +7,9 @@ use super::error::SuaiError;
 use super::layout::ArrayLayout;
 use super::SuaiDict;
 use crate::context::Context;
-use crate::device::Device;
 use crate::error::Error;
 use crate::memory::{cast_slice_mut, UsmKind, UsmMemory, UsmView};
+use crate::names::Device;
 use crate::queue::Queue;
 use crate::transfer::{UsmDestination, UsmSource};
 

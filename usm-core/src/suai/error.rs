@@ -1,7 +1,7 @@
 //! The typed errors of the array interface: one variant per validation rule.
 
 use super::typestr::TypestrError;
-use crate::memory::UsmKind;
+use crate::names::UsmKind;
 
 /// Why an array-interface dict was refused, when parsed, described or consumed.
 ///
@@ -145,14 +145,6 @@ pub enum SuaiError {
         /// The raw handle of the consumer's context.
         given: usize,
     },
-    /// `syclobj` names a device that is not one of the context's devices.
-    #[error("`syclobj` names device {handle:#x}, which is not a device of context {context:#x}")]
-    DeviceNotInContext {
-        /// The raw device handle named.
-        handle: usize,
-        /// The raw handle of the context.
-        context: usize,
-    },
     /// The pointer in `data` is not USM memory of the named context.
     #[error("the pointer {addr:#x} in `data` is not USM memory of context {context:#x}")]
     NotUsm {
@@ -195,7 +187,9 @@ pub enum SuaiError {
         /// The pointer in `data`.
         addr: usize,
     },
-    /// A Level Zero query failed, or another usm-core error (boxed: it is large).
+    /// A Level Zero query failed, or another usm-core error (boxed: it is large); a device
+    /// `syclobj` names that is not one of the context's is
+    /// [`Error::DeviceNotInContext`](crate::Error::DeviceNotInContext).
     #[error(transparent)]
     Usm(Box<crate::Error>),
 }

@@ -1,14 +1,12 @@
 //! `syclobj`: how a dict names the context (and device) its memory belongs to, so that a
 //! consumer in the same process can find that context again.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError, Weak};
-
 use serde::{Deserialize, Serialize};
 
 use super::error::SuaiError;
-use crate::context::{Context, ContextInner};
-use crate::device::Device;
+use crate::context::Context;
+use crate::error::Error;
+use crate::names::Device;
 use crate::queue::Queue;
 
 /// The name of a context (and device) in a dict's `syclobj` entry.
@@ -20,8 +18,8 @@ use crate::queue::Queue;
 /// {"context_id": 3, "context_handle": 94625490780688, "device_handle": 94625490781232}
 /// ```
 ///
-/// * `context_id`: a number usm-core gives each context the first time a dict names it,
-///   unique for the life of the process (never reused, unlike handles). `null` when the
+/// * `context_id`: the number usm-core gives each context when it is made
+///   ([`Context::id`]), unique for the life of the process (never reused, unlike handles). `null` when the
 ///   producer does not know it (a dict written by other code).
 /// * `context_handle`: the raw `ze_context_handle_t` as an integer, as usm-core's
 ///   [`Context::raw`] returns it.
@@ -29,9 +27,8 @@ use crate::queue::Queue;
 ///   (for a queue, the queue's device), or `null` for host memory.
 ///
 /// A consumer resolves the name with [`SyclObj::resolve`], which finds the live context
-/// in a process-wide registry (by id when given, else by handle) and checks that id and
-/// handle agree. The registry holds every context usm-core has named: each context a dict
-/// was written for, and each passed to [`context_id`]. Or the consumer passes its own context to
+/// in the process-wide registry of live contexts (by id when given, else by handle) and
+/// checks that id and handle agree. Or the consumer passes its own context to
 /// [`SuaiDict::consume_in`](super::SuaiDict::consume_in), which checks that the dict names
 /// that context. The registry holds weak references: it never keeps a context alive, and a
 /// dict naming a context that has been destroyed resolves to
@@ -49,32 +46,10 @@ pub struct SyclObj {
     pub device_handle: Option<usize>,
 }
 
-struct Named {
-    id: u64,
-    handle: usize,
-    context: Weak<ContextInner>,
-}
-
-/// The contexts named by a dict so far (weakly held).
-static NAMED: Mutex<Vec<Named>> = Mutex::new(Vec::new());
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// The process-unique id of `context`, given the first time it is asked for. The context
-/// becomes resolvable by [`SyclObj::resolve`] for as long as it lives.
+/// The process-unique id of `context` ([`Context::id`]): every live context is resolvable
+/// by [`SyclObj::resolve`] through the registry of live contexts.
 pub fn context_id(context: &Context) -> u64 {
-    let weak = context.downgrade();
-    let mut named = NAMED.lock().unwrap_or_else(PoisonError::into_inner);
-    named.retain(|n| n.context.strong_count() > 0);
-    if let Some(n) = named.iter().find(|n| Weak::ptr_eq(&n.context, &weak)) {
-        return n.id;
-    }
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    named.push(Named {
-        id,
-        handle: context.raw() as usize,
-        context: weak,
-    });
-    id
+    context.id()
 }
 
 impl SyclObj {
@@ -104,13 +79,7 @@ impl SyclObj {
             id: self.context_id,
             handle: self.context_handle,
         };
-        let named = NAMED.lock().unwrap_or_else(PoisonError::into_inner);
-        named
-            .iter()
-            .filter(|n| self.context_id.map_or(true, |id| id == n.id))
-            .filter(|n| n.handle == self.context_handle)
-            .find_map(|n| Context::upgrade(&n.context))
-            .ok_or_else(unknown)
+        Context::find(self.context_id, self.context_handle).ok_or_else(unknown)
     }
 
     /// Checks that this names `context`: the same handle and, when an id is given, the id
@@ -135,7 +104,8 @@ impl SyclObj {
     ///
     /// # Errors
     ///
-    /// [`SuaiError::DeviceNotInContext`] when the handle is not one of them.
+    /// [`Error::DeviceNotInContext`] (as [`SuaiError::Usm`]) when the handle is not one of
+    /// them.
     pub fn device(&self, context: &Context) -> Result<Option<Device>, SuaiError> {
         let Some(handle) = self.device_handle else {
             return Ok(None);
@@ -149,10 +119,11 @@ impl SyclObj {
                 return Ok(Some(sub));
             }
         }
-        Err(SuaiError::DeviceNotInContext {
-            handle,
+        Err(Error::DeviceNotInContext {
+            device: handle,
             context: context.raw() as usize,
-        })
+        }
+        .into())
     }
 }
 

@@ -1,13 +1,15 @@
-//! Copies and fills: between any two kinds of USM memory and plain host memory, as byte
-//! ranges, typed slices, fills and 2-D/3-D regions.
+//! The rules of copies and fills: between any two kinds of USM memory and plain host
+//! memory, as byte ranges, typed slices, fills and 2-D/3-D regions.
 //!
 //! Every request is checked before it reaches the driver, and refused with a
 //! [`TransferError`] that names the sizes: ranges out of bounds, sizes that differ,
 //! source and destination sharing bytes, memory of another context, fill patterns the
 //! specification forbids.
 //!
-//! Which memory may be read or written is said by two traits: [`UsmSource`] (any USM
-//! memory or view) and [`UsmDestination`] (owned memory, whose `&mut` borrow is exclusive).
+//! Which memory may be read or written is said by two traits of the memory module:
+//! [`UsmSource`] (any USM memory or view) and [`UsmDestination`] (owned memory, whose
+//! `&mut` borrow is exclusive). The copies and fills themselves are [`Queue`](crate::Queue)'s
+//! API (the queue module); this module holds only the checks they share.
 //!
 //! Each copy and fill runs in a `debug` span (target `usm_core::copy`) with its bytes,
 //! direction and engine, and a `done` event in that span gives the achieved GB/s: for
@@ -15,84 +17,18 @@
 //! [`scope`](crate::scope()) from submission to its completion as observed when the scope
 //! ends (an upper bound of the time the work took).
 
-mod error;
-mod ops;
 mod region;
 
-pub(crate) use ops::{check_copy, report};
-
 use std::ffi::c_void;
-use std::sync::Arc;
 
-pub use error::{Operand, PatternRule, TransferError};
+pub use crate::error::{Operand, PatternRule, TransferError};
+pub use crate::memory::{UsmDestination, UsmSource};
+pub(crate) use region::{check_region, CheckedRegion};
 pub use region::{Extent, Region};
 
-use crate::context::Context;
-use crate::device::Device;
-use crate::memory::{UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared, UsmView};
-use crate::queue::Queue;
-
-/// USM memory the device may read in a copy.
-///
-/// # Safety
-///
-/// [`as_ptr`](UsmMemory::as_ptr) and [`len`](UsmMemory::len) must describe bytes that stay
-/// allocated, and that nothing writes, for as long as a shared borrow of the value lives.
-pub unsafe trait UsmSource: UsmMemory {}
-
-/// USM memory the device may write in a copy or fill.
-///
-/// # Safety
-///
-/// As [`UsmSource`], and a mutable borrow of the value must be the only way to reach its
-/// bytes while it lives (no clone or other handle can read or write them meanwhile).
-pub unsafe trait UsmDestination: UsmSource {}
-
-// SAFETY: owned allocations live until dropped, which a borrow prevents; host access to
-// their bytes needs `&` (read) or `&mut` (write), so `&self` excludes writers.
-unsafe impl UsmSource for UsmDevice {}
-// SAFETY: as above.
-unsafe impl UsmSource for UsmShared {}
-// SAFETY: as above.
-unsafe impl UsmSource for UsmHost {}
-// SAFETY: a view borrows its memory for 'a (or was made by `as_usm_memory`, whose caller
-// promised the same), and offers only reads.
-unsafe impl UsmSource for UsmView<'_> {}
-// SAFETY: owned memory reaches its bytes only through itself; `&mut self` is exclusive.
-unsafe impl UsmDestination for UsmDevice {}
-// SAFETY: as above.
-unsafe impl UsmDestination for UsmShared {}
-// SAFETY: as above.
-unsafe impl UsmDestination for UsmHost {}
-
-/// Shared memory is memory too: an `Arc` of USM memory is that memory.
-// SAFETY: every method forwards to the shared value, which upholds the contract itself and
-// lives as long as the `Arc` (a borrow of the `Arc` borrows it).
-unsafe impl<T: UsmMemory + ?Sized> UsmMemory for Arc<T> {
-    fn as_ptr(&self) -> *mut c_void {
-        (**self).as_ptr()
-    }
-    fn len(&self) -> usize {
-        (**self).len()
-    }
-    fn kind(&self) -> UsmKind {
-        (**self).kind()
-    }
-    fn alignment(&self) -> usize {
-        (**self).alignment()
-    }
-    fn context(&self) -> &Context {
-        (**self).context()
-    }
-    fn device(&self) -> Option<&Device> {
-        (**self).device()
-    }
-}
-
-// SAFETY: an `Arc` only gives shared access to its value (`get_mut` needs it to be the
-// only handle, which it is not while a borrow or a pending copy holds a clone), so a
-// source behind it stays alive and unwritten as long as this handle lives.
-unsafe impl<T: UsmSource + ?Sized> UsmSource for Arc<T> {}
+use crate::context::other_owner;
+use crate::memory::UsmMemory;
+use crate::names::UsmKind;
 
 /// One side of a transfer: where it is, how big, which kind (None: plain host memory) and
 /// which context.
@@ -105,6 +41,7 @@ pub(crate) struct Side {
 }
 
 impl Side {
+    #[inline]
     pub(crate) fn usm<M: UsmMemory + ?Sized>(memory: &M) -> Side {
         Side {
             addr: memory.as_ptr() as usize,
@@ -114,6 +51,7 @@ impl Side {
         }
     }
 
+    #[inline]
     pub(crate) fn host(bytes: &[u8]) -> Side {
         Side {
             addr: bytes.as_ptr() as usize,
@@ -124,6 +62,7 @@ impl Side {
     }
 
     /// The sub-range `offset..offset + len`, checked.
+    #[inline]
     pub(crate) fn range(
         self,
         operand: Operand,
@@ -145,14 +84,23 @@ impl Side {
         })
     }
 
-    /// Refuses USM memory of another context than the queue's.
+    /// Refuses memory of another context than the queue's (`queue_context`, a raw handle
+    /// as an address): USM memory that says so, and plain host memory that is in fact a
+    /// live USM allocation usm-core made in another context.
+    #[inline]
     pub(crate) fn check_context(
         &self,
-        queue: &Queue,
+        queue_context: usize,
         operand: Operand,
     ) -> Result<(), TransferError> {
-        let queue_context = queue.context().raw() as usize;
-        match self.context {
+        let memory_context = match self.context {
+            Some(c) => Some(c),
+            // A scan of the other contexts' live allocations (none when there are no other
+            // contexts), so that USM of another context cannot pass as a host slice.
+            None if self.len > 0 => other_owner(queue_context, |t| t.containing(self.addr)),
+            None => None,
+        };
+        match memory_context {
             Some(memory_context) if memory_context != queue_context => {
                 Err(TransferError::ForeignContext {
                     operand,
@@ -165,22 +113,93 @@ impl Side {
         }
     }
 
+    #[inline]
     pub(crate) fn ptr(&self) -> *mut c_void {
         self.addr as *mut c_void
     }
 }
 
 /// Refuses source and destination ranges that share a byte.
+#[inline]
 pub(crate) fn check_overlap(dst: &Side, src: &Side) -> Result<(), TransferError> {
     check_span_overlap(dst.addr, src.addr, dst.len.min(src.len))
 }
 
 /// Refuses `len`-byte spans at `dst` and `src` that share a byte.
+#[inline]
 pub(crate) fn check_span_overlap(dst: usize, src: usize, len: usize) -> Result<(), TransferError> {
     if len > 0 && dst < src + len && src < dst + len {
         return Err(TransferError::Overlap { dst, src, len });
     }
     Ok(())
+}
+
+/// Checks the contexts, the sizes and the overlap of a copy between two ranges.
+#[inline]
+pub(crate) fn check_copy(
+    queue_context: usize,
+    dst: &Side,
+    src: &Side,
+) -> Result<(), TransferError> {
+    dst.check_context(queue_context, Operand::Destination)?;
+    src.check_context(queue_context, Operand::Source)?;
+    same_size(dst.len, src.len)?;
+    check_overlap(dst, src)
+}
+
+/// Refuses sizes that differ where they must be equal.
+#[inline]
+pub(crate) fn same_size(dst_len: usize, src_len: usize) -> Result<(), TransferError> {
+    if dst_len != src_len {
+        return Err(TransferError::SizeMismatch { dst_len, src_len });
+    }
+    Ok(())
+}
+
+/// Checks a fill of `len` bytes at `offset` of `dst` with `pattern` on a queue of
+/// `queue_context` whose engine takes patterns of at most `max` bytes; returns the range.
+pub(crate) fn check_fill(
+    queue_context: usize,
+    max: usize,
+    dst: Side,
+    offset: usize,
+    len: usize,
+    pattern: &[u8],
+) -> Result<Side, TransferError> {
+    check_pattern(pattern, max)?;
+    let d = dst.range(Operand::Destination, offset, len)?;
+    d.check_context(queue_context, Operand::Destination)?;
+    Ok(d)
+}
+
+/// A region copy, checked: both sides' regions as the driver takes them.
+pub(crate) struct CheckedRegionCopy {
+    pub(crate) dst: (Side, CheckedRegion),
+    pub(crate) src: (Side, CheckedRegion),
+}
+
+/// Checks a region copy of `extent` from `src_region` of `src` to `dst_region` of `dst`.
+pub(crate) fn check_region_copy(
+    queue_context: usize,
+    dst: Side,
+    dst_region: &Region,
+    src: Side,
+    src_region: &Region,
+    extent: &Extent,
+) -> Result<CheckedRegionCopy, TransferError> {
+    dst.check_context(queue_context, Operand::Destination)?;
+    src.check_context(queue_context, Operand::Source)?;
+    let d = check_region(Operand::Destination, dst_region, extent, dst.len)?;
+    let s = check_region(Operand::Source, src_region, extent, src.len)?;
+    let (d_first, s_first) = (dst.addr + d.first, src.addr + s.first);
+    let (d_len, s_len) = (d.end - d.first, s.end - s.first);
+    if d_first < s_first + s_len && s_first < d_first + d_len {
+        check_span_overlap(d_first, s_first, d_len.max(s_len))?;
+    }
+    Ok(CheckedRegionCopy {
+        dst: (dst, d),
+        src: (src, s),
+    })
 }
 
 /// Refuses fill patterns that break the specification's rules for `max`.
@@ -199,6 +218,7 @@ pub(crate) fn check_pattern(pattern: &[u8], max: usize) -> Result<(), TransferEr
 }
 
 /// The direction of a transfer, as `"host->device"`; plain host memory is `"system"`.
+#[inline]
 pub(crate) fn direction(src: Option<UsmKind>, dst: Option<UsmKind>) -> &'static str {
     use UsmKind::{Device as D, Host as H, Shared as S};
     match (src, dst) {

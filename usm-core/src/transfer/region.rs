@@ -91,7 +91,7 @@ impl Extent {
 pub(crate) struct CheckedRegion {
     /// What the driver is given.
     pub(crate) raw: ze_copy_region_t,
-    /// Row and slice pitch as given to the driver.
+    /// Row and slice pitch as given to the driver (slice pitch 0 for 2-D copies).
     pub(crate) pitches: (u32, u32),
     /// Offset of the region's first byte from the memory's start.
     pub(crate) first: usize,
@@ -127,9 +127,11 @@ pub(crate) fn check_region(
             "x {x} + width {w} exceeds the pitch of {pitch} bytes"
         )));
     }
-    let rows_end = (y + h) * pitch;
     let three_d = extent.depth > 0;
+    // For 2-D copies the specification ignores the slice pitch: none is computed (a row
+    // deep inside a large allocation would not fit 32 bits) and 0 is passed.
     let slice_pitch = if three_d {
+        let rows_end = (y + h) * pitch;
         let sp = u128::from(region.slice_pitch);
         if rows_end > sp {
             return Err(bad(format!(
@@ -142,7 +144,7 @@ pub(crate) fn check_region(
         if region.z != 0 {
             return Err(bad(format!("z {z} given for a 2-D copy")));
         }
-        rows_end
+        0
     };
     let d = u128::from(extent.depth.max(1));
     let first = z * slice_pitch + y * pitch + x;
@@ -156,8 +158,8 @@ pub(crate) fn check_region(
             size,
         });
     }
-    let slice_pitch = u32::try_from(slice_pitch)
-        .map_err(|_| bad(format!("slice pitch {slice_pitch} does not fit 32 bits")))?;
+    // Only a slice pitch the caller gave (a u32) is ever passed.
+    let slice_pitch = slice_pitch as u32;
     Ok(CheckedRegion {
         raw: ze_copy_region_t {
             originX: region.x,
@@ -187,8 +189,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!((r.first, r.end), (10, 21));
-        assert_eq!(r.pitches, (8, 24));
+        assert_eq!(r.pitches, (8, 0), "2-D copies pass no slice pitch");
         assert_eq!(r.raw.depth, 0);
+    }
+
+    #[test]
+    fn a_2d_region_deep_inside_a_large_allocation_needs_no_slice_pitch() {
+        // Rows from 4 GiB on: (y + height) * pitch does not fit 32 bits.
+        let r = check_region(
+            Operand::Destination,
+            &Region::new_2d(0, 4100, 1 << 20),
+            &Extent::new_2d(16, 4),
+            5 << 30,
+        )
+        .unwrap();
+        assert_eq!(r.pitches, (1 << 20, 0));
+        assert_eq!(r.first, 4100 << 20);
     }
 
     #[test]

@@ -113,3 +113,31 @@ pub fn allocate(
         UsmKind::Host => Box::new(UsmHost::with_options(context, nbytes, options)?),
     })
 }
+
+/// Installs a global `tracing` subscriber writing `warn` events and above to standard error.
+pub fn install_warn_subscriber() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .init();
+}
+
+/// Allocates `nbytes` of shared memory, prints `leaked <address>` on standard output and
+/// forgets the memory: it stays alive until the process exits. The caller's location is
+/// the one the reports name.
+#[track_caller]
+pub fn leak_shared(context: &Context, device: &Device, nbytes: usize) {
+    let m = UsmShared::new(context, device, nbytes).unwrap();
+    println!("leaked {:#x}", m.as_ptr() as usize);
+    std::mem::forget(m);
+}
+
+/// The address a child printed with [`leak_shared`] (`leaked <address>`).
+pub fn leaked_address(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find_map(|l| l.split("leaked ").nth(1))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no address in {stdout}"))
+}

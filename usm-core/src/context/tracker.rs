@@ -1,22 +1,10 @@
-//! Allocation diagnostics: live counters per context and kind, the registry of live
-//! allocations with the place each was made, and leak reports.
-//!
-//! Every allocation and free emits a `debug` event (target `usm_core::alloc`) with the kind,
-//! bytes, alignment, pointer, device and elapsed time. A context whose last user handle is
-//! dropped while memory made from it lives, and [`report_leaks`], emit one `warn` event
-//! (target `usm_core::leak`) per live allocation, naming where it was allocated.
-//!
-//! When the process exits (returns from `main` or calls `std::process::exit`) with
-//! allocations of usm-core still alive, the same report is made from an `atexit` handler
-//! registered by the first [`Context`](crate::Context); if no `tracing` subscriber listens
-//! to `warn` events of `usm_core::leak` then, the report goes to standard error instead.
-//! Set `USM_LEAK_REPORT=0` to silence the report at exit.
+//! The bookkeeping of one context: live counters per kind and the record of each live
+//! allocation with the place it was made (a slab, so recording is a few stores).
 
 use std::panic::Location;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
-use crate::context::ContextInner;
-use crate::memory::UsmKind;
+use crate::names::UsmKind;
 
 /// Counters of one USM kind in one context.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -78,7 +66,8 @@ pub struct LiveAllocation {
     pub kind: UsmKind,
     /// Its size in bytes.
     pub size: usize,
-    /// The alignment requested.
+    /// Its alignment: the one requested, or, when the driver chose (0 was asked), the one
+    /// its address has (as [`UsmMemory::alignment`](crate::UsmMemory::alignment) reports).
     pub alignment: usize,
     /// Where in the source it was allocated.
     pub location: &'static Location<'static>,
@@ -184,7 +173,7 @@ impl Tracker {
     }
 
     /// As [`Tracker::live`], or `None` when another thread holds the lock.
-    fn try_live(&self) -> Option<Vec<LiveAllocation>> {
+    pub(crate) fn try_live(&self) -> Option<Vec<LiveAllocation>> {
         let state = try_lock(&self.state)?;
         let mut all: Vec<_> = state.slots.iter().flatten().cloned().collect();
         drop(state);
@@ -213,90 +202,15 @@ impl Tracker {
     }
 }
 
-/// Every context made by usm-core that may still be alive, for process-wide reports.
-static CONTEXTS: Mutex<Vec<Weak<ContextInner>>> = Mutex::new(Vec::new());
-
-pub(crate) fn register_context(inner: &Arc<ContextInner>) {
-    let mut all = lock(&CONTEXTS);
-    all.retain(|w| w.strong_count() > 0);
-    all.push(Arc::downgrade(inner));
-    drop(all);
-    AT_EXIT.call_once(|| {
-        // SAFETY: `report_at_exit` is an `extern "C" fn()` that catches every panic, and
-        // it only reads usm-core's own bookkeeping (no driver call), which stays valid
-        // until the process is gone.
-        let rc = unsafe { libc::atexit(report_at_exit) };
-        if rc != 0 {
-            tracing::debug!(rc, "cannot register the leak report at exit");
-        }
-    });
-}
-
-static AT_EXIT: std::sync::Once = std::sync::Once::new();
-
-/// The environment variable that, set to `0`, silences the leak report at process exit.
-pub const LEAK_REPORT_ENV: &str = "USM_LEAK_REPORT";
-
-extern "C" fn report_at_exit() {
-    // No panic may unwind into the C library's exit path.
-    let _ = std::panic::catch_unwind(|| {
-        if std::env::var_os(LEAK_REPORT_ENV).is_some_and(|v| v == "0") {
-            return;
-        }
-        let listened = tracing::enabled!(target: "usm_core::leak", tracing::Level::WARN);
-        // Other threads may still run during exit: never wait for a lock here.
-        let leaks = live_everywhere(Wait::No);
-        for a in &leaks {
-            warn_leak(a, "USM allocation still alive at process exit");
-        }
-        if !listened && !leaks.is_empty() {
-            use std::io::Write;
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(
-                err,
-                "usm-core: {} USM allocation(s) still alive at process exit:",
-                leaks.len()
-            );
-            for a in &leaks {
-                let _ = writeln!(err, "  {}", describe(a));
-            }
-        }
-    });
-}
-
 /// One line naming a live allocation and where it was made.
-fn describe(a: &LiveAllocation) -> String {
+pub(crate) fn describe(a: &LiveAllocation) -> String {
     format!(
         "{} bytes of {} memory at {:#x} (context {:#x}), allocated at {}",
         a.size, a.kind, a.addr, a.context, a.location
     )
 }
 
-fn live_contexts() -> Vec<Arc<ContextInner>> {
-    lock(&CONTEXTS).iter().filter_map(Weak::upgrade).collect()
-}
-
-/// The raw handle (as an address) of the usm-core context other than `except` with a live
-/// allocation that starts at `base`: a scan of the live allocations of the other contexts
-/// (none when they have no live memory).
-pub(crate) fn other_owner_of_base(base: usize, except: usize) -> Option<usize> {
-    live_contexts()
-        .iter()
-        .filter(|c| c.handle_addr() != except)
-        .find_map(|c| c.tracker.starting_at(base))
-        .map(|a| a.context)
-}
-
-/// The raw handle (as an address) of the usm-core context other than `except` with a live
-/// allocation that contains `addr` (a scan, as [`other_owner_of_base`]).
-pub(crate) fn other_owner_containing(addr: usize, except: usize) -> Option<usize> {
-    live_contexts()
-        .iter()
-        .filter(|c| c.handle_addr() != except)
-        .find_map(|c| c.tracker.containing(addr))
-        .map(|a| a.context)
-}
-
+/// Reports one live allocation as a `warn` event (target `usm_core::leak`).
 pub(crate) fn warn_leak(a: &LiveAllocation, why: &str) {
     tracing::warn!(
         target: "usm_core::leak",
@@ -309,48 +223,6 @@ pub(crate) fn warn_leak(a: &LiveAllocation, why: &str) {
         "{why}: {}",
         describe(a)
     );
-}
-
-/// Every USM allocation made through usm-core that is still alive, in every context, each
-/// reported as a `warn` event (target `usm_core::leak`) naming where it was allocated.
-///
-/// Call it at the end of `main` (or of a test) to find memory that was never freed.
-pub fn report_leaks() -> Vec<LiveAllocation> {
-    let leaks = live_everywhere(Wait::Yes);
-    for a in &leaks {
-        warn_leak(a, "USM allocation still alive");
-    }
-    leaks
-}
-
-/// Whether a report may wait for locks held by other threads.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Wait {
-    Yes,
-    /// Skip what is locked (at process exit, where waiting could hang).
-    No,
-}
-
-/// The live allocations of every usm-core context.
-fn live_everywhere(wait: Wait) -> Vec<LiveAllocation> {
-    let contexts: Vec<Arc<ContextInner>> = match wait {
-        Wait::Yes => live_contexts(),
-        Wait::No => try_lock(&CONTEXTS)
-            .map(|all| all.iter().filter_map(Weak::upgrade).collect())
-            .unwrap_or_default(),
-    };
-    let mut out = Vec::new();
-    for context in &contexts {
-        match wait {
-            Wait::Yes => out.extend(context.tracker.live()),
-            Wait::No => out.extend(context.tracker.try_live().unwrap_or_default()),
-        }
-    }
-    // At exit, a context must not be destroyed from here: keep the handles alive.
-    if wait == Wait::No {
-        std::mem::forget(contexts);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
 //! The synchronous copies and fills of a [`Queue`]: each returns when its work is done.
 
-use std::time::Instant;
-
-use super::region::check_region;
-use super::{
-    check_overlap, check_pattern, check_span_overlap, direction, Extent, Operand, Region, Side,
-    TransferError, UsmDestination, UsmSource,
-};
+use super::{report, start_clock, Command, Queue};
+#[cfg(doc)]
+use crate::error::TransferError;
 use crate::error::{Error, Result};
-use crate::queue::{start_clock, Command, Queue};
+use crate::transfer::{
+    check_copy, check_fill, check_region_copy, direction, same_size, Extent, Operand, Region, Side,
+    UsmDestination, UsmSource,
+};
 
 impl Queue {
     /// Copies `len` bytes from `src` at `src_offset` to `dst` at `dst_offset`.
@@ -56,6 +55,9 @@ impl Queue {
 
     /// Copies `src` (plain host memory) into `dst` at `dst_offset`.
     ///
+    /// `src` must not be USM memory of another context (refused as
+    /// [`TransferError::ForeignContext`], as USM operands are).
+    ///
     /// # Errors
     ///
     /// As [`Queue::copy`].
@@ -68,6 +70,8 @@ impl Queue {
     }
 
     /// Copies `dst.len()` bytes of `src` at `src_offset` into `dst` (plain host memory).
+    ///
+    /// As for [`Queue::copy_from_host`], `dst` must not be USM memory of another context.
     ///
     /// # Errors
     ///
@@ -178,7 +182,14 @@ impl Queue {
     where
         D: UsmDestination + ?Sized,
     {
-        let d = self.check_fill(Side::usm(dst), offset, len, pattern)?;
+        let d = check_fill(
+            self.context_addr(),
+            self.max_fill_pattern_size(),
+            Side::usm(dst),
+            offset,
+            len,
+            pattern,
+        )?;
         if len == 0 {
             return Ok(());
         }
@@ -254,13 +265,15 @@ impl Queue {
         D: UsmDestination + ?Sized,
         S: UsmSource + ?Sized,
     {
-        let command = self.check_region_copy(
+        let checked = check_region_copy(
+            self.context_addr(),
             Side::usm(dst),
             dst_region,
             Side::usm(src),
             src_region,
             extent,
         )?;
+        let command = Command::region(&checked);
         let bytes = extent.bytes() as usize;
         let span = tracing::debug_span!(
             target: "usm_core::copy",
@@ -279,54 +292,32 @@ impl Queue {
         Ok(())
     }
 
-    /// Checks a fill and returns the destination range.
-    pub(crate) fn check_fill(
-        &self,
-        dst: Side,
-        offset: usize,
-        len: usize,
-        pattern: &[u8],
-    ) -> Result<Side, TransferError> {
-        check_pattern(pattern, self.max_fill_pattern_size())?;
-        let d = dst.range(Operand::Destination, offset, len)?;
-        d.check_context(self, Operand::Destination)?;
-        Ok(d)
-    }
-
-    /// Checks a region copy and builds its command.
-    pub(crate) fn check_region_copy(
-        &self,
-        dst: Side,
-        dst_region: &Region,
-        src: Side,
-        src_region: &Region,
-        extent: &Extent,
-    ) -> Result<Command<'static>, TransferError> {
-        dst.check_context(self, Operand::Destination)?;
-        src.check_context(self, Operand::Source)?;
-        let d = check_region(Operand::Destination, dst_region, extent, dst.len)?;
-        let s = check_region(Operand::Source, src_region, extent, src.len)?;
-        let (d_first, s_first) = (dst.addr + d.first, src.addr + s.first);
-        let (d_len, s_len) = (d.end - d.first, s.end - s.first);
-        if d_first < s_first + s_len && s_first < d_first + d_len {
-            check_span_overlap(d_first, s_first, d_len.max(s_len))?;
-        }
-        Ok(Command::Region {
-            dst: dst.ptr(),
-            dst_region: d.raw,
-            dst_pitches: d.pitches,
-            src: src.ptr(),
-            src_region: s.raw,
-            src_pitches: s.pitches,
-        })
-    }
-
     /// Checks and runs a copy between two equal ranges.
+    #[inline]
     fn copy_sides(&self, dst: Side, src: Side) -> Result<()> {
-        check_copy(self, &dst, &src)?;
+        check_copy(self.context_addr(), &dst, &src)?;
         if dst.len == 0 {
             return Ok(());
         }
+        let command = Command::Copy {
+            dst: dst.ptr(),
+            src: src.ptr(),
+            len: dst.len,
+        };
+        if tracing::enabled!(target: "usm_core::copy", tracing::Level::DEBUG) {
+            return self.run_copy_traced(&command, &dst, &src);
+        }
+        // SAFETY: both ranges lie in memory the caller borrows (checked above): the
+        // destination exclusively, the source unwritten, until `run` returns after the copy
+        // completed.
+        unsafe { self.run(&command) }
+    }
+
+    /// [`copy_sides`](Self::copy_sides) with debug tracing on: in its span, with its rate.
+    /// Out of line, so that the untraced path stays short.
+    #[cold]
+    #[inline(never)]
+    fn run_copy_traced(&self, command: &Command<'_>, dst: &Side, src: &Side) -> Result<()> {
         let span = tracing::debug_span!(
             target: "usm_core::copy",
             "usm copy",
@@ -336,33 +327,11 @@ impl Queue {
         );
         let _entered = span.enter();
         let start = start_clock();
-        let command = Command::Copy {
-            dst: dst.ptr(),
-            src: src.ptr(),
-            len: dst.len,
-        };
-        // SAFETY: both ranges lie in memory the caller borrows (checked above): the
-        // destination exclusively, the source unwritten, until `run` returns after the copy
-        // completed.
-        unsafe { self.run(&command) }?;
+        // SAFETY: as in `copy_sides`, whose checked command this is.
+        unsafe { self.run(command) }?;
         report(start, dst.len);
         Ok(())
     }
-}
-
-/// Checks the contexts and the overlap of a copy between equal ranges.
-pub(crate) fn check_copy(queue: &Queue, dst: &Side, src: &Side) -> Result<(), TransferError> {
-    dst.check_context(queue, Operand::Destination)?;
-    src.check_context(queue, Operand::Source)?;
-    same_size(dst.len, src.len)?;
-    check_overlap(dst, src)
-}
-
-fn same_size(dst_len: usize, src_len: usize) -> Result<(), TransferError> {
-    if dst_len != src_len {
-        return Err(TransferError::SizeMismatch { dst_len, src_len });
-    }
-    Ok(())
 }
 
 /// The number of `T` in `len` bytes at `addr`, or the error for a size that does not divide.
@@ -377,18 +346,4 @@ fn elements<T>(addr: usize, len: usize) -> Result<usize> {
         });
     }
     Ok(len / size)
-}
-
-/// Reports the achieved rate of a finished transfer (debug level, in its span).
-pub(crate) fn report(start: Option<Instant>, bytes: usize) {
-    if let Some(start) = start {
-        let ns = start.elapsed().as_nanos().max(1) as f64;
-        tracing::debug!(
-            target: "usm_core::copy",
-            bytes,
-            elapsed_ns = ns as u64,
-            gb_per_s = bytes as f64 / ns,
-            "done"
-        );
-    }
 }

@@ -1,15 +1,18 @@
 //! Contexts: the owner of USM allocations, over one or several devices of a driver.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+pub(crate) mod tracker;
 
-use level_zero_sys::{ze_context_desc_t, ze_context_handle_t, ze_structure_type_t, Api};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::device::Device;
-use crate::driver::{Driver, RELAXED_ALLOCATION_LIMITS_EXTENSION};
-use crate::error::{check, Error, Result};
+use level_zero_sys::{ze_context_handle_t, Api};
+
+use crate::driver::RELAXED_ALLOCATION_LIMITS_EXTENSION;
+use crate::error::{Error, Result};
 use crate::init::api;
-use crate::trace::{self, ContextStats, LiveAllocation, Tracker};
+use crate::names::{Device, Driver};
+use crate::registry::Registry;
+use crate::result;
+use tracker::{ContextStats, LiveAllocation, Tracker};
 
 /// A Level Zero context: USM allocations, command lists and events are made in one.
 ///
@@ -17,15 +20,46 @@ use crate::trace::{self, ContextStats, LiveAllocation, Tracker};
 /// clone **and** every allocation (or other object) made from it are gone, so memory can
 /// never outlive its context.
 ///
-/// When the last *user* handle is dropped while allocations made from it are still alive,
-/// a leak report (`warn`, target `usm_core::leak`) names each of them with the place it was
-/// allocated; the context itself stays alive until they are freed. Objects made from a
-/// context (memory, views) hold an internal handle that keeps it alive without counting as
-/// a user handle; cloning the `&Context` they hand out (`memory.context().clone()`) makes
-/// a user handle again.
+/// # Owning handles and leak reports
+///
+/// The handle [`Context::new`] returns, and every clone of it, is an *owning* handle. When
+/// the last owning handle is dropped while allocations made from the context are still
+/// alive, a leak report (`warn`, target `usm_core::leak`) names each of them with the place
+/// it was allocated; the context itself stays alive until they are freed.
+///
+/// Objects made from a context (memory, views, queues) keep it alive through a handle that
+/// does not own it: the `&Context` they hand out ([`UsmMemory::context`](crate::UsmMemory))
+/// is such a handle, and so is every clone of it. A clone is always the same kind of handle
+/// as the original ([`Context::is_owning`] tells which), so cloning never changes when a
+/// leak report is made.
 pub struct Context {
     inner: Arc<ContextInner>,
-    user: bool,
+    /// Present in owning handles: the last one to go makes the leak report.
+    owner: Option<Arc<Owner>>,
+}
+
+/// What the owning handles of a context share; dropped with the last of them.
+struct Owner {
+    inner: Arc<ContextInner>,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let live = self.inner.tracker.live();
+        if live.is_empty() {
+            return;
+        }
+        tracing::warn!(
+            target: "usm_core::leak",
+            context = ?self.inner.handle,
+            live = live.len(),
+            "the last handle of a context was dropped while allocations made from it \
+             are alive; the context lives on until they are freed"
+        );
+        for a in &live {
+            tracker::warn_leak(a, "allocation outlives its context handle");
+        }
+    }
 }
 
 pub(crate) struct ContextInner {
@@ -38,7 +72,8 @@ pub(crate) struct ContextInner {
     /// The devices and, recursively, their sub-devices: where memory may be bound.
     reachable: Vec<Device>,
     pub(crate) tracker: Tracker,
-    user_handles: AtomicUsize,
+    /// The context's process-unique id in the registry of live contexts.
+    id: OnceLock<u64>,
     drop_errors: Mutex<Vec<Error>>,
     relaxed_limits: OnceLock<bool>,
 }
@@ -51,55 +86,48 @@ unsafe impl Send for ContextInner {}
 // SAFETY: as for Send; `&ContextInner` only allows free-threaded calls and locked access.
 unsafe impl Sync for ContextInner {}
 
-impl ContextInner {
-    /// The raw handle as an address, as allocation records name their context.
-    pub(crate) fn handle_addr(&self) -> usize {
-        self.handle as usize
+impl Drop for ContextInner {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from zeContextCreate(Ex) and nothing made from it is
+        // alive (every such object holds an Arc of this value).
+        match unsafe { result::context::destroy(self.api, self.handle) } {
+            Ok(()) => tracing::debug!(context = ?self.handle, "context destroyed"),
+            Err(e) => tracing::error!(error = %e, "cannot destroy a Level Zero context"),
+        }
     }
 }
 
-impl Drop for ContextInner {
-    fn drop(&mut self) {
-        let api = self.api;
-        // SAFETY: the handle came from zeContextCreate and nothing made from it is alive
-        // (every such object holds an Arc of this value).
-        let outcome = unsafe { api.zeContextDestroy(self.handle) };
-        if let Err(e) = check("zeContextDestroy", outcome, || format!("{:p}", self.handle)) {
-            tracing::error!(error = %e, "cannot destroy a Level Zero context");
-        } else {
-            tracing::debug!(context = ?self.handle, "context destroyed");
-        }
-    }
+/// Every context of the process that may still be alive, held weakly: the one registry
+/// that classification, the array interface and the leak reports consult.
+static CONTEXTS: Registry<ContextInner> = Registry::new();
+
+/// The live contexts of the process (for reports).
+pub(crate) fn live_contexts() -> Vec<Arc<ContextInner>> {
+    CONTEXTS.live()
+}
+
+/// Calls `f` with the tracker of every live context, waiting for no lock and destroying
+/// no context (for the report at process exit).
+pub(crate) fn visit_live_contexts_without_waiting(mut f: impl FnMut(&Tracker)) {
+    CONTEXTS.visit_without_waiting(|c| f(&c.tracker));
+}
+
+/// The raw handle (as an address) of the usm-core context other than `except` with a live
+/// allocation that `matches`: a scan of the live allocations of the other contexts (none
+/// when there are no others).
+pub(crate) fn other_owner(
+    except: usize,
+    matches: impl Fn(&Tracker) -> Option<LiveAllocation>,
+) -> Option<usize> {
+    CONTEXTS.find_other(except, |c| matches(&c.tracker).map(|a| a.context))
 }
 
 impl Clone for Context {
-    /// Another user handle to the same context.
+    /// Another handle to the same context, of the same kind (owning or not).
     fn clone(&self) -> Self {
-        self.inner.user_handles.fetch_add(1, Ordering::Relaxed);
         Context {
             inner: Arc::clone(&self.inner),
-            user: true,
-        }
-    }
-}
-
-impl Drop for Context {
-    fn drop(&mut self) {
-        if !self.user || self.inner.user_handles.fetch_sub(1, Ordering::AcqRel) != 1 {
-            return;
-        }
-        let live = self.inner.tracker.live();
-        if !live.is_empty() {
-            tracing::warn!(
-                target: "usm_core::leak",
-                context = ?self.inner.handle,
-                live = live.len(),
-                "the last handle of a context was dropped while allocations made from it \
-                 are alive; the context lives on until they are freed"
-            );
-            for a in &live {
-                trace::warn_leak(a, "allocation outlives its context handle");
-            }
+            owner: self.owner.clone(),
         }
     }
 }
@@ -142,50 +170,19 @@ impl Context {
                 unique.push(d.clone());
             }
         }
-        let devices = &unique[..];
         let all = driver.devices()?;
-        let whole = devices.is_empty() || all.iter().all(|d| devices.contains(d));
-        let desc = ze_context_desc_t {
-            stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_CONTEXT_DESC,
-            ..Default::default()
-        };
-        let mut handle: ze_context_handle_t = std::ptr::null_mut();
-        let devices = if whole {
-            // SAFETY: valid driver handle, typed descriptor, live out-parameter.
-            let outcome = unsafe { api.zeContextCreate(driver.raw(), &desc, &mut handle) };
-            check("zeContextCreate", outcome, || format!("{driver:?}"))?;
-            if devices.is_empty() {
-                all
-            } else {
-                devices.to_vec()
-            }
+        let whole = unique.is_empty() || all.iter().all(|d| unique.contains(d));
+        let devices = if unique.is_empty() { all } else { unique };
+        // Asked before the context exists, so that nothing can fail (or unwind) between
+        // its creation and the value that destroys it.
+        let reachable = with_sub_devices(&devices)?;
+        let handle = if whole {
+            // SAFETY: a driver of the initialised loader.
+            unsafe { result::context::create(api, driver.raw()) }?
         } else {
-            let mut raw: Vec<_> = devices.iter().map(Device::raw).collect();
-            // SAFETY: valid driver handle, typed descriptor, `raw` holds `len` device
-            // handles of that driver, live out-parameter.
-            let outcome = unsafe {
-                api.zeContextCreateEx(
-                    driver.raw(),
-                    &desc,
-                    raw.len() as u32,
-                    raw.as_mut_ptr(),
-                    &mut handle,
-                )
-            };
-            check("zeContextCreateEx", outcome, || {
-                format!("{driver:?}, devices={devices:?}")
-            })?;
-            devices.to_vec()
-        };
-        tracing::debug!(context = ?handle, ?devices, "context created");
-        let reachable = match with_sub_devices(&devices) {
-            Ok(r) => r,
-            Err(e) => {
-                // SAFETY: the handle was just created and nothing was made from it.
-                let outcome = unsafe { api.zeContextDestroy(handle) };
-                let _ = check("zeContextDestroy", outcome, || format!("{handle:p}"));
-                return Err(e);
-            }
+            let raw: Vec<_> = devices.iter().map(Device::raw).collect();
+            // SAFETY: a driver of the initialised loader and devices of it (checked above).
+            unsafe { result::context::create_ex(api, driver.raw(), &raw) }?
         };
         let inner = Arc::new(ContextInner {
             handle,
@@ -194,12 +191,26 @@ impl Context {
             devices,
             reachable,
             tracker: Tracker::default(),
-            user_handles: AtomicUsize::new(1),
+            id: OnceLock::new(),
             drop_errors: Mutex::new(Vec::new()),
             relaxed_limits: OnceLock::new(),
         });
-        trace::register_context(&inner);
-        Ok(Context { inner, user: true })
+        let id = CONTEXTS.register(&inner, handle as usize);
+        let _ = inner.id.set(id);
+        let context = Context::owning(inner);
+        // From here on, whatever unwinds (a tracing subscriber is the user's code) drops
+        // `context`, which destroys the Level Zero context.
+        tracing::debug!(context = ?handle, devices = ?context.devices(), "context created");
+        Ok(context)
+    }
+
+    fn owning(inner: Arc<ContextInner>) -> Context {
+        Context {
+            owner: Some(Arc::new(Owner {
+                inner: Arc::clone(&inner),
+            })),
+            inner,
+        }
     }
 
     /// The process-wide default: the first GPU device of the first driver that has one
@@ -233,16 +244,38 @@ impl Context {
     }
 
     /// A handle for an object made from this context (memory, command list, event) that
-    /// keeps the context alive but does not count as a user handle for leak reports.
-    /// Cloning it gives a user handle.
+    /// keeps the context alive but does not own it (see [`Context`]).
+    #[inline]
     pub(crate) fn dependent(&self) -> Context {
         Context {
             inner: Arc::clone(&self.inner),
-            user: false,
+            owner: None,
         }
     }
 
+    /// Whether this is an owning handle (from [`Context::new`], or a clone of one), whose
+    /// last drop makes a leak report; the handles objects made from the context hand out
+    /// are not (see [`Context`]).
+    pub fn is_owning(&self) -> bool {
+        self.owner.is_some()
+    }
+
+    /// The context's process-unique id in the registry of live contexts (never reused,
+    /// unlike raw handles).
+    pub fn id(&self) -> u64 {
+        self.inner.id.get().copied().unwrap_or(0)
+    }
+
+    /// The live context of the process with raw handle `handle` (and, when given, id `id`),
+    /// as a handle that does not own it.
+    pub(crate) fn find(id: Option<u64>, handle: usize) -> Option<Context> {
+        CONTEXTS
+            .find(id, handle)
+            .map(|inner| Context { inner, owner: None })
+    }
+
     /// The raw handle, for calls usm-core does not wrap.
+    #[inline]
     pub fn raw(&self) -> ze_context_handle_t {
         self.inner.handle
     }
@@ -258,6 +291,7 @@ impl Context {
     }
 
     /// Whether `device` is one of the context's devices or one of their sub-devices.
+    #[inline]
     pub fn contains_device(&self, device: &Device) -> bool {
         self.inner.reachable.contains(device)
     }
@@ -286,10 +320,12 @@ impl Context {
 
     /// The loader's table of entry points (initialisation succeeded when this context was
     /// made).
+    #[inline]
     pub(crate) fn api(&self) -> &'static Api {
         self.inner.api
     }
 
+    #[inline]
     pub(crate) fn tracker(&self) -> &Tracker {
         &self.inner.tracker
     }
@@ -300,18 +336,6 @@ impl Context {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(e);
-    }
-
-    /// A reference that does not keep the context alive (for registries of live contexts).
-    pub(crate) fn downgrade(&self) -> Weak<ContextInner> {
-        Arc::downgrade(&self.inner)
-    }
-
-    /// A new user handle to the context behind `weak`, if it is still alive.
-    pub(crate) fn upgrade(weak: &Weak<ContextInner>) -> Option<Context> {
-        let inner = weak.upgrade()?;
-        inner.user_handles.fetch_add(1, Ordering::Relaxed);
-        Some(Context { inner, user: true })
     }
 
     /// Whether the driver offers the relaxed-allocation-limits extension (asked once).

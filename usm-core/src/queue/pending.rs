@@ -2,6 +2,11 @@
 //! `'static` counterpart of [`scope()`](crate::scope()), for work that must outlive the
 //! function that submits it.
 //!
+//! Owned and scoped work depend on each other through the one dependency type,
+//! [`EventRef`]: pass [`Pending::event`] to a scope with
+//! [`Scope::adopt`](crate::Scope::adopt), and a scope's [`Event`](crate::Event) to owned
+//! work with [`Event::as_event_ref`](crate::Event::as_event_ref).
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use usm_core::{Context, Queue, UsmDevice};
@@ -36,63 +41,20 @@
 //!   also waits before anything is freed. Leaking it (`mem::forget`) leaks the
 //!   memory and the event: nothing is freed, so nothing is freed early.
 //! * An event is reset for reuse only when nothing refers to it: its own handle and every
-//!   [`EventRef`] (each piece of work that waits on it keeps one until it is done itself).
+//!   [`EventRef`] (each piece of work that waits on it keeps one until it is done itself,
+//!   owned or scoped: both go through the queue's one submission routine).
 //! * Destinations are moved in, so two pieces of pending work never write the same memory,
 //!   and nothing reads memory another piece writes.
 
 use std::ffi::c_void;
 use std::fmt;
-use std::sync::Arc;
-use std::time::Instant;
 
-use level_zero_sys::ze_event_handle_t;
-
+use super::submit::{EventRef, Submission, Trace};
+use super::{copy_async_span, fill_async_span, report, Command, Queue};
+#[cfg(doc)]
+use crate::error::TransferError;
 use crate::error::{Error, Result};
-use crate::queue::{query_event, start_clock, wait_event, Command, Queue, QueueInner};
-use crate::transfer::{
-    check_copy, direction, report, Side, TransferError, UsmDestination, UsmSource,
-};
-
-/// An event taken from a queue's pool; given back (reset) when the last reference drops,
-/// which happens only once its work and all work waiting on it are done.
-struct PooledEvent {
-    raw: ze_event_handle_t,
-    queue: Arc<QueueInner>,
-    context: usize,
-}
-
-// SAFETY: the handle is only waited on, queried and finally reset, all free-threaded
-// calls; the queue is Send + Sync.
-unsafe impl Send for PooledEvent {}
-// SAFETY: as for Send; `&PooledEvent` only waits and queries.
-unsafe impl Sync for PooledEvent {}
-
-impl Drop for PooledEvent {
-    fn drop(&mut self) {
-        self.queue.lock_events().release(self.raw);
-    }
-}
-
-/// A reference to the completion of pending work, to make other work wait for it.
-#[derive(Clone)]
-pub struct EventRef(Arc<PooledEvent>);
-
-impl EventRef {
-    /// Whether the work is done, without waiting.
-    ///
-    /// # Errors
-    ///
-    /// The code of `zeEventQueryStatus`.
-    pub fn is_complete(&self) -> Result<bool> {
-        query_event(self.0.raw)
-    }
-}
-
-impl fmt::Debug for EventRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "EventRef({:p})", self.0.raw)
-    }
-}
+use crate::transfer::{check_copy, check_fill, direction, Side, UsmDestination, UsmSource};
 
 /// Why submitting or waiting for owned work failed, with the values it owned, given back.
 #[derive(Debug)]
@@ -125,12 +87,6 @@ impl<T> From<Box<Failed<T>>> for Error {
 /// The outcome of submitting owned work: its handle, or why it was refused with the values
 /// given back.
 pub type PendingResult<T> = std::result::Result<Pending<T>, Box<Failed<T>>>;
-
-/// With debug tracing on: an operation's span, its submission time and bytes.
-type Trace = Option<(tracing::Span, Instant, usize)>;
-
-/// What a submission gives its handle: its event, the events it waits for, its trace.
-type Submission = (EventRef, Vec<EventRef>, Trace);
 
 /// Asynchronous work that owns `T` (its memory) until it is done.
 #[must_use = "dropping a Pending waits for its work"]
@@ -165,10 +121,10 @@ impl<T> Pending<T> {
 
     /// Takes the event of the work just submitted (and what it waits for): from now on,
     /// dropping the handle waits for the work.
-    fn submitted(&mut self, (event, after, trace): Submission) {
-        self.event = Some(event);
-        self.after = after;
-        self.trace = trace;
+    fn submitted(&mut self, submission: Submission) {
+        self.event = Some(submission.event);
+        self.after = submission.after;
+        self.trace = submission.trace;
     }
 
     /// A reference to this work's completion, to make other work wait for it.
@@ -210,7 +166,7 @@ impl<T> Pending<T> {
         let Some(event) = self.event.take() else {
             return Ok(());
         };
-        let outcome = wait_event(event.0.raw);
+        let outcome = event.wait();
         if let (Ok(()), Some((span, start, bytes))) = (&outcome, &self.trace) {
             span.in_scope(|| report(Some(*start), *bytes));
         }
@@ -309,36 +265,35 @@ impl Queue {
     {
         let whole = Side::usm(&dst);
         let mut handle = Pending::unsubmitted((dst, Box::<[u8]>::from(pattern)));
-        let submitted = self
-            .check_fill(whole, 0, whole.len, pattern)
-            .map_err(Error::from)
-            .and_then(|d| {
-                let _span = tracing::debug_span!(
-                    target: "usm_core::copy",
-                    "usm fill async",
-                    bytes = d.len,
-                    pattern = pattern.len(),
-                    kind = ?d.kind,
-                    engine = %self.engine()
-                )
-                .entered();
-                let kept = match &handle.value {
-                    Some((_, kept)) => &kept[..],
-                    None => unreachable!("the handle owns its value until it is waited for"),
-                };
-                let command = Command::Fill {
-                    dst: d.ptr(),
-                    pattern: kept,
-                    len: d.len,
-                };
-                // SAFETY: as in `copy_async`; the pattern's bytes are owned by the handle
-                // too.
-                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
-                // Nothing between the append and here can unwind; from here on, whatever
-                // unwinds drops the handle, which waits for the work first.
-                handle.submitted(submission);
-                Ok(())
-            });
+        let queue_context = self.context().raw() as usize;
+        let submitted = check_fill(
+            queue_context,
+            self.max_fill_pattern_size(),
+            whole,
+            0,
+            whole.len,
+            pattern,
+        )
+        .map_err(Error::from)
+        .and_then(|d| {
+            let _span = fill_async_span(&d, pattern.len(), self.engine());
+            let kept = match &handle.value {
+                Some((_, kept)) => &kept[..],
+                None => unreachable!("the handle owns its value until it is waited for"),
+            };
+            let command = Command::Fill {
+                dst: d.ptr(),
+                pattern: kept,
+                len: d.len,
+            };
+            // SAFETY: as in `copy_async`; the pattern's bytes are owned by the handle
+            // too.
+            let submission = unsafe { self.submit(&command, after, d.len) }?;
+            // Nothing between the append and here can unwind; from here on, whatever
+            // unwinds drops the handle, which waits for the work first.
+            handle.submitted(submission);
+            Ok(())
+        });
         finish_submission(submitted, handle)
     }
 
@@ -361,17 +316,10 @@ impl Queue {
         after: &[&EventRef],
     ) -> PendingResult<T> {
         let mut handle = Pending::unsubmitted(value);
-        let submitted = check_copy(self, &d, &s)
+        let submitted = check_copy(self.context().raw() as usize, &d, &s)
             .map_err(Error::from)
             .and_then(|()| {
-                let _span = tracing::debug_span!(
-                    target: "usm_core::copy",
-                    "usm copy async",
-                    bytes = d.len,
-                    direction = direction(s.kind, d.kind),
-                    engine = %self.engine()
-                )
-                .entered();
+                let _span = copy_async_span(d.len, direction(s.kind, d.kind), self.engine());
                 let command = Command::Copy {
                     dst: dst_ptr,
                     src: s.ptr(),
@@ -379,52 +327,13 @@ impl Queue {
                 };
                 // SAFETY: the caller guarantees the ranges stay owned and untouched until
                 // the copy is done, which the handle waits for.
-                let submission = unsafe { self.submit_owned(&command, after, d.len) }?;
+                let submission = unsafe { self.submit(&command, after, d.len) }?;
                 // Nothing between the append and here can unwind; from here on, whatever
                 // unwinds drops the handle, which waits for the work first.
                 handle.submitted(submission);
                 Ok(())
             });
         finish_submission(submitted, handle)
-    }
-
-    /// Appends `command` after `after`, signalling a pooled event; the caller gives the
-    /// outcome to its handle at once ([`Pending::submitted`]).
-    ///
-    /// # Safety
-    ///
-    /// The memory `command` reaches must be owned by the caller's handle (or live longer)
-    /// and be untouched by others until the event signals.
-    unsafe fn submit_owned(
-        &self,
-        command: &Command<'_>,
-        after: &[&EventRef],
-        bytes: usize,
-    ) -> Result<Submission> {
-        let context = self.context().raw() as usize;
-        if let Some(e) = after.iter().find(|e| e.0.context != context) {
-            return Err(TransferError::ForeignEvent {
-                event_context: e.0.context,
-                queue_context: context,
-            }
-            .into());
-        }
-        let waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.0.raw).collect();
-        // Asked before the append: a subscriber is the user's code and may panic.
-        let trace = start_clock().map(|t| (tracing::Span::current(), t, bytes));
-        let after: Vec<EventRef> = after.iter().map(|e| (*e).clone()).collect();
-        let raw = self.inner.lock_events().acquire()?;
-        let event = EventRef(Arc::new(PooledEvent {
-            raw,
-            queue: Arc::clone(&self.inner),
-            context,
-        }));
-        // SAFETY: forwarded from the caller; the events are of the queue's context
-        // (checked above) and kept alive by `after`, which the handle keeps until done.
-        // If the append fails, dropping `event` gives the unsubmitted event back.
-        unsafe { self.inner.append(command, raw, &waits) }?;
-        // Nothing here can unwind between the append and the caller's handle taking this.
-        Ok((event, after, trace))
     }
 }
 

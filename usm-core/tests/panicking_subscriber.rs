@@ -1,0 +1,128 @@
+//! A tracing subscriber is the user's code and may panic: on the event that announces a
+//! new allocation, context or queue, the value must already own what it announces, so
+//! the unwinding frees or destroys it.
+
+mod support;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
+use tracing_subscriber::Layer;
+use usm_core::{Context, Queue, UsmDevice};
+
+/// Panics on the event with message `panic_on`; records the message and the named field
+/// of every other event.
+#[derive(Clone)]
+struct PanicOn {
+    panic_on: &'static str,
+    field: &'static str,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+struct Fields {
+    wanted: &'static str,
+    message: String,
+    value: String,
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            self.message = text;
+        } else if field.name() == self.wanted {
+            self.value = text;
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for PanicOn {
+    fn on_event(&self, event: &tracing::Event<'_>, _: LayerContext<'_, S>) {
+        let mut f = Fields {
+            wanted: self.field,
+            message: String::new(),
+            value: String::new(),
+        };
+        event.record(&mut f);
+        self.seen
+            .lock()
+            .unwrap()
+            .push((f.message.clone(), f.value.clone()));
+        if f.message == self.panic_on {
+            panic!("the subscriber panics on {:?}", self.panic_on);
+        }
+    }
+}
+
+/// Runs `f` under a subscriber that panics on `panic_on`; returns whether `f` unwound and
+/// the events seen, as (message, value of `field`).
+fn under_panicking_subscriber(
+    panic_on: &'static str,
+    field: &'static str,
+    f: impl FnOnce(),
+) -> (bool, Vec<(String, String)>) {
+    let layer = PanicOn {
+        panic_on,
+        field,
+        seen: Arc::default(),
+    };
+    let seen = Arc::clone(&layer.seen);
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let unwound = tracing::subscriber::with_default(subscriber, || {
+        catch_unwind(AssertUnwindSafe(f)).is_err()
+    });
+    let seen = seen.lock().unwrap().clone();
+    (unwound, seen)
+}
+
+/// Asserts that `seen` holds the event `released` for the value `created` announced.
+fn assert_released(seen: &[(String, String)], created: &str, released: &str) {
+    let value = seen
+        .iter()
+        .find(|(m, _)| m == created)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no {created:?} event: {seen:?}"));
+    assert!(
+        seen.iter().any(|(m, v)| m == released && *v == value),
+        "{value} was not released ({released:?}): {seen:?}"
+    );
+}
+
+#[test]
+fn a_panic_on_the_alloc_event_frees_the_allocation() {
+    let (context, device) = support::context();
+    let (unwound, _) = under_panicking_subscriber("usm alloc", "ptr", || {
+        let _ = UsmDevice::new(&context, &device, 4096);
+    });
+    assert!(unwound);
+    let stats = context.stats();
+    assert_eq!(stats.device.total_allocations, 1);
+    assert_eq!(
+        (stats.device.live_count, stats.device.total_frees),
+        (0, 1),
+        "the allocation was freed while unwinding"
+    );
+    assert!(context.live_allocations().is_empty());
+}
+
+#[test]
+fn a_panic_on_the_context_created_event_destroys_the_context() {
+    let device = support::device();
+    let (unwound, seen) = under_panicking_subscriber("context created", "context", || {
+        let _ = Context::new(device.driver(), std::slice::from_ref(&device));
+    });
+    assert!(unwound);
+    assert_released(&seen, "context created", "context destroyed");
+}
+
+#[test]
+fn a_panic_on_the_queue_created_event_destroys_its_list() {
+    let (context, device) = support::context();
+    let (unwound, seen) = under_panicking_subscriber("queue created", "list", || {
+        let _ = Queue::new(&context, &device);
+    });
+    assert!(unwound);
+    assert_released(&seen, "queue created", "command list destroyed");
+}
