@@ -80,9 +80,6 @@ pub(crate) const VENDOR_ID: u32 = 0x8086;
 /// Core clock, MHz.
 pub(crate) const CORE_CLOCK_MHZ: u32 = 1600;
 
-/// How many memories (`zeDeviceGetMemoryProperties`) a device has: one, its HBM.
-pub(crate) const MEMORY_ORDINALS: u32 = 1;
-
 /// A software device.
 pub(crate) struct Device {
     handle: usize,

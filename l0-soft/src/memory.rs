@@ -251,11 +251,14 @@ pub(crate) fn allocate(context: &Context, request: Request) -> ZeResult<usize> {
     if size == 0 {
         return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE);
     }
-    // Any power of two, as in Intel's driver (which aligns its reservation up to it); one
-    // the address space cannot honour fails below as out of memory.
-    if !(alignment == 0 || alignment.is_power_of_two()) {
-        return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT);
-    }
+    // Any alignment, as in Intel's driver, which aligns its reservation up to it (rounded
+    // to its page size): one that is not a power of two is rounded up to the next one
+    // (the validation layer refuses such alignments, as the specification says); one the
+    // address space cannot honour fails below as out of memory.
+    let alignment = match alignment {
+        0 => 0,
+        a => a.checked_next_power_of_two().ok_or(kind.out_of_memory())?,
+    };
     let max = device
         .as_ref()
         .map_or(config.max_alloc_size, |d| d.max_alloc_size);

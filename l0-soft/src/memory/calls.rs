@@ -46,18 +46,6 @@ fn device_in(context: &Context, device: ze_device_handle_t) -> ZeResult<Arc<Devi
     }
 }
 
-/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` unless the descriptor's memory ordinal is below the
-/// count `zeDeviceGetMemoryProperties` reports (the specification's requirement; Intel's
-/// driver ignores the ordinal).
-fn check_ordinal(desc: &ze_device_mem_alloc_desc_t) -> ZeResult {
-    if desc.ordinal < device::MEMORY_ORDINALS {
-        Ok(())
-    } else {
-        ffi::describe("the memory ordinal is not below the device's memory count");
-        Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
-    }
-}
-
 /// Allocates and stores the new allocation's address in `out`.
 ///
 /// # Safety
@@ -92,8 +80,9 @@ unsafe extern "C" fn alloc_device(
             desc.stype,
             ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC,
         )?;
+        // The memory ordinal is not checked: Intel's driver ignores it, and Intel's
+        // conformance suite passes queue group ordinals there.
         let device = device_in(&context, device)?;
-        check_ordinal(desc)?;
         // SAFETY: the descriptor's chain comes from the caller.
         let relaxed = unsafe { relaxed(desc.pNext) }?;
         let request = Request {
@@ -140,7 +129,6 @@ unsafe extern "C" fn alloc_shared(
         let device = if device.is_null() {
             None
         } else {
-            check_ordinal(device_desc)?;
             Some(device_in(&context, device)?)
         };
         // SAFETY: the descriptors' chains come from the caller.
