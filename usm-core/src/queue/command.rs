@@ -129,8 +129,12 @@ impl QueueInner {
                 command_list::append_memory_copy(api, list, dst, src, len, signal, waits)
             },
             // SAFETY: as for the first arm.
-            Command::Fill { dst, pattern, len } => unsafe {
+            Command::Fill { dst, pattern, len } if len % pattern.len().max(1) == 0 => unsafe {
                 command_list::append_memory_fill(api, list, dst, pattern, len, signal, waits)
+            },
+            // SAFETY: as for the first arm.
+            Command::Fill { dst, pattern, len } => unsafe {
+                self.append_partial_fill(list, dst, pattern, len, signal, waits)
             },
             // SAFETY: as for the first arm.
             Command::Region { ref dst, ref src } => unsafe {
@@ -139,6 +143,65 @@ impl QueueInner {
             // SAFETY: as for the first arm.
             Command::Barrier => unsafe { command_list::append_barrier(api, list, signal, waits) },
         }
+    }
+}
+
+impl QueueInner {
+    /// A fill whose size is not a multiple of its pattern (the last repetition cut short),
+    /// in the commands current specifications allow (API 1.17 requires the size of one
+    /// fill to be a multiple of its pattern size): the whole repetitions, then the tail as
+    /// fills with the power-of-two leading parts of the pattern (at most 7 for a 128-byte
+    /// pattern), each after `waits`, and a barrier that signals `signal` once all of them
+    /// are done.
+    ///
+    /// # Safety
+    ///
+    /// As [`QueueInner::append_to`].
+    unsafe fn append_partial_fill(
+        &self,
+        list: ze_command_list_handle_t,
+        dst: *mut c_void,
+        pattern: &[u8],
+        len: usize,
+        signal: ze_event_handle_t,
+        waits: &[ze_event_handle_t],
+    ) -> Result<()> {
+        let api = self.context.api();
+        let whole = len - len % pattern.len();
+        let mut pieces = Vec::with_capacity(8);
+        if whole > 0 {
+            pieces.push((0, pattern, whole));
+        }
+        // The tail starts a new repetition: it is the pattern's first `len - whole` bytes,
+        // split into pieces whose sizes are powers of two (each its own pattern).
+        let mut offset = whole;
+        while offset < len {
+            let piece = 1usize << (len - offset).ilog2();
+            let start = offset - whole;
+            pieces.push((offset, &pattern[start..start + piece], piece));
+            offset += piece;
+        }
+        for (offset, pattern, size) in pieces {
+            // SAFETY: `offset + size <= len`: inside the caller's destination; the rest is
+            // forwarded from the caller.
+            unsafe {
+                command_list::append_memory_fill(
+                    api,
+                    list,
+                    dst.cast::<u8>().add(offset).cast(),
+                    pattern,
+                    size,
+                    std::ptr::null_mut(),
+                    waits,
+                )
+            }?;
+        }
+        if signal.is_null() {
+            return Ok(());
+        }
+        // SAFETY: as above; a barrier without a wait list waits for every command before it
+        // on the list.
+        unsafe { command_list::append_barrier(api, list, signal, &[]) }
     }
 }
 

@@ -171,7 +171,9 @@ impl Queue {
     /// (`zeCommandListAppendMemoryFill`).
     ///
     /// The pattern repeats from `offset`; when `len` is not a multiple of its length the
-    /// last copy is cut short. Its length must be a power of two no larger than
+    /// last copy is cut short (submitted as the whole repetitions plus a few smaller fills
+    /// for the tail, since current Level Zero specifications require each fill's size to be
+    /// a multiple of its pattern). Its length must be a power of two no larger than
     /// [`Queue::max_fill_pattern_size`] (checked here, before submission).
     ///
     /// # Errors
