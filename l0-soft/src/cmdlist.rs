@@ -280,7 +280,7 @@ unsafe extern "C" fn create_immediate(
             synchronous,
             #[cfg(ze_api = "1.9")]
             index: desc.index,
-            engine: Engine::new(),
+            engine: Engine::new(crate::engine::niceness(desc.priority)),
         };
         let list = new_list(h_context, h_device, desc.ordinal, mode)?;
         // SAFETY: checked non-null; room for one handle.

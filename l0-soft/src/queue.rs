@@ -98,7 +98,7 @@ unsafe extern "C" fn create(
             device,
             ordinal: desc.ordinal,
             synchronous,
-            engine: Engine::new(),
+            engine: Engine::new(crate::engine::niceness(desc.priority)),
         };
         // SAFETY: checked non-null; room for one handle.
         unsafe { write(ph_queue, QUEUES.insert(Arc::new(queue))) }

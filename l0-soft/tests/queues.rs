@@ -606,3 +606,86 @@ fn lists_and_events_in_use_may_be_destroyed_and_the_work_still_runs() {
     free(src);
     free(dst);
 }
+
+/// The niceness of every worker thread of the driver (named `ze-soft-engine`).
+fn worker_niceness() -> Vec<i32> {
+    let mut nice = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
+        let dir = task.expect("a task").path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim() != "ze-soft-engine" {
+            continue;
+        }
+        // Field 19 of `stat`, counted after the parenthesised command name.
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
+            continue; // the thread ended meanwhile
+        };
+        let after = &stat[stat.rfind(')').expect("stat has a command name") + 2..];
+        let field: i32 = after.split(' ').nth(16).unwrap().parse().unwrap();
+        nice.push(field);
+    }
+    nice
+}
+
+#[test]
+fn queue_priorities_set_the_niceness_of_their_worker_threads() {
+    let pool = event_pool(HOST_VISIBLE, 2);
+    let gates = [event(pool, 0), event(pool, 1)];
+    let mut made = Vec::new();
+    for (priority, gate) in [
+        (
+            ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_LOW,
+            gates[0],
+        ),
+        (
+            ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_HIGH,
+            gates[1],
+        ),
+    ] {
+        let mut desc = queue_desc(MAIN_COPY, ASYNC);
+        desc.priority = priority;
+        let mut list = null_mut();
+        ok(ze!(zeCommandListCreateImmediate(
+            env().ctx,
+            device(),
+            &desc,
+            &mut list
+        )));
+        // A barrier held back by the gate keeps the worker thread alive.
+        let mut wait = gate;
+        ok(ze!(zeCommandListAppendBarrier(
+            list,
+            no_event(),
+            1,
+            &mut wait
+        )));
+        made.push(list);
+    }
+    // The worker threads start with their first job and set their niceness first.
+    let started = std::time::Instant::now();
+    let expected_high = if running_as_root() { -5 } else { 0 };
+    loop {
+        let nice = worker_niceness();
+        if nice.contains(&10) && nice.contains(&expected_high) {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "no low (10) and high ({expected_high}) worker among {nice:?}"
+        );
+        std::thread::yield_now();
+    }
+    for gate in gates {
+        ok(ze!(zeEventHostSignal(gate)));
+    }
+    // Destroying the lists waits for nothing; their workers finish the barriers.
+    for list in made {
+        ok(ze!(zeCommandListDestroy(list)));
+    }
+}
+
+/// Whether the tests run as root (who may raise a thread's priority).
+fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
