@@ -83,7 +83,8 @@ pub(crate) fn memory_of(context: &Context, ptr: *const c_void, len: usize) -> Ze
     Ok(m)
 }
 
-/// As [`memory_of`], for memory a command reads: host memory must also be readable.
+/// As [`memory_of`], for memory a command reads: host memory, already found mapped, must
+/// also be readable.
 pub(crate) fn source_of(context: &Context, ptr: *const c_void, len: usize) -> ZeResult<MemRef> {
     let m = memory_of(context, ptr, len)?;
     if let MemRef::Host(addr) = m {
