@@ -178,7 +178,7 @@ fn copy_op(
 ) -> ZeResult<Op> {
     let dst = access::memory_of(list.context(), dst, size)?;
     let src = access::source_of(src_context, src, size)?;
-    crate::copy_fault::check_submission()?;
+    crate::fault::check_submission()?;
     Ok(Op::Copy {
         dst,
         src,
@@ -241,7 +241,7 @@ unsafe extern "C" fn memory_fill(
         let dst = usm_only(access::memory_of(list.context(), ptr, size)?)?;
         // SAFETY: the caller passes `pattern_size` readable bytes at `pattern`.
         let bytes = unsafe { std::slice::from_raw_parts(pattern as *const u8, pattern_size) };
-        crate::copy_fault::check_submission()?;
+        crate::fault::check_submission()?;
         Ok(Op::Fill {
             dst,
             pattern: bytes.into(),
@@ -280,7 +280,7 @@ unsafe extern "C" fn memory_copy_region(
         }
         let dst = access::memory_of(list.context(), dst, d.span().1 as usize)?;
         let src = access::source_of(list.context(), src, s.span().1 as usize)?;
-        crate::copy_fault::check_submission()?;
+        crate::fault::check_submission()?;
         Ok(Op::CopyRegion {
             dst,
             dst_region: d,

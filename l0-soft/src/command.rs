@@ -83,7 +83,7 @@ const LOST: ze_result_t = ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST;
 fn run_op(op: &Op) -> ze_result_t {
     match op {
         Op::Copy { dst, src, len } => {
-            if crate::copy_fault::completion_fails() {
+            if crate::fault::completion_fails() {
                 return LOST;
             }
             let (d, s) = (dst.driver_ptr(), src.driver_ptr());
@@ -101,7 +101,7 @@ fn run_op(op: &Op) -> ze_result_t {
             }
         }
         Op::Fill { dst, pattern, len } => {
-            if crate::copy_fault::completion_fails() {
+            if crate::fault::completion_fails() {
                 return LOST;
             }
             // SAFETY: `len` bytes of USM checked at append time and kept mapped; the
@@ -114,7 +114,7 @@ fn run_op(op: &Op) -> ze_result_t {
             src,
             src_region,
         } => {
-            if crate::copy_fault::completion_fails() {
+            if crate::fault::completion_fails() {
                 return LOST;
             }
             let host = !(dst.is_usm() && src.is_usm());

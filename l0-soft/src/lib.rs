@@ -49,7 +49,6 @@ pub(crate) mod command;
 pub(crate) mod config;
 pub(crate) mod context;
 pub(crate) mod copy;
-pub(crate) mod copy_fault;
 pub(crate) mod ddi;
 pub(crate) mod device;
 pub(crate) mod driver;
