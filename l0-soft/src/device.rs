@@ -21,7 +21,6 @@ use level_zero_sys::*;
 
 use crate::arena::{Arena, GRANULE};
 use crate::config::Config;
-use crate::driver;
 use crate::ffi::{self, guard, ZeResult};
 use crate::handle::{Kind, Registry};
 
@@ -136,22 +135,6 @@ pub(crate) fn create(index: u32, config: &Config) -> ZeResult<Arc<Device>> {
     Ok(device)
 }
 
-fn devices_of(driver: ze_driver_handle_t) -> ZeResult<Vec<Arc<Device>>> {
-    Ok(driver::get(driver)?.devices.clone())
-}
-
-unsafe extern "C" fn device_get(
-    driver: ze_driver_handle_t,
-    count: *mut u32,
-    devices: *mut ze_device_handle_t,
-) -> ze_result_t {
-    guard(|| {
-        let handles: Vec<_> = devices_of(driver)?.iter().map(|d| d.handle()).collect();
-        // SAFETY: the caller passes a count and an array of *count handles (or null).
-        unsafe { ffi::fill_array(count, devices, &handles) }
-    })
-}
-
 unsafe extern "C" fn get_sub_devices(
     device: ze_device_handle_t,
     count: *mut u32,
@@ -209,7 +192,6 @@ unsafe extern "C" fn get_global_timestamps(
     })
 }
 
-/// Fills the device table.
 /// `zeDeviceGetRootDevice`: every device of this driver is a root device (there are no
 /// sub-devices), so the answer is null, as Intel's driver answers for root devices and
 /// for every device in its flat hierarchy.
@@ -225,8 +207,8 @@ unsafe extern "C" fn get_root_device(
     })
 }
 
+/// Fills the device table (but `zeDeviceGet`, which asks the driver: see `driver`).
 pub(crate) fn fill_table(t: &mut ze_device_dditable_t) {
-    t.pfnGet = Some(device_get);
     t.pfnGetSubDevices = Some(get_sub_devices);
     t.pfnCanAccessPeer = Some(can_access_peer);
     properties::fill_table(t);
