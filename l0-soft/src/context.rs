@@ -26,9 +26,8 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// The context's handle.
+    #[cfg(ze_api = "1.9")]
     pub(crate) fn handle(&self) -> ze_context_handle_t {
         self.handle as ze_context_handle_t
     }
@@ -36,13 +35,6 @@ impl Context {
     /// The handle's numeric value (the key allocations are filed under).
     pub(crate) fn id(&self) -> usize {
         self.handle
-    }
-
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
-    /// The devices of the context.
-    pub(crate) fn devices(&self) -> &[Arc<Device>] {
-        &self.devices
     }
 
     /// Marks work that uses the context, so that destroying it answers

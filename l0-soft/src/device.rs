@@ -36,19 +36,6 @@ pub(crate) struct QueueGroup {
     pub max_fill_pattern_size: usize,
 }
 
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
-/// Ordinal of the compute group (compute and copy).
-pub(crate) const COMPUTE_ORDINAL: u32 = 0;
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
-/// Ordinal of the main copy engine group.
-pub(crate) const MAIN_COPY_ORDINAL: u32 = 1;
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
-/// Ordinal of the link copy engines group.
-pub(crate) const LINK_COPY_ORDINAL: u32 = 2;
-
 const COPY: u32 =
     ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0;
 const COMPUTE: u32 =

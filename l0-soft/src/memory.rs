@@ -84,8 +84,6 @@ pub(crate) struct Allocation {
 }
 
 impl Allocation {
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// The address the driver reads and writes for `base`.
     pub(crate) fn driver_base(&self) -> usize {
         match (&self.backing, &self.device) {
@@ -157,8 +155,6 @@ pub(crate) fn find(addr: usize) -> Option<Arc<Allocation>> {
     (addr - a.base < a.size).then(|| Arc::clone(a))
 }
 
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
 /// A range inside one allocation, as [`lookup`] found it. Holding it keeps the
 /// allocation's memory mapped.
 pub(crate) struct Region {
@@ -166,29 +162,7 @@ pub(crate) struct Region {
     offset: usize,
 }
 
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
 impl Region {
-    /// Host, device or shared.
-    pub(crate) fn kind(&self) -> MemoryKind {
-        self.allocation.kind
-    }
-
-    /// The device of device memory (and of shared memory bound to a device).
-    pub(crate) fn device(&self) -> Option<&Arc<Device>> {
-        self.allocation.device.as_ref()
-    }
-
-    /// The allocation's base address, as the application sees it.
-    pub(crate) fn base(&self) -> usize {
-        self.allocation.base
-    }
-
-    /// The allocation's size.
-    pub(crate) fn size(&self) -> usize {
-        self.allocation.size
-    }
-
     /// The address the driver may read and write for the start of the range: the
     /// read/write alias for device memory, the pointer itself for host and shared memory.
     pub(crate) fn driver_ptr(&self) -> *mut u8 {
