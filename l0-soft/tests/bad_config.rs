@@ -7,13 +7,15 @@
 #[macro_use]
 mod common;
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::process::Command;
 use std::ptr::null_mut;
 
 use common::*;
 
 /// The child learns its case from these (the harness removes every `ZE_SOFT_*` variable
-/// it inherits, then sets the one named here).
+/// it inherits; the child then sets the one named here).
 const NAME: &str = "BAD_CONFIG_NAME";
 const VALUE: &str = "BAD_CONFIG_VALUE";
 
@@ -44,8 +46,14 @@ const CASES: &[(&str, &str, &str)] = &[
 
 #[test]
 fn a_malformed_value_of_every_variable_fails_initialisation() {
+    // A value that is not UTF-8 is refused too, not taken as unset.
+    let not_utf8 = OsStr::from_bytes(b"3\xff");
+    let cases = CASES
+        .iter()
+        .map(|&(name, value, says)| (name, OsStr::new(value), says))
+        .chain([("ZE_SOFT_FAIL_ALLOC", not_utf8, "positive integer")]);
     let exe = std::env::current_exe().expect("the test binary's path");
-    for (name, value, says) in CASES {
+    for (name, value, says) in cases {
         let out = Command::new(&exe)
             .args([
                 "initialisation_fails_in_this_process",
@@ -58,6 +66,7 @@ fn a_malformed_value_of_every_variable_fails_initialisation() {
             .env(VALUE, value)
             .output()
             .expect("the test binary runs");
+        let value = value.to_string_lossy();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -78,8 +87,11 @@ fn a_malformed_value_of_every_variable_fails_initialisation() {
 #[ignore = "a child of a_malformed_value_of_every_variable_fails_initialisation"]
 fn initialisation_fails_in_this_process() {
     let name = std::env::var(NAME).expect("run by the parent test");
-    let value = std::env::var(VALUE).expect("run by the parent test");
-    loader_with(&[(&name, &value)]);
+    let value = std::env::var_os(VALUE).expect("run by the parent test");
+    loader();
+    // After the harness cleared the inherited configuration, before the driver reads its
+    // own at zeInit; this process runs this one test on one thread.
+    std::env::set_var(&name, &value);
     assert_rc(ze!(zeInit(0)), ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED);
     let mut count = 0;
     assert_rc(
