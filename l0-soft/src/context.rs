@@ -156,6 +156,7 @@ unsafe extern "C" fn context_destroy(context: ze_context_handle_t) -> ze_result_
         }
         let context = CONTEXTS.remove(context)?;
         memory::free_all(&context);
+        crate::virtual_memory::release_context(&context);
         Ok(())
     })
 }

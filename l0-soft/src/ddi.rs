@@ -74,6 +74,8 @@ wire! {
     ze_event_pool_dditable_t => event::fill_pool_table;
     ze_fence_dditable_t => fence::fill_table;
     ze_mem_dditable_t => memory::fill_table;
+    ze_virtual_mem_dditable_t => crate::virtual_memory::fill_virtual_table;
+    ze_physical_mem_dditable_t => crate::virtual_memory::fill_physical_table;
 }
 
 /// The API version the loader asked for in `zeGetGlobalProcAddrTable` (0: not yet).

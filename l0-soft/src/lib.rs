@@ -63,6 +63,7 @@ pub(crate) mod host_memory;
 pub(crate) mod memory;
 pub(crate) mod queue;
 pub(crate) mod sync;
+pub(crate) mod virtual_memory;
 
 mod locate;
 
