@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::Mutex;
 
 /// Allocation granularity and reported page size of device memory: 64 KiB.
@@ -158,28 +158,10 @@ impl Arena {
         self.alias + (addr - self.view)
     }
 
-    /// Maps the pages `offset..offset + len` of the device memory, read/write, over the
-    /// driver's own mapping at `at` (for mappings of physical memory, see
-    /// [`virtual_memory`](crate::virtual_memory)); `false` when the system refuses.
-    ///
-    /// # Safety
-    ///
-    /// `at .. at + len` must be address space the caller reserved for the driver's use,
-    /// holding no Rust object; `offset .. offset + len` must lie in the device memory.
-    pub(crate) unsafe fn map_pages(&self, at: usize, offset: usize, len: usize) -> bool {
-        // SAFETY: the caller guarantees the target range is its own reservation and the
-        // source range lies in the memfd; MAP_FIXED replaces only that reservation.
-        let addr = unsafe {
-            libc::mmap(
-                at as *mut libc::c_void,
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_FIXED,
-                self.fd.as_raw_fd(),
-                offset as libc::off_t,
-            )
-        };
-        addr != libc::MAP_FAILED
+    /// The memfd that holds the device memory, for mappings of physical memory (see
+    /// [`virtual_memory`](crate::virtual_memory)).
+    pub(crate) fn memfd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 
     /// The rounded length an allocation of `size` bytes occupies.

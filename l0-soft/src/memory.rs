@@ -75,8 +75,8 @@ enum Backing {
 /// The pages under a mapping of physical memory into reserved address space, as
 /// [`insert_mapping`] records them.
 pub(crate) struct MappedPages {
-    /// The device whose memory the pages are.
-    pub device: Arc<Device>,
+    /// The device whose memory the pages are; `None` for host memory.
+    pub device: Option<Arc<Device>>,
     /// The address the driver reads and writes for the mapping's first byte.
     pub driver_base: usize,
     /// The driver view the mapping is part of (its address): mappings of one view that
@@ -455,11 +455,14 @@ pub(crate) fn insert_mapping(
     }
     let allocation = Arc::new(Allocation {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        kind: MemoryKind::Device,
+        kind: match pages.device {
+            Some(_) => MemoryKind::Device,
+            None => MemoryKind::Host,
+        },
         base,
         size,
         context: context.id(),
-        device: Some(Arc::clone(&pages.device)),
+        device: pages.device.clone(),
         backing: Backing::Mapped(pages),
         ipc_opened: AtomicU32::new(0),
     });
@@ -467,10 +470,21 @@ pub(crate) fn insert_mapping(
     Ok(())
 }
 
+/// A mapping [`remove_mappings`] removed.
+pub(crate) struct Unmapped {
+    /// Its address in the reservation.
+    pub base: usize,
+    /// Its size.
+    pub size: usize,
+    /// Its address in the driver view.
+    pub driver_base: usize,
+    /// Whether it was host memory (mapped for the host at `base` too).
+    pub host: bool,
+}
+
 /// Removes every mapping that lies wholly inside `start .. start + size` (as Intel's
-/// driver unmaps); their physical memory can be mapped again at once. Returns the driver
-/// address and size of each.
-pub(crate) fn remove_mappings(start: usize, size: usize) -> Vec<(usize, usize)> {
+/// driver unmaps); their physical memory can be mapped again at once.
+pub(crate) fn remove_mappings(start: usize, size: usize) -> Vec<Unmapped> {
     let end = start.saturating_add(size);
     let removed: Vec<Arc<Allocation>> = {
         let mut table = write_table();
@@ -485,7 +499,12 @@ pub(crate) fn remove_mappings(start: usize, size: usize) -> Vec<(usize, usize)> 
     removed
         .iter()
         .filter_map(|a| match &a.backing {
-            Backing::Mapped(pages) => Some((pages.driver_base, a.size)),
+            Backing::Mapped(pages) => Some(Unmapped {
+                base: a.base,
+                size: a.size,
+                driver_base: pages.driver_base,
+                host: pages.device.is_none(),
+            }),
             _ => None,
         })
         .collect()

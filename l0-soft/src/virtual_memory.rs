@@ -26,6 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::c_void;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -37,6 +38,12 @@ use crate::device::{self, Device};
 use crate::ffi::{self, guard, ZeResult};
 use crate::handle::{Kind, Registry};
 use crate::memory;
+
+/// `ZE_PHYSICAL_MEM_FLAG_ALLOCATE_ON_DEVICE` (bit 0: "reserved" before API 1.11).
+const ON_DEVICE: u32 = 1;
+/// `ZE_PHYSICAL_MEM_FLAG_ALLOCATE_ON_HOST` (API 1.11).
+#[cfg(ze_api = "1.11")]
+const ON_HOST: u32 = 2;
 
 /// The page size of virtual and physical memory: the device's page size (64 KiB), for
 /// every size, as `zeVirtualMemQueryPageSize` reports.
@@ -109,23 +116,101 @@ fn reservations() -> MutexGuard<'static, BTreeMap<usize, Reservation>> {
     RESERVATIONS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A physical memory object: a range of its device's arena, released when the object and
-/// every mapping of it are gone.
+/// A physical memory object, released when the object and every mapping of it are gone.
 pub(crate) struct Physical {
-    device: Arc<Device>,
+    pages: Pages,
     /// The raw handle value of the context it was made in.
     context: usize,
-    offset: usize,
     size: usize,
     /// Whether a mapping uses it now (device objects back one mapping at a time); the
     /// memory table clears it when the mapping goes.
     mapped: Arc<AtomicBool>,
 }
 
+/// Where a physical object's pages are.
+enum Pages {
+    /// A range of a device's arena, at this offset: device memory.
+    Device { device: Arc<Device>, offset: usize },
+    /// A memfd of its own: host memory (`ZE_PHYSICAL_MEM_FLAG_ALLOCATE_ON_HOST`), which
+    /// may back several mappings at once, as in Intel's driver.
+    Host { fd: OwnedFd },
+}
+
+impl Physical {
+    /// The file and offset of byte `offset` of the object.
+    fn file(&self, offset: usize) -> (BorrowedFd<'_>, usize) {
+        match &self.pages {
+            Pages::Device {
+                device,
+                offset: start,
+            } => (device.arena.memfd(), start + offset),
+            Pages::Host { fd } => (fd.as_fd(), offset),
+        }
+    }
+}
+
 impl Drop for Physical {
     fn drop(&mut self) {
-        self.device.arena.release(self.offset, self.size);
+        if let Pages::Device { device, offset } = &self.pages {
+            device.arena.release(*offset, self.size);
+        }
     }
+}
+
+/// Maps `len` bytes of `fd` at `offset`, shared, with `prot`, over `at .. at + len`;
+/// `false` when the system refuses.
+///
+/// # Safety
+///
+/// The target range must be address space the driver reserved (a reservation or a driver
+/// view), holding no Rust object.
+unsafe fn map_file(at: usize, len: usize, prot: i32, fd: BorrowedFd<'_>, offset: usize) -> bool {
+    // SAFETY: the caller guarantees the target is the driver's own address space, so
+    // MAP_FIXED replaces nothing else.
+    let mapped = unsafe {
+        libc::mmap(
+            at as *mut c_void,
+            len,
+            prot,
+            libc::MAP_SHARED | libc::MAP_FIXED,
+            fd.as_raw_fd(),
+            offset as libc::off_t,
+        )
+    };
+    mapped != libc::MAP_FAILED
+}
+
+/// Makes `addr .. addr + len` of a reservation inaccessible again (after a host mapping).
+///
+/// # Safety
+///
+/// As [`map_file`].
+unsafe fn inaccessible(addr: usize, len: usize) -> bool {
+    // SAFETY: as the caller guarantees.
+    let mapped = unsafe {
+        libc::mmap(
+            addr as *mut c_void,
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED,
+            -1,
+            0,
+        )
+    };
+    mapped != libc::MAP_FAILED
+}
+
+/// A memfd of `size` bytes of zeroed host memory.
+fn host_pages(size: usize) -> Option<OwnedFd> {
+    // SAFETY: a NUL-terminated name and valid flags; the result is checked.
+    let raw = unsafe { libc::memfd_create(c"ze_soft_physical_host".as_ptr(), libc::MFD_CLOEXEC) };
+    if raw < 0 {
+        return None;
+    }
+    // SAFETY: `raw` is a fresh descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    // SAFETY: resizing our own memfd; the result is checked.
+    (unsafe { libc::ftruncate(fd.as_raw_fd(), size as libc::off_t) } == 0).then_some(fd)
 }
 
 static PHYSICAL: Registry<Physical> = Registry::new(Kind::PhysicalMemory);
@@ -295,7 +380,6 @@ unsafe extern "C" fn physical_create(
 ) -> ze_result_t {
     guard(|| {
         let context = context::get(context)?;
-        let device = device::get(device)?;
         // SAFETY: the caller passes null or a valid descriptor.
         let desc = unsafe { ffi::input(desc.cast_const()) }?;
         if out.is_null() {
@@ -305,25 +389,42 @@ unsafe extern "C" fn physical_create(
             desc.stype,
             ze_structure_type_t::ZE_STRUCTURE_TYPE_PHYSICAL_MEM_DESC,
         )?;
-        // Bit 0 is device memory (the default; "reserved" in older headers); bit 1 (host
-        // memory, in newer headers) is not offered.
-        match desc.flags {
-            0 | 1 => {}
-            2 | 3 => return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_ENUMERATION),
+        // Bit 0 is device memory (the default; "reserved" in API 1.4); bit 1, host
+        // memory, exists from API 1.11.
+        let on_host = match desc.flags {
+            0 | ON_DEVICE => false,
+            #[cfg(ze_api = "1.11")]
+            ON_HOST => true,
             _ => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION),
-        }
-        if !context.has_device(&device) {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
-        }
-        check_size(desc.size)?;
-        let offset = device
-            .arena
-            .allocate(desc.size, PAGE)
-            .ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)?;
+        };
+        let pages = if on_host {
+            // Host memory needs no device (Intel's conformance suite passes none); one
+            // that is given must still be valid.
+            if !device.is_null() {
+                device::get(device)?;
+            }
+            // Host memory needs whole host pages only, as in Intel's driver.
+            if desc.size == 0 || desc.size % crate::memory::host_page_size() != 0 {
+                return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE);
+            }
+            let fd =
+                host_pages(desc.size).ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY)?;
+            Pages::Host { fd }
+        } else {
+            let device = device::get(device)?;
+            if !context.has_device(&device) {
+                return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+            }
+            check_size(desc.size)?;
+            let offset = device
+                .arena
+                .allocate(desc.size, PAGE)
+                .ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)?;
+            Pages::Device { device, offset }
+        };
         let physical = Arc::new(Physical {
-            device,
+            pages,
             context: context.id(),
-            offset,
             size: desc.size,
             mapped: Arc::new(AtomicBool::new(false)),
         });
@@ -373,15 +474,27 @@ unsafe extern "C" fn map(
         }
         let mut table = reservations();
         let base = reservation_holding(&table, &context, ptr as usize, size)?;
-        if object
-            .mapped
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
+        let device = match &object.pages {
+            Pages::Device { device, .. } => Some(Arc::clone(device)),
+            Pages::Host { .. } => None,
+        };
+        // Device objects back one mapping at a time; host objects any number.
+        let exclusive = device.is_some();
+        if exclusive
+            && object
+                .mapped
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
         {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
+        let give_back = || {
+            if exclusive {
+                object.mapped.store(false, Ordering::Release);
+            }
+        };
         let Some(r) = table.get_mut(&base) else {
-            object.mapped.store(false, Ordering::Release);
+            give_back();
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         };
         let view = match &r.view {
@@ -389,35 +502,37 @@ unsafe extern "C" fn map(
             None => match DriverView::new(r.size) {
                 Some(view) => Arc::clone(r.view.insert(Arc::new(view))),
                 None => {
-                    object.mapped.store(false, Ordering::Release);
+                    give_back();
                     return Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY);
                 }
             },
         };
         let driver_base = view.base + (ptr as usize - base);
         let pages = memory::MappedPages {
-            device: Arc::clone(&object.device),
+            device,
             driver_base,
             view: view.base,
             _owner: Arc::new((Arc::clone(&object), view)),
             in_use: Arc::clone(&object.mapped),
         };
-        // Recorded first: that refuses a range over another mapping before the view
+        // Recorded first: that refuses a range over another mapping before any mapping
         // changes.
         if let Err(e) = memory::insert_mapping(&context, ptr as usize, size, pages) {
-            object.mapped.store(false, Ordering::Release);
+            give_back();
             return Err(e);
         }
-        // SAFETY: the target is part of this reservation's driver view (the range lies in
-        // the reservation, checked above) where no other mapping is (the insert above
-        // refused overlaps); the source is the physical object's range of the arena.
-        if !unsafe {
-            object
-                .device
-                .arena
-                .map_pages(driver_base, object.offset + offset, size)
-        } {
-            memory::remove_mappings(ptr as usize, size);
+        let (fd, at) = object.file(offset);
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        // SAFETY: the targets are part of this reservation and of its driver view (the
+        // range lies in the reservation, checked above) where no other mapping is (the
+        // insert above refused overlaps); the source is the physical object's pages. Host
+        // memory is mapped for the host too, at the reservation's own addresses.
+        let mapped = unsafe {
+            map_file(driver_base, size, rw, fd, at)
+                && (exclusive || map_file(ptr as usize, size, rw, fd, at))
+        };
+        if !mapped {
+            unmap_locked(ptr as usize, size);
             return Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY);
         }
         r.access = access;
@@ -439,12 +554,7 @@ unsafe extern "C" fn unmap(
         check_aligned(ptr as usize)?;
         // Under the lock: no reservation (and so no view) goes away meanwhile.
         let _table = reservations();
-        for (driver_base, len) in memory::remove_mappings(ptr as usize, size) {
-            // SAFETY: the range was a mapping's part of its reservation's view, which
-            // lives (its reservation is in the locked table); commands still running over
-            // it now reach scratch pages.
-            unsafe { scratch(driver_base, len) };
-        }
+        unmap_locked(ptr as usize, size);
         Ok(())
     })
 }
@@ -495,6 +605,23 @@ unsafe extern "C" fn get_access(
             ffi::write(out_size, r.size)
         }
     })
+}
+
+/// Removes the mappings wholly inside `start .. start + size`: their parts of the driver
+/// views get scratch pages, host mappings become inaccessible again. The caller holds the
+/// reservations' lock, so no reservation or view goes away meanwhile.
+fn unmap_locked(start: usize, size: usize) {
+    for m in memory::remove_mappings(start, size) {
+        // SAFETY: the ranges were a mapping's parts of its reservation and of the
+        // reservation's view, which both live (the caller holds the reservations' lock);
+        // commands still running over them now reach scratch pages.
+        unsafe {
+            scratch(m.driver_base, m.size);
+            if m.host {
+                inaccessible(m.base, m.size);
+            }
+        }
+    }
 }
 
 /// Frees the reservations and physical objects of a context being destroyed.

@@ -529,3 +529,66 @@ fn destroying_a_context_releases_its_reservations_and_physical_memory() {
     )));
     assert_eq!(props.type_, ze_memory_type_t::ZE_MEMORY_TYPE_UNKNOWN);
 }
+
+/// Physical host memory (API 1.11): mapped for the host and the device at once, and into
+/// several reservations at once, all seeing the same bytes.
+#[cfg(ze_api = "1.11")]
+#[test]
+fn physical_host_memory_is_shared_by_the_host_and_every_mapping() {
+    let versions = env().l.versions().expect("zelLoaderGetVersions");
+    let loader = versions.iter().find(|v| v.component == "loader").unwrap();
+    if parameters_validated() && version_parts(loader.spec_version) < (1, 11) {
+        // That layer checks flags against its own (older) headers.
+        eprintln!(
+            "skipped: the validation layer of a loader older than API 1.11 refuses \
+             ZE_PHYSICAL_MEM_FLAG_ALLOCATE_ON_HOST"
+        );
+        return;
+    }
+    let ctx = env().ctx;
+    let mut desc = ze_physical_mem_desc_t {
+        flags: ze_physical_mem_flag_t::ZE_PHYSICAL_MEM_FLAG_ALLOCATE_ON_HOST.0,
+        ..physical_desc(PAGE)
+    };
+    let mut p = null_mut();
+    // Whole host pages are enough for host memory; a partial one is not.
+    let mut partial = ze_physical_mem_desc_t { size: 100, ..desc };
+    assert_rc(
+        ze!(zePhysicalMemCreate(ctx, device(), &mut partial, &mut p)),
+        UNSUPPORTED_SIZE,
+    );
+    ok(ze!(zePhysicalMemCreate(ctx, device(), &mut desc, &mut p)));
+    if !parameters_validated() {
+        // Host memory needs no device, as in Intel's driver (the layer wants one).
+        let mut q = null_mut();
+        ok(ze!(zePhysicalMemCreate(ctx, null_mut(), &mut desc, &mut q)));
+        ok(ze!(zePhysicalMemDestroy(ctx, q)));
+    }
+    let (r1, r2) = (reserve(PAGE), reserve(PAGE));
+    ok(ze!(zeVirtualMemMap(ctx, r1, PAGE, p, 0, RW)));
+    ok(ze!(zeVirtualMemMap(ctx, r2, PAGE, p, 0, RW)));
+    // SAFETY: r1 maps one page of host memory, read/write for the host.
+    let host = unsafe { std::slice::from_raw_parts_mut(r1.cast::<u8>(), PAGE) };
+    let data = pattern(PAGE, 11);
+    host.copy_from_slice(&data);
+    assert_eq!(download(r2, PAGE), data, "the device sees the host's bytes");
+    upload(r2, &pattern(PAGE, 12));
+    assert_eq!(
+        host,
+        &pattern(PAGE, 12)[..],
+        "the host sees the device's bytes"
+    );
+    let mut props = ze_memory_allocation_properties_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
+        ..Default::default()
+    };
+    let mut dev = null_mut();
+    ok(ze!(zeMemGetAllocProperties(ctx, r1, &mut props, &mut dev)));
+    assert_eq!(props.type_, ze_memory_type_t::ZE_MEMORY_TYPE_HOST);
+    assert!(dev.is_null());
+    ok(ze!(zeVirtualMemUnmap(ctx, r1, PAGE)));
+    ok(ze!(zeVirtualMemUnmap(ctx, r2, PAGE)));
+    ok(ze!(zePhysicalMemDestroy(ctx, p)));
+    ok(ze!(zeVirtualMemFree(ctx, r1, PAGE)));
+    ok(ze!(zeVirtualMemFree(ctx, r2, PAGE)));
+}
