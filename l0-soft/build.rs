@@ -46,7 +46,7 @@ const WIRED: &[&str] = &[
 const HIGHEST_KNOWN_MINOR: u32 = 63;
 
 fn fail(message: &str) -> ! {
-    eprintln!("\nlevel-zero-soft: {message}\n");
+    eprintln!("\nze-soft: {message}\n");
     exit(1);
 }
 

@@ -264,7 +264,7 @@ pub(crate) fn get() -> Result<&'static Config, &'static str> {
         .get_or_init(|| {
             let config = Config::from_env();
             if let Err(e) = &config {
-                eprintln!("level-zero-soft: {e}");
+                eprintln!("ze-soft: {e}");
             }
             config
         })

@@ -107,7 +107,7 @@ pub(crate) fn get(handle: ze_device_handle_t) -> ZeResult<Arc<Device>> {
 /// Creates and registers device number `index`.
 pub(crate) fn create(index: u32, config: &Config) -> ZeResult<Arc<Device>> {
     let arena = Arena::new(config.device_memory).map_err(|e| {
-        eprintln!("level-zero-soft: cannot reserve device memory: {e}");
+        eprintln!("ze-soft: cannot reserve device memory: {e}");
         ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY
     })?;
     let mut uuid = *b"ze-soft-device\0\0";

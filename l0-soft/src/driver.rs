@@ -107,7 +107,7 @@ fn create() -> Result<Arc<Driver>, ze_result_t> {
     let config = config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
     if config.visible.is_empty() {
         eprintln!(
-            "level-zero-soft: ZE_AFFINITY_MASK names none of the {} devices",
+            "ze-soft: ZE_AFFINITY_MASK names none of the {} devices",
             config.devices
         );
         return Err(ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED);

@@ -73,7 +73,7 @@ fn a_malformed_value_of_every_variable_fails_initialisation() {
             out.status.success() && stdout.contains("1 passed"),
             "{name}={value}: the child failed:\n{stdout}\n{stderr}"
         );
-        let message = format!("level-zero-soft: {name}={value}");
+        let message = format!("ze-soft: {name}={value}");
         let line = stderr
             .lines()
             .find(|l| l.contains(&message))
