@@ -149,8 +149,6 @@ impl Arena {
         self.view + offset
     }
 
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// The driver-alias address of the user-view address `addr` (which must be in the
     /// view).
     pub(crate) fn driver_address(&self, addr: usize) -> usize {
@@ -235,9 +233,8 @@ impl Arena {
         free.insert(start, end - start);
     }
 
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// Bytes not allocated.
+    #[cfg(test)]
     pub(crate) fn free_bytes(&self) -> usize {
         let free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         free.values().sum()

@@ -24,8 +24,6 @@ use level_zero_sys::*;
 
 use crate::ffi::ZeResult;
 
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
 /// The kind of object a handle names; part of the handle's value, so that a handle of one
 /// kind is never found in the registry of another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,8 +106,6 @@ impl<T> Registry<T> {
         self.objects.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// Registers `object` and returns its new handle.
     pub(crate) fn insert<H: RawHandle>(&self, object: Arc<T>) -> H {
         let serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
@@ -144,16 +140,6 @@ impl<T> Registry<T> {
         self.lock()
             .remove(&value)
             .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
-    }
-
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
-    /// Every live object with its handle value, in creation order.
-    pub(crate) fn all(&self) -> Vec<(usize, Arc<T>)> {
-        self.lock()
-            .iter()
-            .map(|(k, v)| (*k, Arc::clone(v)))
-            .collect()
     }
 
     /// Unregisters every object that `matches` (when their owner goes away).

@@ -55,7 +55,7 @@ pub fn enable_for_process() -> Result<PathBuf, String> {
             .unwrap_or_else(|_| "<unknown executable>".into());
         format!(
             "{FILE_NAME} not found next to {exe}, in its deps/ or parent folder; \
-             build it with `cargo build -p level-zero-soft` or set {LIBRARY_VAR}"
+             build it with `cargo build -p ze-soft` or set {LIBRARY_VAR}"
         )
     })?;
     let path = absolute(&path);

@@ -12,9 +12,6 @@
 //! returned [`Region`] keeps the allocation's memory mapped while it is held, even if the
 //! application frees it meanwhile.
 
-mod calls;
-mod ipc;
-
 use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -22,12 +19,10 @@ use std::sync::{Arc, RwLock};
 
 use level_zero_sys::*;
 
-use crate::context::Context;
 use crate::device::{Device, DEVICE_PAGE_SIZE};
 use crate::ffi::ZeResult;
+use crate::host_memory::page_size as host_page_size;
 use crate::{config, driver, fault};
-
-pub(crate) use calls::fill_table;
 
 /// The kind of a USM allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,8 +103,6 @@ pub(crate) struct Allocation {
 }
 
 impl Allocation {
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// The address the driver reads and writes for `base`.
     pub(crate) fn driver_base(&self) -> usize {
         match (&self.backing, &self.device) {
@@ -117,6 +110,18 @@ impl Allocation {
             (Backing::Mapped(pages), _) => pages.driver_base,
             _ => self.base,
         }
+    }
+
+    /// Counts one opening of an IPC handle of the allocation.
+    pub(crate) fn open_ipc(&self) {
+        self.ipc_opened.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Closes one opening of an IPC handle; false when none is open.
+    pub(crate) fn close_ipc(&self) -> bool {
+        self.ipc_opened
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// The page size reported for the allocation.
@@ -160,11 +165,9 @@ fn write_table() -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, Arc<All
     ALLOCATIONS.write().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The host's page size.
-pub(crate) fn host_page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(n).unwrap_or(4096).max(4096)
+/// The live allocation with this id (`Allocation::id`), of any context.
+pub(crate) fn find_by_id(id: u64) -> Option<Arc<Allocation>> {
+    read_table().values().find(|a| a.id == id).cloned()
 }
 
 /// The allocation (of any context) that contains `addr`.
@@ -174,8 +177,6 @@ pub(crate) fn find(addr: usize) -> Option<Arc<Allocation>> {
     (addr - a.base < a.size).then(|| Arc::clone(a))
 }
 
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
 /// A range inside one allocation, as [`lookup`] found it. Holding it keeps the
 /// allocation's memory mapped.
 pub(crate) struct Region {
@@ -183,29 +184,7 @@ pub(crate) struct Region {
     offset: usize,
 }
 
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
 impl Region {
-    /// Host, device or shared.
-    pub(crate) fn kind(&self) -> MemoryKind {
-        self.allocation.kind
-    }
-
-    /// The device of device memory (and of shared memory bound to a device).
-    pub(crate) fn device(&self) -> Option<&Arc<Device>> {
-        self.allocation.device.as_ref()
-    }
-
-    /// The allocation's base address, as the application sees it.
-    pub(crate) fn base(&self) -> usize {
-        self.allocation.base
-    }
-
-    /// The allocation's size.
-    pub(crate) fn size(&self) -> usize {
-        self.allocation.size
-    }
-
     /// The address the driver may read and write for the start of the range: the
     /// read/write alias for device memory, the pointer itself for host and shared memory.
     pub(crate) fn driver_ptr(&self) -> *mut u8 {
@@ -284,8 +263,9 @@ pub(crate) struct Request {
     pub relaxed: bool,
 }
 
-/// Checks a request against the limits and allocates; returns the new base address.
-pub(crate) fn allocate(context: &Context, request: Request) -> ZeResult<usize> {
+/// Checks a request against the limits and allocates in the context with handle value
+/// `context`; returns the new base address.
+pub(crate) fn allocate(context: usize, request: Request) -> ZeResult<usize> {
     let config = config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
     let Request {
         kind,
@@ -330,7 +310,7 @@ pub(crate) fn allocate(context: &Context, request: Request) -> ZeResult<usize> {
         kind,
         base,
         size,
-        context: context.id(),
+        context,
         device,
         backing,
         ipc_opened: AtomicU32::new(0),
@@ -439,7 +419,7 @@ fn is_reserved(addr: usize) -> bool {
 /// `context`; `ZE_RESULT_ERROR_INVALID_ARGUMENT` when the range overlaps an allocation or
 /// mapping already there.
 pub(crate) fn insert_mapping(
-    context: &Context,
+    context: usize,
     base: usize,
     size: usize,
     pages: MappedPages,
@@ -461,7 +441,7 @@ pub(crate) fn insert_mapping(
         },
         base,
         size,
-        context: context.id(),
+        context,
         device: pages.device.clone(),
         backing: Backing::Mapped(pages),
         ipc_opened: AtomicU32::new(0),
@@ -519,13 +499,14 @@ fn release_mappings(removed: &[Arc<Allocation>]) {
     }
 }
 
-/// Frees every allocation of `context` (when it is destroyed).
-pub(crate) fn free_all(context: &Context) {
+/// Frees every allocation of the context with handle value `context` (when it is
+/// destroyed).
+pub(crate) fn free_all(context: usize) {
     let removed: Vec<Arc<Allocation>> = {
         let mut table = write_table();
         let bases: Vec<usize> = table
             .values()
-            .filter(|a| a.context == context.id())
+            .filter(|a| a.context == context)
             .map(|a| a.base)
             .collect();
         bases.iter().filter_map(|b| table.remove(b)).collect()

@@ -1,6 +1,7 @@
 //! Virtual and physical memory: reservations of address space (`zeVirtualMemReserve`),
 //! physical memory objects (`zePhysicalMemCreate`) and the mappings between them
-//! (`zeVirtualMemMap`), as Intel's driver offers them for device memory.
+//! (`zeVirtualMemMap`), as Intel's driver offers them, by context id (below `context`,
+//! which releases a destroyed context's; the entry points are `virtual_mem`'s).
 //!
 //! * A **reservation** is a range of the process's address space, inaccessible to the host
 //!   (`PROT_NONE`), aligned to [`PAGE`].
@@ -33,17 +34,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use level_zero_sys::*;
 
 use crate::arena::GRANULE;
-use crate::context::{self, Context};
-use crate::device::{self, Device};
-use crate::ffi::{self, guard, ZeResult};
+use crate::device::Device;
+use crate::ffi::ZeResult;
 use crate::handle::{Kind, Registry};
 use crate::memory;
-
-/// `ZE_PHYSICAL_MEM_FLAG_ALLOCATE_ON_DEVICE` (bit 0: "reserved" before API 1.11).
-const ON_DEVICE: u32 = 1;
-/// `ZE_PHYSICAL_MEM_FLAG_ALLOCATE_ON_HOST` (API 1.11).
-#[cfg(ze_api = "1.11")]
-const ON_HOST: u32 = 2;
 
 /// The page size of virtual and physical memory: the device's page size (64 KiB), for
 /// every size, as `zeVirtualMemQueryPageSize` reports.
@@ -245,7 +239,7 @@ fn check_access(access: ze_memory_access_attribute_t) -> ZeResult {
 /// The base of the reservation of `context` that holds all of `ptr .. ptr + size`.
 fn reservation_holding(
     table: &BTreeMap<usize, Reservation>,
-    context: &Context,
+    context: usize,
     ptr: usize,
     size: usize,
 ) -> ZeResult<usize> {
@@ -256,7 +250,7 @@ fn reservation_holding(
     let end = ptr
         .checked_add(size)
         .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
-    if r.context != context.id() || end > base + r.size {
+    if r.context != context || end > base + r.size {
         return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
     }
     Ok(base)
@@ -296,315 +290,216 @@ fn map_reservation(hint: usize, size: usize) -> Option<usize> {
     Some(start)
 }
 
-unsafe extern "C" fn reserve(
-    context: ze_context_handle_t,
-    start: *const c_void,
+/// `zeVirtualMemReserve` for context `context`: the base of `size` bytes of new reserved
+/// address space, at `hint` when that range is free.
+pub(crate) fn reserve(context: usize, hint: usize, size: usize) -> ZeResult<usize> {
+    check_size(size)?;
+    let base = map_reservation(hint & !(PAGE - 1), size)
+        .ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY)?;
+    memory::reserve_range(base, size);
+    reservations().insert(
+        base,
+        Reservation {
+            size,
+            context,
+            access: ze_memory_access_attribute_t::ZE_MEMORY_ACCESS_ATTRIBUTE_NONE,
+            view: None,
+        },
+    );
+    Ok(base)
+}
+
+/// `zeVirtualMemFree`: the reservation of `context` at exactly `base` and `size`, with
+/// every mapping in it.
+pub(crate) fn free(context: usize, base: usize, size: usize) -> ZeResult {
+    let mut table = reservations();
+    match table.get(&base) {
+        Some(r) if r.context == context && r.size == size => {}
+        _ => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
+    }
+    table.remove(&base);
+    drop(table);
+    memory::remove_mappings(base, size);
+    memory::unreserve_range(base);
+    // SAFETY: the reservation was mapped by `reserve` for exactly this range, and is
+    // unmapped once (it left the table above, under the lock).
+    unsafe { libc::munmap(base as *mut c_void, size) };
+    Ok(())
+}
+
+/// `zePhysicalMemCreate` for context `context`: `size` bytes of `device`'s memory, or of
+/// host memory when `device` is `None`.
+pub(crate) fn create_physical(
+    context: usize,
+    device: Option<Arc<Device>>,
     size: usize,
-    out: *mut *mut c_void,
-) -> ze_result_t {
-    guard(|| {
-        let context = context::get(context)?;
-        if out.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
-        }
-        check_size(size)?;
-        let base = map_reservation(start as usize & !(PAGE - 1), size)
-            .ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY)?;
-        memory::reserve_range(base, size);
-        reservations().insert(
-            base,
-            Reservation {
-                size,
-                context: context.id(),
-                access: ze_memory_access_attribute_t::ZE_MEMORY_ACCESS_ATTRIBUTE_NONE,
-                view: None,
-            },
-        );
-        // SAFETY: checked non-null; the caller passes a writable pointer.
-        unsafe { ffi::write(out, base as *mut c_void) }
-    })
-}
-
-unsafe extern "C" fn free(
-    context: ze_context_handle_t,
-    ptr: *const c_void,
-    size: usize,
-) -> ze_result_t {
-    guard(|| {
-        let context = context::get(context)?;
-        if ptr.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
-        }
-        let base = ptr as usize;
-        let mut table = reservations();
-        match table.get(&base) {
-            Some(r) if r.context == context.id() && r.size == size => {}
-            _ => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
-        }
-        table.remove(&base);
-        drop(table);
-        // Any mapping left in the range goes with it.
-        memory::remove_mappings(base, size);
-        memory::unreserve_range(base);
-        // SAFETY: the reservation was mapped by `reserve` for exactly this range, and is
-        // unmapped once (it left the table above, under the lock).
-        unsafe { libc::munmap(base as *mut c_void, size) };
-        Ok(())
-    })
-}
-
-unsafe extern "C" fn query_page_size(
-    context: ze_context_handle_t,
-    device: ze_device_handle_t,
-    _size: usize,
-    out: *mut usize,
-) -> ze_result_t {
-    guard(|| {
-        context::get(context)?;
-        device::get(device)?;
-        if out.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
-        }
-        // A size of 0 is answered too, as Intel's driver does (the specification lists it
-        // as unsupported; the validation layer refuses it) and Intel's suite relies on.
-        // SAFETY: checked non-null; the caller passes a writable pointer.
-        unsafe { ffi::write(out, PAGE) }
-    })
-}
-
-unsafe extern "C" fn physical_create(
-    context: ze_context_handle_t,
-    device: ze_device_handle_t,
-    desc: *mut ze_physical_mem_desc_t,
-    out: *mut ze_physical_mem_handle_t,
-) -> ze_result_t {
-    guard(|| {
-        let context = context::get(context)?;
-        // SAFETY: the caller passes null or a valid descriptor.
-        let desc = unsafe { ffi::input(desc.cast_const()) }?;
-        if out.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
-        }
-        ffi::check_stype(
-            desc.stype,
-            ze_structure_type_t::ZE_STRUCTURE_TYPE_PHYSICAL_MEM_DESC,
-        )?;
-        // Bit 0 is device memory (the default; "reserved" in API 1.4); bit 1, host
-        // memory, exists from API 1.11.
-        let on_host = match desc.flags {
-            0 | ON_DEVICE => false,
-            #[cfg(ze_api = "1.11")]
-            ON_HOST => true,
-            _ => return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION),
-        };
-        let pages = if on_host {
-            // Host memory needs no device (Intel's conformance suite passes none); one
-            // that is given must still be valid.
-            if !device.is_null() {
-                device::get(device)?;
-            }
+) -> ZeResult<ze_physical_mem_handle_t> {
+    let pages = match device {
+        None => {
             // Host memory needs whole host pages only, as in Intel's driver.
-            if desc.size == 0 || desc.size % crate::memory::host_page_size() != 0 {
+            if size == 0 || size % crate::host_memory::page_size() != 0 {
                 return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE);
             }
-            let fd =
-                host_pages(desc.size).ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY)?;
+            let fd = host_pages(size).ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY)?;
             Pages::Host { fd }
-        } else {
-            let device = device::get(device)?;
-            if !context.has_device(&device) {
-                return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
-            }
-            check_size(desc.size)?;
+        }
+        Some(device) => {
+            check_size(size)?;
             let offset = device
                 .arena
-                .allocate(desc.size, PAGE)
+                .allocate(size, PAGE)
                 .ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)?;
             Pages::Device { device, offset }
-        };
-        let physical = Arc::new(Physical {
-            pages,
-            context: context.id(),
-            size: desc.size,
-            mapped: Arc::new(AtomicBool::new(false)),
-        });
-        let handle: ze_physical_mem_handle_t = PHYSICAL.insert(physical);
-        // SAFETY: checked non-null; the caller passes a writable handle.
-        unsafe { ffi::write(out, handle) }
-    })
+        }
+    };
+    let physical = Arc::new(Physical {
+        pages,
+        context,
+        size,
+        mapped: Arc::new(AtomicBool::new(false)),
+    });
+    Ok(PHYSICAL.insert(physical))
 }
 
-unsafe extern "C" fn physical_destroy(
-    context: ze_context_handle_t,
-    physical: ze_physical_mem_handle_t,
-) -> ze_result_t {
-    guard(|| {
-        let context = context::get(context)?;
-        let object = PHYSICAL.get(physical)?;
-        if object.context != context.id() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
-        }
-        if object.mapped.load(Ordering::Acquire) {
-            return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
-        }
-        PHYSICAL.remove(physical).map(drop)
-    })
+/// `zePhysicalMemDestroy`: `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while a device object is
+/// mapped.
+pub(crate) fn destroy_physical(context: usize, handle: ze_physical_mem_handle_t) -> ZeResult {
+    let object = PHYSICAL.get(handle)?;
+    if object.context != context {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    if object.mapped.load(Ordering::Acquire) {
+        return Err(ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
+    }
+    PHYSICAL.remove(handle).map(drop)
 }
 
-unsafe extern "C" fn map(
-    context: ze_context_handle_t,
-    ptr: *const c_void,
+/// `zeVirtualMemMap`: `size` bytes of the physical object `handle` from `offset`, at `ptr`
+/// of a reservation of `context`.
+pub(crate) fn map(
+    context: usize,
+    ptr: usize,
     size: usize,
-    physical: ze_physical_mem_handle_t,
+    handle: ze_physical_mem_handle_t,
     offset: usize,
     access: ze_memory_access_attribute_t,
-) -> ze_result_t {
-    guard(|| {
-        let context = context::get(context)?;
-        let object = PHYSICAL.get(physical)?;
-        if ptr.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+) -> ZeResult {
+    let object = PHYSICAL.get(handle)?;
+    check_access(access)?;
+    check_size(size)?;
+    check_aligned(ptr)?;
+    check_aligned(offset)?;
+    if offset > object.size || object.size - offset < size || object.context != context {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    let mut table = reservations();
+    let base = reservation_holding(&table, context, ptr, size)?;
+    let device = match &object.pages {
+        Pages::Device { device, .. } => Some(Arc::clone(device)),
+        Pages::Host { .. } => None,
+    };
+    // Device objects back one mapping at a time; host objects any number.
+    let exclusive = device.is_some();
+    if exclusive
+        && object
+            .mapped
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+    {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    let give_back = || {
+        if exclusive {
+            object.mapped.store(false, Ordering::Release);
         }
-        check_access(access)?;
-        check_size(size)?;
-        check_aligned(ptr as usize)?;
-        check_aligned(offset)?;
-        if offset > object.size || object.size - offset < size || object.context != context.id() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
-        }
-        let mut table = reservations();
-        let base = reservation_holding(&table, &context, ptr as usize, size)?;
-        let device = match &object.pages {
-            Pages::Device { device, .. } => Some(Arc::clone(device)),
-            Pages::Host { .. } => None,
-        };
-        // Device objects back one mapping at a time; host objects any number.
-        let exclusive = device.is_some();
-        if exclusive
-            && object
-                .mapped
-                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-        {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
-        }
-        let give_back = || {
-            if exclusive {
-                object.mapped.store(false, Ordering::Release);
+    };
+    let Some(r) = table.get_mut(&base) else {
+        give_back();
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    };
+    let view = match &r.view {
+        Some(view) => Arc::clone(view),
+        None => match DriverView::new(r.size) {
+            Some(view) => Arc::clone(r.view.insert(Arc::new(view))),
+            None => {
+                give_back();
+                return Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY);
             }
-        };
-        let Some(r) = table.get_mut(&base) else {
-            give_back();
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
-        };
-        let view = match &r.view {
-            Some(view) => Arc::clone(view),
-            None => match DriverView::new(r.size) {
-                Some(view) => Arc::clone(r.view.insert(Arc::new(view))),
-                None => {
-                    give_back();
-                    return Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY);
-                }
-            },
-        };
-        let driver_base = view.base + (ptr as usize - base);
-        let pages = memory::MappedPages {
-            device,
-            driver_base,
-            view: view.base,
-            _owner: Arc::new((Arc::clone(&object), view)),
-            in_use: Arc::clone(&object.mapped),
-        };
-        // Recorded first: that refuses a range over another mapping before any mapping
-        // changes.
-        if let Err(e) = memory::insert_mapping(&context, ptr as usize, size, pages) {
-            give_back();
-            return Err(e);
-        }
-        let (fd, at) = object.file(offset);
-        let rw = libc::PROT_READ | libc::PROT_WRITE;
-        // SAFETY: the targets are part of this reservation and of its driver view (the
-        // range lies in the reservation, checked above) where no other mapping is (the
-        // insert above refused overlaps); the source is the physical object's pages. Host
-        // memory is mapped for the host too, at the reservation's own addresses.
-        let mapped = unsafe {
-            map_file(driver_base, size, rw, fd, at)
-                && (exclusive || map_file(ptr as usize, size, rw, fd, at))
-        };
-        if !mapped {
-            unmap_locked(ptr as usize, size);
-            return Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY);
-        }
-        r.access = access;
-        Ok(())
-    })
+        },
+    };
+    let driver_base = view.base + (ptr - base);
+    let pages = memory::MappedPages {
+        device,
+        driver_base,
+        view: view.base,
+        _owner: Arc::new((Arc::clone(&object), view)),
+        in_use: Arc::clone(&object.mapped),
+    };
+    // Recorded first: that refuses a range over another mapping before any mapping
+    // changes.
+    if let Err(e) = memory::insert_mapping(context, ptr, size, pages) {
+        give_back();
+        return Err(e);
+    }
+    let (fd, at) = object.file(offset);
+    let rw = libc::PROT_READ | libc::PROT_WRITE;
+    // SAFETY: the targets are part of this reservation and of its driver view (the range
+    // lies in the reservation, checked above) where no other mapping is (the insert above
+    // refused overlaps); the source is the physical object's pages. Host memory is mapped
+    // for the host too, at the reservation's own addresses.
+    let mapped = unsafe {
+        map_file(driver_base, size, rw, fd, at) && (exclusive || map_file(ptr, size, rw, fd, at))
+    };
+    if !mapped {
+        unmap_locked(ptr, size);
+        return Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    r.access = access;
+    Ok(())
 }
 
-unsafe extern "C" fn unmap(
-    context: ze_context_handle_t,
-    ptr: *const c_void,
-    size: usize,
-) -> ze_result_t {
-    guard(|| {
-        context::get(context)?;
-        if ptr.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
-        }
-        check_size(size)?;
-        check_aligned(ptr as usize)?;
-        // Under the lock: no reservation (and so no view) goes away meanwhile.
-        let _table = reservations();
-        unmap_locked(ptr as usize, size);
-        Ok(())
-    })
+/// `zeVirtualMemUnmap`: every mapping wholly inside `ptr .. ptr + size`.
+pub(crate) fn unmap(ptr: usize, size: usize) -> ZeResult {
+    check_size(size)?;
+    check_aligned(ptr)?;
+    // Under the lock: no reservation (and so no view) goes away meanwhile.
+    let _table = reservations();
+    unmap_locked(ptr, size);
+    Ok(())
 }
 
-unsafe extern "C" fn set_access(
-    context: ze_context_handle_t,
-    ptr: *const c_void,
+/// `zeVirtualMemSetAccessAttribute`: the access of the reservation of `context` that holds
+/// `ptr .. ptr + size`.
+pub(crate) fn set_access(
+    context: usize,
+    ptr: usize,
     size: usize,
     access: ze_memory_access_attribute_t,
-) -> ze_result_t {
-    guard(|| {
-        let context = context::get(context)?;
-        if ptr.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
-        }
-        check_access(access)?;
-        check_size(size)?;
-        check_aligned(ptr as usize)?;
-        let mut table = reservations();
-        let base = reservation_holding(&table, &context, ptr as usize, size)?;
-        if let Some(r) = table.get_mut(&base) {
-            r.access = access;
-        }
-        Ok(())
-    })
+) -> ZeResult {
+    check_access(access)?;
+    check_size(size)?;
+    check_aligned(ptr)?;
+    let mut table = reservations();
+    let base = reservation_holding(&table, context, ptr, size)?;
+    if let Some(r) = table.get_mut(&base) {
+        r.access = access;
+    }
+    Ok(())
 }
 
-unsafe extern "C" fn get_access(
-    context: ze_context_handle_t,
-    ptr: *const c_void,
+/// `zeVirtualMemGetAccessAttribute`: the access and size of the reservation of `context`
+/// that holds `ptr .. ptr + size`.
+pub(crate) fn access(
+    context: usize,
+    ptr: usize,
     size: usize,
-    access: *mut ze_memory_access_attribute_t,
-    out_size: *mut usize,
-) -> ze_result_t {
-    guard(|| {
-        let context = context::get(context)?;
-        if ptr.is_null() || access.is_null() || out_size.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
-        }
-        check_size(size)?;
-        check_aligned(ptr as usize)?;
-        let table = reservations();
-        let base = reservation_holding(&table, &context, ptr as usize, size)?;
-        let r = &table[&base];
-        // SAFETY: both checked non-null; the caller passes writable pointers.
-        unsafe {
-            ffi::write(access, r.access)?;
-            ffi::write(out_size, r.size)
-        }
-    })
+) -> ZeResult<(ze_memory_access_attribute_t, usize)> {
+    check_size(size)?;
+    check_aligned(ptr)?;
+    let table = reservations();
+    let base = reservation_holding(&table, context, ptr, size)?;
+    let r = &table[&base];
+    Ok((r.access, r.size))
 }
 
 /// Removes the mappings wholly inside `start .. start + size`: their parts of the driver
@@ -625,12 +520,12 @@ fn unmap_locked(start: usize, size: usize) {
 }
 
 /// Frees the reservations and physical objects of a context being destroyed.
-pub(crate) fn release_context(context: &Context) {
+pub(crate) fn release_context(context: usize) {
     let gone: Vec<(usize, usize)> = {
         let mut table = reservations();
         let bases: Vec<usize> = table
             .iter()
-            .filter(|(_, r)| r.context == context.id())
+            .filter(|(_, r)| r.context == context)
             .map(|(&b, _)| b)
             .collect();
         bases
@@ -645,22 +540,5 @@ pub(crate) fn release_context(context: &Context) {
         // exactly this range and is unmapped once.
         unsafe { libc::munmap(base as *mut c_void, size) };
     }
-    PHYSICAL.remove_where(|p| p.context == context.id());
-}
-
-/// Fills the virtual memory table.
-pub(crate) fn fill_virtual_table(t: &mut ze_virtual_mem_dditable_t) {
-    t.pfnReserve = Some(reserve);
-    t.pfnFree = Some(free);
-    t.pfnQueryPageSize = Some(query_page_size);
-    t.pfnMap = Some(map);
-    t.pfnUnmap = Some(unmap);
-    t.pfnSetAccessAttribute = Some(set_access);
-    t.pfnGetAccessAttribute = Some(get_access);
-}
-
-/// Fills the physical memory table.
-pub(crate) fn fill_physical_table(t: &mut ze_physical_mem_dditable_t) {
-    t.pfnCreate = Some(physical_create);
-    t.pfnDestroy = Some(physical_destroy);
+    PHYSICAL.remove_where(|p| p.context == context);
 }
