@@ -1,7 +1,8 @@
-//! The driver object: `zeInit`, `zeDriverGet` and the driver's properties.
+//! The driver object: `zeInit`, `zeDriverGet`, the driver's properties, `zeDeviceGet`
+//! (the driver's devices) and the API version negotiated with the loader.
 //!
-//! There is one driver per process. `zeInit` reads the configuration ([`crate::config`])
-//! and creates the devices; `zeInit` with flags that exclude GPUs (`ZE_INIT_FLAG_VPU_ONLY`
+//! There is one driver per process. `zeInit` reads the configuration ([`crate::config`];
+//! a malformed one answers `ZE_RESULT_ERROR_UNINITIALIZED`) and creates the devices; `zeInit` with flags that exclude GPUs (`ZE_INIT_FLAG_VPU_ONLY`
 //! alone) answers `ZE_RESULT_ERROR_UNINITIALIZED`, as Intel's GPU driver does, and the
 //! loader then reports no driver.
 
