@@ -40,6 +40,8 @@ const WIRED: &[&str] = &[
     "ze_event_pool_dditable_t",
     "ze_fence_dditable_t",
     "ze_mem_dditable_t",
+    "ze_virtual_mem_dditable_t",
+    "ze_physical_mem_dditable_t",
 ];
 
 /// The highest minor version `cfg(ze_api = ...)` may name (declared for check-cfg).

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::Mutex;
 
 /// Allocation granularity and reported page size of device memory: 64 KiB.
@@ -154,6 +154,12 @@ impl Arena {
     pub(crate) fn driver_address(&self, addr: usize) -> usize {
         debug_assert!(self.contains(addr));
         self.alias + (addr - self.view)
+    }
+
+    /// The memfd that holds the device memory, for mappings of physical memory (see
+    /// [`virtual_memory`](crate::virtual_memory)).
+    pub(crate) fn memfd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 
     /// The rounded length an allocation of `size` bytes occupies.

@@ -155,6 +155,7 @@ unsafe extern "C" fn context_destroy(context: ze_context_handle_t) -> ze_result_
         }
         let context = CONTEXTS.remove(context)?;
         memory::free_all(context.id());
+        crate::virtual_memory::release_context(context.id());
         Ok(())
     })
 }

@@ -19,7 +19,7 @@ use std::ffi::c_void;
 use level_zero_sys::*;
 
 use crate::ffi::{guard, ZeResult};
-use crate::{append, cmdlist, context, device, driver, event, fence, mem, queue};
+use crate::{append, cmdlist, context, device, driver, event, fence, mem, queue, virtual_mem};
 
 /// One entry of a table as the loader lays it out: a nullable function pointer.
 type Entry = Option<unsafe extern "C" fn()>;
@@ -76,6 +76,8 @@ wire! {
     ze_event_pool_dditable_t => event::fill_pool_table;
     ze_fence_dditable_t => fence::fill_table, queue::fill_fence_table;
     ze_mem_dditable_t => mem::fill_table;
+    ze_virtual_mem_dditable_t => virtual_mem::fill_virtual_table;
+    ze_physical_mem_dditable_t => virtual_mem::fill_physical_table;
 }
 
 /// `ZE_RESULT_ERROR_UNSUPPORTED_VERSION` unless `version` has this driver's major version

@@ -45,6 +45,8 @@ pub(crate) enum Kind {
     Event,
     /// `ze_fence_handle_t`.
     Fence,
+    /// `ze_physical_mem_handle_t`.
+    PhysicalMemory,
 }
 
 /// A raw Level Zero handle type (`*mut _ze_*_handle_t`).
@@ -77,6 +79,7 @@ raw_handles!(
     ze_event_pool_handle_t,
     ze_event_handle_t,
     ze_fence_handle_t,
+    ze_physical_mem_handle_t,
 );
 
 /// Handle values are `serial << 8 | kind`, never 0, never reused within a process.
@@ -137,6 +140,21 @@ impl<T> Registry<T> {
         self.lock()
             .remove(&value)
             .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+    }
+
+    /// Unregisters every object that `matches` (when their owner goes away).
+    pub(crate) fn remove_where(&self, matches: impl Fn(&T) -> bool) {
+        let removed: Vec<Arc<T>> = {
+            let mut objects = self.lock();
+            let gone: Vec<usize> = objects
+                .iter()
+                .filter(|(_, o)| matches(o))
+                .map(|(&k, _)| k)
+                .collect();
+            gone.iter().filter_map(|k| objects.remove(k)).collect()
+        };
+        // Dropped outside the lock: an object's drop may take other locks.
+        drop(removed);
     }
 
     fn check<H: RawHandle>(&self, handle: H) -> ZeResult<usize> {
