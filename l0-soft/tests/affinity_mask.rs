@@ -2,10 +2,7 @@
 //! exposed, in their own order, each with its own name and UUID; entries naming no device
 //! are ignored. (The configuration is read once per process, hence this separate binary.)
 
-#[macro_use]
-mod common;
-
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 fn properties(device: ze_device_handle_t) -> ze_device_properties_t {
     let mut p = ze_device_properties_t {
@@ -28,10 +25,10 @@ fn name(p: &ze_device_properties_t) -> String {
 
 #[test]
 fn only_the_masked_devices_are_exposed_in_their_own_order() {
-    loader_with(&[
+    loader_with(Config::Only(&[
         ("ZE_SOFT_DEVICES", "4"),
         ("ZE_AFFINITY_MASK", "3, 1.0,9,1,2.1,x"),
-    ]);
+    ]));
     let s = setup();
     assert_eq!(s.devices.len(), 2);
     let (first, second) = (properties(s.devices[0]), properties(s.devices[1]));

@@ -4,15 +4,12 @@
 //! once per process). The child test is ignored, so on its own it neither runs nor
 //! passes; the parent runs it explicitly and checks its verdict and its message.
 
-#[macro_use]
-mod common;
-
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::process::Command;
 use std::ptr::null_mut;
 
-use common::*;
+use usm_test_kit::child;
+use usm_test_kit::raw::probe::*;
 
 /// The child learns its case from these (the harness removes every `ZE_SOFT_*` variable
 /// it inherits; the child then sets the one named here).
@@ -52,27 +49,12 @@ fn a_malformed_value_of_every_variable_fails_initialisation() {
         .iter()
         .map(|&(name, value, says)| (name, OsStr::new(value), says))
         .chain([("ZE_SOFT_FAIL_ALLOC", not_utf8, "positive integer")]);
-    let exe = std::env::current_exe().expect("the test binary's path");
     for (name, value, says) in cases {
-        let out = Command::new(&exe)
-            .args([
-                "initialisation_fails_in_this_process",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(NAME, name)
-            .env(VALUE, value)
-            .output()
-            .expect("the test binary runs");
-        let value = value.to_string_lossy();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && stdout.contains("1 passed"),
-            "{name}={value}: the child failed:\n{stdout}\n{stderr}"
+        let out = child::run(
+            "initialisation_fails_in_this_process",
+            &[(NAME, OsStr::new(name)), (VALUE, value)],
         );
+        let (value, stderr) = (value.to_string_lossy(), out.stderr);
         let message = format!("ze-soft: {name}={value}");
         let line = stderr
             .lines()
@@ -86,6 +68,7 @@ fn a_malformed_value_of_every_variable_fails_initialisation() {
 #[test]
 #[ignore = "a child of a_malformed_value_of_every_variable_fails_initialisation"]
 fn initialisation_fails_in_this_process() {
+    child::expect_child();
     let name = std::env::var(NAME).expect("run by the parent test");
     let value = std::env::var_os(VALUE).expect("run by the parent test");
     loader();

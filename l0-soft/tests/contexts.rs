@@ -1,11 +1,8 @@
 //! Contexts through the real loader: create, create with a device subset, destroy, status.
 
-#[macro_use]
-mod common;
-
 use std::ptr::null_mut;
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 #[test]
 fn a_created_context_is_active_until_destroyed() {

@@ -1,13 +1,10 @@
 //! Memory copies through the real loader, verified byte by byte: every pair of memory
 //! kinds, large copies, copies from another context, and the errors of each.
 
-#[macro_use]
-mod support;
-
 use std::ffi::c_void;
 use std::ptr::null_mut;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 const N: usize = 4096 + 123;
 

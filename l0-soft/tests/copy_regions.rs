@@ -1,13 +1,10 @@
 //! Copy regions (2-D and 3-D, with pitches) through the real loader, verified against a
 //! host model, and their errors.
 
-#[macro_use]
-mod support;
-
 use std::ffi::c_void;
 use std::ptr::null_mut;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 fn region(x: u32, y: u32, z: u32, w: u32, h: u32, d: u32) -> ze_copy_region_t {
     ze_copy_region_t {

@@ -8,13 +8,10 @@
 
 #![allow(unused_imports)]
 
-#[macro_use]
-mod support;
-
 use std::ffi::CStr;
 use std::ptr::null_mut;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 /// The API version of the loader the tests run through.
 fn loader_api() -> (u32, u32) {

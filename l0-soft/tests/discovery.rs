@@ -1,12 +1,9 @@
 //! Discovery through the real loader: zeInit, the driver, its devices and their properties.
 
-#[macro_use]
-mod common;
-
 use std::ffi::CStr;
 use std::ptr::{null, null_mut};
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 fn name_of(chars: &[std::ffi::c_char]) -> String {
     // SAFETY: the driver NUL-terminates every name it writes into these arrays.

@@ -1,12 +1,9 @@
 //! Event pools and events through the real loader: creation rules, host signal, reset,
 //! synchronization timeouts, kernel timestamps, and the errors of each.
 
-#[macro_use]
-mod support;
-
 use std::ptr::null_mut;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 fn pool_desc(flags: u32, count: u32) -> ze_event_pool_desc_t {
     ze_event_pool_desc_t {

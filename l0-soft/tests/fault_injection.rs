@@ -2,17 +2,14 @@
 //! allocation fails, deterministically, with the kind's out-of-memory code.
 //! One test only: the count is per process.
 
-#[macro_use]
-mod common;
-
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 #[test]
 fn the_nth_and_every_nth_allocation_fail_with_out_of_memory() {
-    loader_with(&[
+    loader_with(Config::Only(&[
         ("ZE_SOFT_FAIL_ALLOC", "2"),
         ("ZE_SOFT_FAIL_ALLOC_EVERY", "4"),
-    ]);
+    ]));
     let s = setup();
     let ctx = new_context();
     // Calls rejected by parameter checks are not counted.

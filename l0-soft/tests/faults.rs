@@ -1,40 +1,14 @@
 //! Fault injection for copies and fills (`ZE_SOFT_FAIL_COPY*`), through the real loader.
 //!
-//! The variables are read once per process, so each test runs itself again in a child
-//! process with the variable set (the child sees `FAULT_TEST_CHILD` and plays its part);
-//! the parent checks that the child's test passed.
-
-#[macro_use]
-mod support;
+//! The variables are read once per process, so each test runs its ignored child half in
+//! a child process with the variable set in its environment ([`child::run`]); the child
+//! keeps that configuration ([`Config::Inherit`]) and fails when run on its own.
 
 use std::ffi::c_void;
-use std::process::Command;
 use std::ptr::null_mut;
 
-use support::*;
-
-const CHILD: &str = "FAULT_TEST_CHILD";
-
-fn in_child() -> bool {
-    std::env::var_os(CHILD).is_some()
-}
-
-/// Runs test `name` of this binary in a child process with `vars` set.
-fn run_in_child(name: &str, vars: &[(&str, &str)]) {
-    let exe = std::env::current_exe().expect("test binary path");
-    let out = Command::new(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .envs(vars.iter().copied())
-        .output()
-        .expect("the test binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "child {name} failed:\n{stdout}\n{stderr}"
-    );
-}
+use usm_test_kit::child;
+use usm_test_kit::raw::work::*;
 
 const OUT_OF_DEVICE_MEMORY: ze_result_t = ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY;
 
@@ -50,12 +24,17 @@ fn set_host(p: *mut c_void, data: &[u8]) {
 
 #[test]
 fn the_nth_copy_or_fill_append_is_refused_and_records_nothing() {
-    if !in_child() {
-        return run_in_child(
-            "the_nth_copy_or_fill_append_is_refused_and_records_nothing",
-            &[("ZE_SOFT_FAIL_COPY", "3")],
-        );
-    }
+    child::run(
+        "the_nth_copy_or_fill_append_is_refused_and_records_nothing_child",
+        &[("ZE_SOFT_FAIL_COPY", "3")],
+    );
+}
+
+#[test]
+#[ignore = "child of the_nth_copy_or_fill_append_is_refused_and_records_nothing"]
+fn the_nth_copy_or_fill_append_is_refused_and_records_nothing_child() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
     let len = 64;
     let (src, dst) = (alloc_host(len), alloc_shared(len));
     set_host(src, &bytes(len, 1));
@@ -99,12 +78,17 @@ fn the_nth_copy_or_fill_append_is_refused_and_records_nothing() {
 
 #[test]
 fn every_nth_copy_append_is_refused() {
-    if !in_child() {
-        return run_in_child(
-            "every_nth_copy_append_is_refused",
-            &[("ZE_SOFT_FAIL_COPY_EVERY", "2")],
-        );
-    }
+    child::run(
+        "every_nth_copy_append_is_refused_child",
+        &[("ZE_SOFT_FAIL_COPY_EVERY", "2")],
+    );
+}
+
+#[test]
+#[ignore = "child of every_nth_copy_append_is_refused"]
+fn every_nth_copy_append_is_refused_child() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
     let (src, dst) = (alloc_host(16), alloc_host(16));
     let list = regular(MAIN_COPY);
     let results: Vec<ze_result_t> = (0..6)
@@ -127,12 +111,17 @@ fn every_nth_copy_append_is_refused() {
 
 #[test]
 fn the_nth_copy_to_run_fails_on_its_event_and_the_work_behind_it_fails_too() {
-    if !in_child() {
-        return run_in_child(
-            "the_nth_copy_to_run_fails_on_its_event_and_the_work_behind_it_fails_too",
-            &[("ZE_SOFT_FAIL_COPY_COMPLETION", "2")],
-        );
-    }
+    child::run(
+        "the_nth_copy_to_run_fails_on_its_event_and_the_work_behind_it_fails_too_child",
+        &[("ZE_SOFT_FAIL_COPY_COMPLETION", "2")],
+    );
+}
+
+#[test]
+#[ignore = "child of the_nth_copy_to_run_fails_on_its_event_and_the_work_behind_it_fails_too"]
+fn the_nth_copy_to_run_fails_on_its_event_and_the_work_behind_it_fails_too_child() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
     let len = 128;
     let src = alloc_host(len);
     let (d1, d2, d3) = (alloc_shared(len), alloc_shared(len), alloc_shared(len));
@@ -206,12 +195,17 @@ fn the_nth_copy_to_run_fails_on_its_event_and_the_work_behind_it_fails_too() {
 
 #[test]
 fn failed_completions_reach_fences_queue_synchronize_and_synchronous_appends() {
-    if !in_child() {
-        return run_in_child(
-            "failed_completions_reach_fences_queue_synchronize_and_synchronous_appends",
-            &[("ZE_SOFT_FAIL_COPY_COMPLETION_EVERY", "1")],
-        );
-    }
+    child::run(
+        "failed_completions_reach_fences_queue_synchronize_and_synchronous_appends_child",
+        &[("ZE_SOFT_FAIL_COPY_COMPLETION_EVERY", "1")],
+    );
+}
+
+#[test]
+#[ignore = "child of failed_completions_reach_fences_queue_synchronize_and_synchronous_appends"]
+fn failed_completions_reach_fences_queue_synchronize_and_synchronous_appends_child() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
     let (src, dst) = (alloc_host(32), alloc_host(32));
     // Synchronous immediate list: the append answers the failure.
     let imm = immediate(MAIN_COPY, SYNC);

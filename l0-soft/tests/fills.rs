@@ -1,13 +1,10 @@
 //! Memory fills through the real loader: every legal pattern size on every queue group,
 //! verified byte by byte, and the rejected sizes and destinations.
 
-#[macro_use]
-mod support;
-
 use std::ffi::c_void;
 use std::ptr::null_mut;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 /// Fills `len` bytes of a fresh buffer of `kind` at offset 1 and returns the buffer's
 /// `len + 2` bytes.

@@ -1,12 +1,9 @@
 //! Device memory is not host-accessible: a host access faults, as on a discrete GPU.
 //! Each access runs in a forked child that either dies of SIGSEGV or exits normally.
 
-#[macro_use]
-mod common;
-
 use std::ffi::c_void;
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 /// What the forked child does with the pointer.
 #[derive(Clone, Copy)]

@@ -2,13 +2,10 @@
 //! or write is an error code, at append time where it can be seen then, else when the
 //! command runs, and never a crash of the process.
 
-#[macro_use]
-mod support;
-
 use std::ffi::c_void;
 use std::ptr::null_mut;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 const OUT_OF_DEVICE_MEMORY: ze_result_t = ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY;
 

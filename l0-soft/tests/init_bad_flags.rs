@@ -2,17 +2,14 @@
 //! software driver declines flags that do not ask for GPUs, so the loader reports no
 //! driver. With parameter validation the layer names the bad flag instead.
 
-#[macro_use]
-mod common;
-
 use std::ptr::null_mut;
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 #[test]
 fn an_undefined_init_flag_alone_finds_no_driver() {
     loader();
-    let expected = if parameter_validation_enabled() {
+    let expected = if parameters_validated() {
         ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION
     } else {
         ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED

@@ -3,19 +3,16 @@
 //! driver's `zeInit` with these flags before any layer sees them) keeps it. With parameter
 //! validation the call answers `ZE_RESULT_ERROR_INVALID_ENUMERATION` from the layer.
 
-#[macro_use]
-mod common;
-
 use std::ptr::null_mut;
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 #[test]
 fn unknown_init_flag_bits_are_ignored_by_the_driver() {
     loader();
     let gpu_only = ze_init_flag_t::ZE_INIT_FLAG_GPU_ONLY.0;
     let rc = ze!(zeInit(gpu_only | 4));
-    if parameter_validation_enabled() {
+    if parameters_validated() {
         // Loader 1.8 keeps this first answer for every later zeInit of the process.
         assert_rc(rc, ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION);
         return;

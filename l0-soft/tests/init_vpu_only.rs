@@ -1,12 +1,9 @@
 //! `zeInit(ZE_INIT_FLAG_VPU_ONLY)`: the software driver is a GPU driver, so it declines,
 //! and the loader (which initialises once per process) then reports no driver at all.
 
-#[macro_use]
-mod common;
-
 use std::ptr::null_mut;
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 #[test]
 fn vpu_only_initialisation_finds_no_driver() {

@@ -1,13 +1,10 @@
 //! USM allocations through the real loader: each kind, interior pointers, address ranges,
 //! every bad input's code, frees and IPC handles.
 
-#[macro_use]
-mod common;
-
 use std::ffi::c_void;
 use std::ptr::{null, null_mut};
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 const MAX_ALLOC: usize = (4 << 30) - (8 << 10);
 
@@ -237,7 +234,7 @@ fn size_zero_is_unsupported_and_odd_alignments_are_rounded_up_as_intels_driver_d
             alloc_host(ctx, 64, odd),
             alloc_shared(ctx, 64, odd, d),
         ] {
-            if parameter_validation_enabled() {
+            if parameters_validated() {
                 assert_rc(rc, ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT);
                 continue;
             }
@@ -532,7 +529,7 @@ fn free_ext_frees_with_either_policy_and_checks_its_descriptor() {
     let rc = ze!(zeMemFreeExt(ctx, &as_in_intels_suite, p));
     if rc == ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT {
         assert!(
-            parameter_validation_enabled(),
+            parameters_validated(),
             "the driver itself refused the stype"
         );
         ok(ze!(zeMemFreeExt(ctx, &blocking, p)));

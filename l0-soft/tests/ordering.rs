@@ -2,13 +2,10 @@
 //! barriers, in-order execution, and concurrent submission from many threads. Order is
 //! proven by the data each step reads, never by sleeping.
 
-#[macro_use]
-mod support;
-
 use std::ffi::c_void;
 use std::ptr::null_mut;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 #[test]
 fn an_event_chain_across_two_immediate_lists_and_a_queue_runs_in_chain_order() {

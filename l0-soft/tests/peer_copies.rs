@@ -1,13 +1,10 @@
 //! Two devices (`ZE_SOFT_DEVICES=2`, hence a test binary of its own): copies and fills
 //! between the devices' memories, and events ordering work across devices.
 
-#[macro_use]
-mod support;
-
-use support::*;
+use usm_test_kit::raw::work::*;
 
 fn two() -> (ze_device_handle_t, ze_device_handle_t) {
-    let e = env_with(&[("ZE_SOFT_DEVICES", "2")]);
+    let e = env_with(Config::Only(&[("ZE_SOFT_DEVICES", "2")]));
     assert_eq!(e.devices.len(), 2);
     (e.devices[0], e.devices[1])
 }

@@ -2,12 +2,9 @@
 //! rules, the closed/open life cycle, reuse, synchronous and asynchronous execution,
 //! and the errors for misuse (including objects still in use).
 
-#[macro_use]
-mod support;
-
 use std::ptr::null_mut;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 #[test]
 fn queue_and_immediate_list_descriptors_are_checked() {

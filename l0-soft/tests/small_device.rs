@@ -2,19 +2,16 @@
 //! the limits are reported and enforced, and freed memory can be allocated again.
 //! One test only: the tests would otherwise compete for the 4 MiB.
 
-#[macro_use]
-mod common;
-
 use std::ptr::null_mut;
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 #[test]
 fn limits_are_reported_enforced_and_freed_memory_is_reusable() {
-    loader_with(&[
+    loader_with(Config::Only(&[
         ("ZE_SOFT_DEVICE_MEMORY", "4M"),
         ("ZE_SOFT_MAX_ALLOC_SIZE", "1M"),
-    ]);
+    ]));
     let s = setup();
     let d = s.devices[0];
     let mut props = ze_device_properties_t {

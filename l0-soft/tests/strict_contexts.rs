@@ -2,15 +2,12 @@
 //! Intel's driver, accepts it). In a test binary of its own: the configuration is read once
 //! per process.
 
-#[macro_use]
-mod support;
-
 use std::ffi::c_void;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 fn strict() -> &'static Env {
-    env_with(&[("ZE_SOFT_STRICT_CONTEXTS", "1")])
+    env_with(Config::Only(&[("ZE_SOFT_STRICT_CONTEXTS", "1")]))
 }
 
 #[test]

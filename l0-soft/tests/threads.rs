@@ -1,12 +1,9 @@
 //! Many threads allocating, inspecting and freeing at once.
 
-#[macro_use]
-mod common;
-
 use std::collections::HashSet;
 use std::ptr::null_mut;
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 #[test]
 fn eight_threads_allocate_and_free_concurrently() {

@@ -1,13 +1,10 @@
 //! The other appends through the real loader: global timestamps, memory prefetch and
 //! advice, memory ranges barrier.
 
-#[macro_use]
-mod support;
-
 use std::ffi::c_void;
 use std::ptr::null_mut;
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 #[test]
 fn global_timestamps_are_written_in_order_and_match_the_device_clock() {

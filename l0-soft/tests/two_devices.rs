@@ -1,15 +1,12 @@
 //! `ZE_SOFT_DEVICES=2`: two devices with their own UUIDs and memory, peers of each other.
 //! (The configuration is read once per process, hence this separate test binary.)
 
-#[macro_use]
-mod common;
-
 use std::ptr::null_mut;
 
-use common::*;
+use usm_test_kit::raw::probe::*;
 
 fn two() -> &'static Setup {
-    loader_with(&[("ZE_SOFT_DEVICES", "2")]);
+    loader_with(Config::Only(&[("ZE_SOFT_DEVICES", "2")]));
     let s = setup();
     assert_eq!(s.devices.len(), 2);
     s

@@ -1,13 +1,10 @@
 //! Virtual and physical memory through the real loader: reservations, physical objects,
 //! mappings used by copies, access attributes, and every bad input's code.
 
-#[macro_use]
-mod support;
-
 use std::ffi::c_void;
 use std::ptr::{null, null_mut};
 
-use support::*;
+use usm_test_kit::raw::work::*;
 
 const PAGE: usize = 64 << 10;
 const UNSUPPORTED_SIZE: ze_result_t = ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE;

@@ -1,90 +1,25 @@
-//! Shared set-up of the command list, queue, event and copy tests: the real loader,
-//! pointed at the software driver, one driver/device/context per test binary, and small
-//! helpers that create objects and move bytes, each asserting success.
-#![allow(dead_code)]
-
-mod buffer;
-#[allow(unused_imports)]
-pub use buffer::{Buffer, Kind, KINDS};
+//! Helpers on one shared driver, device and context per test binary that create objects
+//! and move bytes, each asserting success.
 
 use std::ffi::c_void;
 use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 
-pub use level_zero_sys::*;
+pub use super::*;
+pub use crate::bytes;
 
-/// Calls a loader entry point (which must be exported) and gives its result code.
-#[macro_export]
-macro_rules! ze {
-    ($f:ident ( $($arg:expr),* $(,)? )) => {{
-        // The arguments are the test's raw pointers and handles, by design.
-        #[allow(clippy::macro_metavars_in_unsafe)]
-        // SAFETY: the tests pass arguments valid for the call, or deliberately invalid
-        // ones the specification says the driver must reject.
-        let rc = unsafe { $crate::support::env().l.$f($($arg),*) };
-        rc.expect(stringify!($f))
-    }};
-}
-
-/// Asserts that a call answered `expected`, naming both codes on failure.
-#[track_caller]
-pub fn assert_rc(actual: ze_result_t, expected: ze_result_t) {
-    assert_eq!(
-        actual,
-        expected,
-        "got {} expected {}",
-        actual.name().unwrap_or("?"),
-        expected.name().unwrap_or("?")
-    );
-}
-
-/// Whether the loader's parameter validation layer is on in this run.
-pub fn parameters_validated() -> bool {
-    [
-        "ZE_ENABLE_VALIDATION_LAYER",
-        "ZE_ENABLE_PARAMETER_VALIDATION",
-    ]
-    .iter()
-    .all(|v| std::env::var(v).is_ok_and(|v| v == "1"))
-}
-
-/// Asserts that the driver accepted a call whose flags newer specifications define: an
-/// older validation layer, which does not know them, may refuse them before the driver
-/// sees the call (`ZE_RESULT_ERROR_INVALID_ENUMERATION`), never the driver itself.
-#[track_caller]
-pub fn accepted_newer_flags(rc: ze_result_t) {
-    if rc == ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION && parameters_validated() {
-        return;
-    }
-    ok(rc);
-}
-
-/// Asserts `ZE_RESULT_SUCCESS`.
-#[track_caller]
-pub fn ok(rc: ze_result_t) {
-    assert_rc(rc, ze_result_t::ZE_RESULT_SUCCESS);
-}
-
-pub const SUCCESS: ze_result_t = ze_result_t::ZE_RESULT_SUCCESS;
-pub const NOT_READY: ze_result_t = ze_result_t::ZE_RESULT_NOT_READY;
-pub const INVALID_ARGUMENT: ze_result_t = ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT;
-pub const INVALID_SIZE: ze_result_t = ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE;
-pub const NULL_POINTER: ze_result_t = ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER;
-pub const NULL_HANDLE: ze_result_t = ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_HANDLE;
-pub const IN_USE: ze_result_t = ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE;
-pub const INVALID_ENUMERATION: ze_result_t = ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION;
-pub const DEVICE_LOST: ze_result_t = ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST;
-
-/// Queue group ordinals of the software device.
-pub const COMPUTE: u32 = 0;
-pub const MAIN_COPY: u32 = 1;
-pub const LINK_COPY: u32 = 2;
+mod buffer;
+pub use buffer::{Buffer, Kind, KINDS};
 
 /// The loader, driver, devices and one context shared by the tests of a binary.
 pub struct Env {
+    /// The loader.
     pub l: &'static Loader,
+    /// The one driver.
     pub driver: ze_driver_handle_t,
+    /// Its devices.
     pub devices: Vec<ze_device_handle_t>,
+    /// The shared context, on every device.
     pub ctx: ze_context_handle_t,
 }
 
@@ -96,66 +31,28 @@ unsafe impl Sync for Env {}
 static ENV: OnceLock<Env> = OnceLock::new();
 
 /// The shared environment, initialised at the first call with the driver configured by
-/// `vars` (set before the loader starts; later calls ignore them).
-pub fn env_with(vars: &[(&str, &str)]) -> &'static Env {
+/// `config` (later calls, and a configuration chosen before, win over it).
+pub fn env_with(config: Config<'_>) -> &'static Env {
     ENV.get_or_init(|| {
-        for (k, v) in vars {
-            std::env::set_var(k, v);
+        let l = loader_with(config);
+        let s = setup();
+        Env {
+            l,
+            driver: s.driver,
+            devices: s.devices.clone(),
+            ctx: new_context(),
         }
-        init()
     })
 }
 
-/// The shared environment, initialised at the first call.
+/// The shared environment, initialised at the first call with the default configuration.
 pub fn env() -> &'static Env {
-    ENV.get_or_init(init)
-}
-
-fn init() -> Env {
-    {
-        ze_soft::enable_for_process().expect("libze_soft.so is built next to the tests");
-        let l = Loader::global().expect("libze_loader.so.1 is installed (bash ci/deps)");
-        // SAFETY: plain calls with valid out-pointers.
-        unsafe {
-            ok(l.zeInit(0).unwrap());
-            let mut n = 1u32;
-            let mut driver = null_mut();
-            ok(l.zeDriverGet(&mut n, &mut driver).unwrap());
-            let mut count = 0u32;
-            ok(l.zeDeviceGet(driver, &mut count, null_mut()).unwrap());
-            let mut devices = vec![null_mut(); count as usize];
-            ok(l.zeDeviceGet(driver, &mut count, devices.as_mut_ptr())
-                .unwrap());
-            let desc = ze_context_desc_t {
-                stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_CONTEXT_DESC,
-                ..Default::default()
-            };
-            let mut ctx = null_mut();
-            ok(l.zeContextCreate(driver, &desc, &mut ctx).unwrap());
-            Env {
-                l,
-                driver,
-                devices,
-                ctx,
-            }
-        }
-    }
+    env_with(Config::Only(&[]))
 }
 
 /// The first device.
 pub fn device() -> ze_device_handle_t {
     env().devices[0]
-}
-
-/// A new context on the driver's devices.
-pub fn new_context() -> ze_context_handle_t {
-    let desc = ze_context_desc_t {
-        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_CONTEXT_DESC,
-        ..Default::default()
-    };
-    let mut ctx = null_mut();
-    ok(ze!(zeContextCreate(env().driver, &desc, &mut ctx)));
-    ctx
 }
 
 /// Device memory of `size` bytes in `ctx`.
@@ -232,8 +129,10 @@ pub fn queue_desc(ordinal: u32, mode: ze_command_queue_mode_t) -> ze_command_que
     }
 }
 
+/// Synchronous mode.
 pub const SYNC: ze_command_queue_mode_t =
     ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS;
+/// Asynchronous mode.
 pub const ASYNC: ze_command_queue_mode_t =
     ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS;
 
@@ -308,7 +207,9 @@ pub fn event_pool(flags: u32, count: u32) -> ze_event_pool_handle_t {
     pool
 }
 
+/// The host-visible event pool flag.
 pub const HOST_VISIBLE: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0;
+/// The kernel-timestamp event pool flag.
 pub const TIMESTAMPS: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0;
 
 /// Event `index` of `pool`.
@@ -350,26 +251,17 @@ pub fn download(src: *const c_void, len: usize) -> Vec<u8> {
     out
 }
 
-/// `len` bytes that differ from their neighbours and from other seeds.
-pub fn bytes(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| {
-            (i as u8)
-                .wrapping_mul(31)
-                .wrapping_add(seed)
-                .wrapping_add((i >> 8) as u8)
-        })
-        .collect()
-}
-
+/// No wait list.
 pub fn none() -> *mut ze_event_handle_t {
     null_mut()
 }
 
+/// No signal event.
 pub fn no_event() -> ze_event_handle_t {
     null_mut()
 }
 
+/// A null source pointer.
 pub fn cnull() -> *const c_void {
     null()
 }

@@ -7,19 +7,27 @@ use super::*;
 /// Where a buffer of a test lives.
 #[derive(Clone, Copy, Debug)]
 pub enum Kind {
+    /// Device USM.
     Device,
+    /// Host USM.
     Host,
+    /// Shared USM.
     Shared,
+    /// Plain host memory the driver did not allocate.
     Malloc,
 }
 
+/// A buffer of a [`Kind`], freed on drop.
 pub struct Buffer {
+    /// Where it lives.
     pub kind: Kind,
+    /// Its address.
     pub ptr: *mut c_void,
     _vec: Vec<u8>,
 }
 
 impl Buffer {
+    /// `len` bytes of `kind`.
     pub fn new(kind: Kind, len: usize) -> Buffer {
         let mut vec = Vec::new();
         let ptr = match kind {
@@ -38,10 +46,12 @@ impl Buffer {
         }
     }
 
+    /// Writes `data` at its start, by a copy.
     pub fn write(&self, data: &[u8]) {
         upload(self.ptr, data);
     }
 
+    /// Reads its first `len` bytes, by a copy.
     pub fn read(&self, len: usize) -> Vec<u8> {
         download(self.ptr, len)
     }
@@ -55,4 +65,5 @@ impl Drop for Buffer {
     }
 }
 
+/// Every kind, in the order the tests walk them.
 pub const KINDS: [Kind; 4] = [Kind::Device, Kind::Host, Kind::Shared, Kind::Malloc];

@@ -1,0 +1,30 @@
+//! What the workspace's tests and benchmarks share (dev-only, never published).
+//!
+//! - [`driver`]: which driver the tests run on (`USM_TEST_DRIVER`) and enabling the
+//!   software driver with an explicit configuration policy, once per process, through
+//!   what `ze_soft` exposes (nothing here finds the library itself).
+//! - [`raw`]: raw loader calls for the driver's own tests: the [`ze!`] macro,
+//!   [`raw::assert_rc`] / [`raw::ok`], result code constants, and two helper sets,
+//!   [`raw::probe`] (calls that return their codes) and [`raw::work`] (objects of one
+//!   shared context that assert success).
+//! - [`usm`]: usm-core tests' set-up, the USM kinds, allocation and byte patterns.
+//! - [`gate`]: host-signalled events that hold back a queue's work.
+//! - [`child`]: runs an ignored test of the same binary in a child process.
+
+pub mod child;
+pub mod driver;
+pub mod gate;
+pub mod raw;
+pub mod usm;
+
+/// `len` bytes that differ from their neighbours and from those of other seeds.
+pub fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            (i as u8)
+                .wrapping_mul(31)
+                .wrapping_add(seed)
+                .wrapping_add((i >> 8) as u8)
+        })
+        .collect()
+}
