@@ -17,6 +17,13 @@ pub mod gate;
 pub mod raw;
 pub mod usm;
 
+/// Reports a skipped test or check: `skipped: <why>` on standard error, written past the
+/// harness's output capture so that it shows in every run.
+pub fn report_skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
+}
+
 /// `len` bytes that differ from their neighbours and from those of other seeds.
 pub fn bytes(len: usize, seed: u8) -> Vec<u8> {
     (0..len)

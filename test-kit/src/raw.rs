@@ -169,7 +169,7 @@ pub fn parameters_validated() -> bool {
 #[track_caller]
 pub fn accepted_newer_flags(rc: ze_result_t) {
     if rc == INVALID_ENUMERATION && parameters_validated() {
-        println!("skipped: the validation layer refused flags it predates");
+        crate::report_skip("the validation layer refused flags it predates");
         return;
     }
     ok(rc);

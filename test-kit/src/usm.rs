@@ -52,6 +52,17 @@ pub fn init_config(config: Config<'_>) {
     }
 }
 
+/// Whether the tests run on the software driver; when not, reports `test` as skipped
+/// with `why` ([`crate::report_skip`]), so that the caller can return.
+#[must_use]
+pub fn soft_driver_or_skip(test: &str, why: &str) -> bool {
+    let on = on_soft_driver();
+    if !on {
+        crate::report_skip(&format!("{test}: {why}"));
+    }
+    on
+}
+
 /// The first driver.
 pub fn driver() -> Driver {
     init();

@@ -1,6 +1,6 @@
 //! USM allocations of every kind: properties, host access, freeing, and every bad input.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use level_zero_sys::ze_result_t;
 use usm_core::{
@@ -8,7 +8,7 @@ use usm_core::{
     UsmHost, UsmKind, UsmMemory, UsmShared,
 };
 
-use support::{allocate, KINDS};
+use kit::{allocate, KINDS};
 
 /// The error of an allocation that must fail.
 fn refused(
@@ -36,7 +36,7 @@ fn allocation_error(e: Error) -> usm_core::UsmAllocationError {
 
 #[test]
 fn every_kind_allocates_at_several_sizes_and_alignments() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         for size in [1usize, 7, 4096, 65_539] {
             for alignment in [0usize, 1, 8, 64, 4096, 65_536] {
@@ -72,7 +72,7 @@ fn every_kind_allocates_at_several_sizes_and_alignments() {
 
 #[test]
 fn shared_memory_reads_back_what_the_host_wrote() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let mut m = UsmShared::new(&context, &device, 256).unwrap();
     for (i, b) in m.as_mut_slice().iter_mut().enumerate() {
         *b = i as u8;
@@ -86,7 +86,7 @@ fn shared_memory_reads_back_what_the_host_wrote() {
 
 #[test]
 fn host_memory_offers_typed_mutable_views() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let mut m = UsmHost::with_options(&context, 64, &AllocOptions::new().alignment(64)).unwrap();
     m.as_mut_slice_of::<f64>()
         .unwrap()
@@ -97,7 +97,7 @@ fn host_memory_offers_typed_mutable_views() {
 
 #[test]
 fn typed_view_with_a_size_that_is_not_a_multiple_is_refused() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let m = UsmHost::new(&context, 10).unwrap();
     match m.as_slice_of::<u32>() {
         Err(Error::TypedView { len, reason, .. }) => {
@@ -110,7 +110,7 @@ fn typed_view_with_a_size_that_is_not_a_multiple_is_refused() {
 
 #[test]
 fn counters_follow_live_allocations_and_keep_the_peak() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let a = UsmDevice::new(&context, &device, 100).unwrap();
     let b = UsmDevice::new(&context, &device, 300).unwrap();
     let h = UsmHost::new(&context, 50).unwrap();
@@ -131,7 +131,7 @@ fn counters_follow_live_allocations_and_keep_the_peak() {
 
 #[test]
 fn zero_bytes_is_refused_before_any_driver_call() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         let e = refused(&context, &device, kind, 0, &AllocOptions::new());
         assert_eq!(e.reason, AllocationFailure::ZeroSize);
@@ -146,7 +146,7 @@ fn zero_bytes_is_refused_before_any_driver_call() {
 
 #[test]
 fn alignment_that_is_not_a_power_of_two_is_refused_before_any_driver_call() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         for alignment in [3usize, 6, 12, 100, 4097, usize::MAX] {
             let options = AllocOptions::new().alignment(alignment);
@@ -164,7 +164,7 @@ fn alignment_that_is_not_a_power_of_two_is_refused_before_any_driver_call() {
 
 #[test]
 fn size_above_the_maximum_allocation_is_a_usm_allocation_error_with_the_driver_code() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let max = device.properties().unwrap().max_mem_alloc_size as usize;
     for kind in KINDS {
         let size = max + 1;
@@ -210,7 +210,7 @@ fn size_above_the_maximum_allocation_is_a_usm_allocation_error_with_the_driver_c
 
 #[test]
 fn huge_size_is_a_usm_allocation_error() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         let size = usize::MAX / 2;
         let e = refused(&context, &device, kind, size, &AllocOptions::new());
@@ -227,7 +227,7 @@ fn huge_size_is_a_usm_allocation_error() {
 
 #[test]
 fn relaxed_limits_allow_a_size_above_the_maximum_allocation() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let props = device.properties().unwrap();
     let relaxed = AllocOptions::new().relaxed_limits(true);
     let size = props.max_mem_alloc_size as usize + 4096;
@@ -235,7 +235,7 @@ fn relaxed_limits_allow_a_size_above_the_maximum_allocation() {
         .driver()
         .supports_extension(usm_core::RELAXED_ALLOCATION_LIMITS_EXTENSION)
         .unwrap();
-    if support::on_soft_driver() {
+    if kit::on_soft_driver() {
         assert!(supported, "the software driver offers relaxed limits");
     }
     if !supported {
@@ -261,14 +261,14 @@ fn relaxed_limits_allow_a_size_above_the_maximum_allocation() {
 
 #[test]
 fn relaxed_limits_beyond_the_device_memory_are_out_of_device_memory() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     if !device
         .driver()
         .supports_extension(usm_core::RELAXED_ALLOCATION_LIMITS_EXTENSION)
         .unwrap()
     {
         assert!(
-            !support::on_soft_driver(),
+            !kit::on_soft_driver(),
             "the software driver offers relaxed limits"
         );
         return;
@@ -290,7 +290,7 @@ fn relaxed_limits_beyond_the_device_memory_are_out_of_device_memory() {
 
 #[test]
 fn descriptor_flags_are_accepted_by_the_driver() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let variants = [
         AllocOptions::new().cache(CacheBias::Cached),
         AllocOptions::new().cache(CacheBias::Uncached),
@@ -311,9 +311,9 @@ fn descriptor_flags_are_accepted_by_the_driver() {
 
 #[test]
 fn device_of_another_context_is_refused_before_any_driver_call() {
-    let driver = support::driver();
+    let driver = kit::driver();
     let devices = driver.devices().unwrap();
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     // A device the context does not hold: another device of the driver (the software
     // driver has two in these tests; a machine with one GPU has none to offer).
     let Some(other) = devices
@@ -322,7 +322,7 @@ fn device_of_another_context_is_refused_before_any_driver_call() {
         .cloned()
     else {
         assert!(
-            !support::on_soft_driver(),
+            !kit::on_soft_driver(),
             "the tests configure two soft devices"
         );
         assert_eq!(context.devices(), &[device.clone()][..]);
@@ -340,7 +340,7 @@ fn device_of_another_context_is_refused_before_any_driver_call() {
 
 #[test]
 fn memory_dropped_after_its_context_handle_is_still_freed() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = UsmDevice::new(&context, &device, 4096).unwrap();
     let shared = UsmShared::new(&context, &device, 4096).unwrap();
     drop(context);
@@ -358,7 +358,7 @@ fn memory_dropped_after_its_context_handle_is_still_freed() {
 
 #[test]
 fn device_memory_views_offer_no_host_slice() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let m = UsmDevice::new(&context, &device, 64).unwrap();
     let view = m.view(8, 16).unwrap();
     assert_eq!(
@@ -373,7 +373,7 @@ fn device_memory_views_offer_no_host_slice() {
 
 #[test]
 fn views_of_owned_memory_read_the_same_bytes() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let mut m = UsmShared::new(&context, &device, 32).unwrap();
     m.as_mut_slice().copy_from_slice(&[9u8; 32]);
     m.as_mut_slice()[10] = 42;
@@ -402,7 +402,7 @@ fn views_of_owned_memory_read_the_same_bytes() {
 
 #[test]
 fn allocation_error_is_a_std_error_with_the_code_on_the_outer_error() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let e = UsmDevice::new(&context, &device, usize::MAX / 2).unwrap_err();
     assert_eq!(
         e.code(),
@@ -419,7 +419,7 @@ fn allocation_error_is_a_std_error_with_the_code_on_the_outer_error() {
 
 #[test]
 fn alignment_the_driver_cannot_honour_is_a_usm_allocation_error() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     // Larger than the process's address space: the driver accepts any power of two, as
     // Intel's does, but cannot find such an address.
     let alignment = 1usize << 50;
@@ -428,7 +428,7 @@ fn alignment_the_driver_cannot_honour_is_a_usm_allocation_error() {
         let e = refused(&context, &device, kind, 64, &options);
         assert_eq!((e.kind, e.size, e.alignment), (kind, 64, alignment));
         assert!(matches!(e.reason, AllocationFailure::Driver(_)), "{e}");
-        if support::on_soft_driver() {
+        if kit::on_soft_driver() {
             let expected = match kind {
                 UsmKind::Host => ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY,
                 _ => ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
@@ -440,7 +440,7 @@ fn alignment_the_driver_cannot_honour_is_a_usm_allocation_error() {
 
 #[test]
 fn more_than_isize_max_bytes_is_refused_before_any_driver_call() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         let size = isize::MAX as usize + 1;
         let options = AllocOptions::new().relaxed_limits(true);
@@ -452,7 +452,7 @@ fn more_than_isize_max_bytes_is_refused_before_any_driver_call() {
 
 #[test]
 fn a_clone_is_the_same_kind_of_context_handle_as_its_original() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     assert!(context.is_owning());
     assert!(context.clone().is_owning());
     let memory = UsmShared::new(&context, &device, 64).unwrap();
@@ -466,7 +466,7 @@ fn a_clone_is_the_same_kind_of_context_handle_as_its_original() {
 fn dropping_a_clone_of_a_memory_s_context_makes_no_leak_report() {
     // Before, the hidden flag made such a clone an owning handle: its drop reported the
     // memory as leaked while the real owner was still alive.
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = UsmShared::new(&context, &device, 64).unwrap();
     let capture = LeakCapture::default();
     capture.run(|| drop(memory.context().clone()));

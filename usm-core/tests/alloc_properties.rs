@@ -2,7 +2,7 @@
 //! classifies the same way from every interior address, and host-accessible memory keeps
 //! what is written to it.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use proptest::prelude::*;
 use usm_core::{AllocOptions, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared};
@@ -27,7 +27,7 @@ proptest! {
         offset_fraction in 0.0f64..1.0,
         seed in any::<u8>(),
     ) {
-        let (context, device) = support::context();
+        let (context, device) = kit::context();
         let alignment = if default_alignment { 0 } else { 1usize << align_log2 };
         let options = AllocOptions::new().alignment(alignment);
         let mut host_bytes: Option<Vec<u8>> = None;

@@ -1,14 +1,13 @@
 //! Every bad input is refused with a typed error before anything is submitted: the memory
 //! is unchanged afterwards.
 
-mod support;
-mod transfer_support;
+use usm_test_kit::usm as kit;
 
-use transfer_support::{bytes, queue};
 use usm_core::{
     scope, Context, Engine, Error, Extent, Mode, Operand, PatternRule, Queue, QueueOptions, Region,
     TransferError, UsmDevice, UsmHost, UsmMemory,
 };
+use usm_test_kit::usm::{bytes, queue};
 
 fn transfer_error(e: Error) -> TransferError {
     match e {
@@ -19,7 +18,7 @@ fn transfer_error(e: Error) -> TransferError {
 
 /// A queue and a 64-byte device memory holding known bytes.
 fn setup() -> (Context, usm_core::Device, Queue, UsmDevice, Vec<u8>) {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 64).unwrap();
     let data = bytes(64, 1);
@@ -87,7 +86,7 @@ fn size_mismatches_are_refused() {
 
 #[test]
 fn overlapping_ranges_of_one_allocation_are_refused() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let mut h = UsmHost::new(&context, 64).unwrap();
     h.as_mut_slice().copy_from_slice(&bytes(64, 2));
@@ -120,7 +119,7 @@ fn overlapping_ranges_of_one_allocation_are_refused() {
 
 #[test]
 fn overlapping_regions_of_one_allocation_are_refused() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let mut h = UsmHost::new(&context, 64).unwrap();
     let e = scope(|s| {
@@ -197,7 +196,7 @@ fn fill_patterns_breaking_the_rules_are_refused() {
         compute.fill(&mut d, 0, 64, &vec![3; max * 2]).unwrap();
         assert_eq!(compute.to_vec(&d).unwrap(), [3; 64]);
     } else {
-        assert!(!support::on_soft_driver());
+        assert!(!kit::on_soft_driver());
     }
 }
 
@@ -296,9 +295,9 @@ fn regions_whose_offsets_pass_2_pow_64_are_refused() {
 
 #[test]
 fn an_engine_the_device_lacks_is_refused() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     // The software device has link copy engines; any device has a compute engine.
-    let engine = if support::on_soft_driver() {
+    let engine = if kit::on_soft_driver() {
         Engine::LinkCopy
     } else {
         Engine::Compute
@@ -329,11 +328,11 @@ fn an_engine_the_device_lacks_is_refused() {
 
 #[test]
 fn a_device_outside_the_context_is_refused() {
-    support::init();
-    let devices = support::driver().devices().unwrap();
+    kit::init();
+    let devices = kit::driver().devices().unwrap();
     if devices.len() < 2 {
         assert!(
-            !support::on_soft_driver(),
+            !kit::on_soft_driver(),
             "the tests configure two software devices"
         );
         return;
@@ -349,7 +348,7 @@ fn a_device_outside_the_context_is_refused() {
 
 #[test]
 fn events_of_another_context_are_refused() {
-    let (c1, device) = support::context();
+    let (c1, device) = kit::context();
     let c2 = Context::new(device.driver(), std::slice::from_ref(&device)).unwrap();
     let q1 = Queue::new(&c1, &device).unwrap();
     let q2 = Queue::new(&c2, &device).unwrap();
@@ -372,7 +371,7 @@ fn events_of_another_context_are_refused() {
 
 #[test]
 fn every_pattern_length_up_to_twice_the_maximum_is_accepted_exactly_when_legal() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = queue(&context, &device, Engine::Compute, Mode::Synchronous);
     let max = q.max_fill_pattern_size();
     let mut d = UsmDevice::new(&context, &device, 2 * max).unwrap();
@@ -400,8 +399,8 @@ fn every_pattern_length_up_to_twice_the_maximum_is_accepted_exactly_when_legal()
 
 #[test]
 fn memory_of_another_context_as_a_host_slice_is_refused() {
-    let (context, device) = support::context();
-    let (other, _) = support::context();
+    let (context, device) = kit::context();
+    let (other, _) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 64).unwrap();
     let mut foreign = UsmHost::new(&other, 64).unwrap();

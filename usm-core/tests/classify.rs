@@ -1,7 +1,7 @@
 //! Pointer classification (`Context::classify`, `as_usm_memory`) for every kind, base and
 //! interior pointers, and the pointers it must reject.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use std::ffi::c_void;
 
@@ -25,7 +25,7 @@ fn owned(
 
 #[test]
 fn base_and_interior_pointers_of_every_kind_are_classified() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in [UsmKind::Device, UsmKind::Shared, UsmKind::Host] {
         let m = owned(&context, &device, kind, 1000);
         let base = m.as_ptr() as usize;
@@ -51,7 +51,7 @@ fn base_and_interior_pointers_of_every_kind_are_classified() {
 
 #[test]
 fn allocations_have_distinct_ids() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let a = UsmShared::new(&context, &device, 16).unwrap();
     let b = UsmShared::new(&context, &device, 16).unwrap();
     let (ia, ib) = (
@@ -64,11 +64,11 @@ fn allocations_have_distinct_ids() {
 
 #[test]
 fn memory_bound_to_the_second_device_names_it() {
-    let driver = support::driver();
+    let driver = kit::driver();
     let devices = driver.devices().unwrap();
     if devices.len() < 2 {
         assert!(
-            !support::on_soft_driver(),
+            !kit::on_soft_driver(),
             "the tests configure two soft devices"
         );
         return;
@@ -82,7 +82,7 @@ fn memory_bound_to_the_second_device_names_it() {
 
 #[test]
 fn host_stack_and_heap_pointers_are_not_usm() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let on_stack = [0u8; 16];
     let on_heap = vec![0u8; 4096];
     for p in [on_stack.as_ptr(), on_heap.as_ptr(), on_heap[100..].as_ptr()] {
@@ -95,7 +95,7 @@ fn host_stack_and_heap_pointers_are_not_usm() {
 
 #[test]
 fn null_is_not_usm() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     assert!(matches!(
         context.classify(std::ptr::null()),
         Err(Error::NotUsm { addr: 0 })
@@ -104,7 +104,7 @@ fn null_is_not_usm() {
 
 #[test]
 fn one_past_the_end_is_not_part_of_the_allocation() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let m = UsmDevice::with_options(
         &context,
         &device,
@@ -122,8 +122,8 @@ fn one_past_the_end_is_not_part_of_the_allocation() {
 
 #[test]
 fn memory_of_another_context_is_foreign() {
-    let (mine, _) = support::context();
-    let (theirs, device) = support::context();
+    let (mine, _) = kit::context();
+    let (theirs, device) = kit::context();
     for kind in [UsmKind::Device, UsmKind::Shared, UsmKind::Host] {
         let m = owned(&theirs, &device, kind, 256);
         for p in [m.as_ptr(), m.as_ptr().cast::<u8>().wrapping_add(17).cast()] {
@@ -148,7 +148,7 @@ fn memory_of_another_context_is_foreign() {
 
 #[test]
 fn as_usm_memory_views_an_interior_pointer_with_the_owned_read_api() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let mut m = UsmShared::new(&context, &device, 64).unwrap();
     for (i, b) in m.as_mut_slice().iter_mut().enumerate() {
         *b = i as u8 * 2;
@@ -179,7 +179,7 @@ fn as_usm_memory_views_an_interior_pointer_with_the_owned_read_api() {
 
 #[test]
 fn as_usm_memory_of_device_memory_has_no_host_slice() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let m = UsmDevice::new(&context, &device, 64).unwrap();
     // SAFETY: `m` outlives the view.
     let view = unsafe { as_usm_memory(&context, m.as_ptr(), None) }.unwrap();
@@ -194,7 +194,7 @@ fn as_usm_memory_of_device_memory_has_no_host_slice() {
 
 #[test]
 fn as_usm_memory_refuses_a_length_past_the_allocation() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let m = UsmHost::new(&context, 64).unwrap();
     let p = m.as_slice()[60..].as_ptr().cast();
     // SAFETY: nothing is viewed; the call must fail.
@@ -208,7 +208,7 @@ fn as_usm_memory_refuses_a_length_past_the_allocation() {
 
 #[test]
 fn as_usm_memory_refuses_plain_host_memory() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let heap = Box::new([1u8; 64]);
     // SAFETY: nothing is viewed; the call must fail.
     let viewed = unsafe { as_usm_memory(&context, heap.as_ptr().cast(), None) };
@@ -217,7 +217,7 @@ fn as_usm_memory_refuses_plain_host_memory() {
 
 #[test]
 fn freed_memory_is_no_longer_classified() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let m = UsmHost::new(&context, 64).unwrap();
     let p = m.as_ptr();
     drop(m);

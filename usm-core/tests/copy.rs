@@ -1,15 +1,14 @@
 //! Synchronous copies: every pair of kinds, sub-ranges at unaligned offsets, whole-memory
 //! reads and writes, typed helpers, other devices and every engine.
 
-mod support;
-mod transfer_support;
+use usm_test_kit::usm as kit;
 
-use transfer_support::{all_queues, alloc, bytes, KINDS};
 use usm_core::{Context, Engine, Mode, Queue, UsmDevice, UsmHost, UsmMemory, UsmShared};
+use usm_test_kit::usm::{all_queues, alloc, bytes, KINDS};
 
 #[test]
 fn round_trip_through_every_pair_of_kinds() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let data = bytes(4099, 1);
     for from in KINDS {
@@ -29,7 +28,7 @@ fn round_trip_through_every_pair_of_kinds() {
 
 #[test]
 fn round_trip_on_every_engine_and_mode() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let data = bytes(1000, 2);
     for queue in all_queues(&context, &device) {
         let mut d = UsmDevice::new(&context, &device, data.len()).unwrap();
@@ -40,7 +39,7 @@ fn round_trip_on_every_engine_and_mode() {
 
 #[test]
 fn unaligned_sub_ranges_copy_exactly_their_bytes() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let n = 301;
     let src_data = bytes(n, 3);
@@ -64,7 +63,7 @@ fn unaligned_sub_ranges_copy_exactly_their_bytes() {
 
 #[test]
 fn host_slices_copy_in_and_out_at_offsets() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 64).unwrap();
     queue.memset(&mut d, 0, 64, 9).unwrap();
@@ -76,7 +75,7 @@ fn host_slices_copy_in_and_out_at_offsets() {
 
 #[test]
 fn views_are_sources_of_their_range_only() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 32).unwrap();
     queue.write_from_slice(&mut d, &bytes(32, 4)).unwrap();
@@ -86,7 +85,7 @@ fn views_are_sources_of_their_range_only() {
 
 #[test]
 fn typed_helpers_round_trip_plain_old_data() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let values: Vec<u32> = (0..100).map(|i| i * 0x0101_0101).collect();
     let mut d = UsmDevice::new(&context, &device, 400).unwrap();
@@ -106,7 +105,7 @@ fn typed_helpers_round_trip_plain_old_data() {
 
 #[test]
 fn shared_and_host_memory_see_device_copies_on_the_host() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let data = bytes(256, 5);
     let mut d = UsmDevice::new(&context, &device, 256).unwrap();
@@ -121,12 +120,12 @@ fn shared_and_host_memory_see_device_copies_on_the_host() {
 
 #[test]
 fn copies_cross_the_devices_of_one_context() {
-    support::init();
-    let driver = support::driver();
+    kit::init();
+    let driver = kit::driver();
     let devices = driver.devices().unwrap();
     if devices.len() < 2 {
         assert!(
-            !support::on_soft_driver(),
+            !kit::on_soft_driver(),
             "the tests configure two software devices"
         );
         eprintln!("one device only: nothing to cross");
@@ -145,7 +144,7 @@ fn copies_cross_the_devices_of_one_context() {
 
 #[test]
 fn zero_length_copies_do_nothing() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 8).unwrap();
     queue.memset(&mut d, 0, 8, 1).unwrap();
@@ -156,7 +155,7 @@ fn zero_length_copies_do_nothing() {
 
 #[test]
 fn default_queue_uses_the_main_copy_engine() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let has_copy_engine = device
         .queue_groups()
@@ -164,7 +163,7 @@ fn default_queue_uses_the_main_copy_engine() {
         .iter()
         .any(|g| g.is_copy_only());
     // The software device has copy engines.
-    assert!(has_copy_engine || !support::on_soft_driver());
+    assert!(has_copy_engine || !kit::on_soft_driver());
     if has_copy_engine {
         assert_eq!(queue.engine(), Engine::MainCopy);
         assert!(queue.queue_group().is_copy_only());
@@ -176,7 +175,7 @@ fn default_queue_uses_the_main_copy_engine() {
 
 #[test]
 fn synchronous_calls_on_an_asynchronous_queue_need_no_event() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 64).unwrap();
     for i in 0..50 {

@@ -1,7 +1,7 @@
 //! A copy or fill the driver refuses or fails names, in its error, the addresses and sizes
 //! it was given (the software driver's fault injection).
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use level_zero_sys::ze_result_t;
 use usm_core::{Error, Queue, UsmDevice, UsmMemory, ZeError};
@@ -15,17 +15,19 @@ fn driver_error(e: Error) -> ZeError {
 
 #[test]
 fn failed_copies_and_fills_name_their_addresses_and_sizes() {
-    if !support::on_soft_driver() {
-        // Only the software driver can be told to fail a copy on purpose.
+    if !kit::soft_driver_or_skip(
+        "failed_copies_and_fills_name_their_addresses_and_sizes",
+        "only the software driver can be told to fail a copy on purpose",
+    ) {
         return;
     }
     // Counted over the process (this is the only test of this binary): the first copy or
     // fill append is refused; the first one to run completes with an error.
-    support::init_with(&[
+    kit::init_with(&[
         ("ZE_SOFT_FAIL_COPY", "1"),
         ("ZE_SOFT_FAIL_COPY_COMPLETION", "1"),
     ]);
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 16).unwrap();
     let e = driver_error(queue.memset(&mut d, 0, 16, 2).unwrap_err());

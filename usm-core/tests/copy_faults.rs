@@ -2,7 +2,7 @@
 //! injection), reaches the caller as the driver's code, names the call, and leaves the
 //! queue usable.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use level_zero_sys::ze_result_t;
 use usm_core::{Error, Queue, UsmDevice};
@@ -16,17 +16,19 @@ fn code_and_call(e: Error) -> (ze_result_t, &'static str) {
 
 #[test]
 fn refused_and_failed_copies_report_the_driver_code() {
-    if !support::on_soft_driver() {
-        // Only the software driver can be told to fail a copy on purpose.
+    if !kit::soft_driver_or_skip(
+        "refused_and_failed_copies_report_the_driver_code",
+        "only the software driver can be told to fail a copy on purpose",
+    ) {
         return;
     }
     // Counted over the process (this is the only test of this binary): the second copy or
     // fill append is refused; the fourth one to run completes with an error.
-    support::init_with(&[
+    kit::init_with(&[
         ("ZE_SOFT_FAIL_COPY", "2"),
         ("ZE_SOFT_FAIL_COPY_COMPLETION", "4"),
     ]);
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 16).unwrap();
     // Append 1, run 1.

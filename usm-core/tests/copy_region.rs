@@ -1,10 +1,9 @@
 //! 2-D and 3-D region copies between kinds, checked against a host model.
 
-mod support;
-mod transfer_support;
+use usm_test_kit::usm as kit;
 
-use transfer_support::{alloc, bytes, KINDS};
 use usm_core::{Extent, Queue, Region};
+use usm_test_kit::usm::{alloc, bytes, KINDS};
 
 /// Copies a region on the host, the way the specification defines it.
 fn model(dst: &mut [u8], d: &Region, src: &[u8], s: &Region, e: &Extent) {
@@ -31,7 +30,7 @@ fn model(dst: &mut [u8], d: &Region, src: &[u8], s: &Region, e: &Extent) {
 
 #[test]
 fn a_2d_region_copies_between_every_pair_of_kinds() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let src_data = bytes(16 * 10, 1);
     let s = Region::new_2d(3, 2, 16);
@@ -53,7 +52,7 @@ fn a_2d_region_copies_between_every_pair_of_kinds() {
 
 #[test]
 fn a_3d_region_copies_slices_at_their_pitch() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let (s_pitch, s_slice, s_depth) = (8u32, 8 * 6, 4usize);
     let src_data = bytes(s_slice as usize * s_depth, 2);
@@ -74,14 +73,14 @@ fn a_3d_region_copies_slices_at_their_pitch() {
 fn a_2d_region_deep_inside_a_large_allocation_copies() {
     // Rows from 4 GiB on: (y + height) * pitch does not fit 32 bits, and a 2-D copy needs
     // no slice pitch (the specification ignores it).
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let relaxed = usm_core::AllocOptions::new().relaxed_limits(true);
     let big = usm_core::UsmDevice::with_options(&context, &device, 5 << 30, &relaxed);
     let mut big = match big {
         Ok(big) => big,
         Err(e) => {
             assert!(
-                !support::on_soft_driver(),
+                !kit::on_soft_driver(),
                 "the software driver has 16 GiB: {e}"
             );
             return;

@@ -1,7 +1,7 @@
 //! Diagnostics of copies and fills: a `debug` span per operation with bytes, direction and
 //! engine, and the achieved rate when a synchronous call is done.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -83,7 +83,7 @@ impl Capture {
 
 #[test]
 fn a_synchronous_copy_reports_bytes_direction_engine_and_rate() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 4096).unwrap();
     let h = UsmHost::new(&context, 4096).unwrap();
@@ -102,7 +102,7 @@ fn a_synchronous_copy_reports_bytes_direction_engine_and_rate() {
     assert_eq!(op.fields["bytes"], "4096");
     assert_eq!(op.fields["direction"], "host->device");
     assert_eq!(op.fields["engine"], queue.engine().to_string());
-    if support::on_soft_driver() {
+    if kit::on_soft_driver() {
         assert_eq!(op.fields["engine"], "main copy");
     }
     assert_eq!(op.events.len(), 1, "{op:?}");
@@ -115,7 +115,7 @@ fn a_synchronous_copy_reports_bytes_direction_engine_and_rate() {
 
 #[test]
 fn fills_and_host_reads_have_spans_of_their_own() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 64).unwrap();
     let capture = Capture::default();
@@ -140,7 +140,7 @@ fn fills_and_host_reads_have_spans_of_their_own() {
 
 #[test]
 fn asynchronous_work_has_a_span_per_submission() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 100).unwrap();
     let data = vec![5u8; 100];

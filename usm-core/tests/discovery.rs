@@ -1,6 +1,6 @@
 //! Discovery: initialisation, drivers, devices and their properties, contexts.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use std::collections::HashSet;
 
@@ -8,7 +8,7 @@ use usm_core::{Context, Device, DeviceType, Driver};
 
 #[test]
 fn init_is_idempotent_and_thread_safe() {
-    support::init();
+    kit::init();
     let outcomes: Vec<bool> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|_| s.spawn(|| usm_core::init().is_ok()))
@@ -23,7 +23,7 @@ fn init_is_idempotent_and_thread_safe() {
 
 #[test]
 fn the_driver_reports_version_properties_and_extensions() {
-    let driver = support::driver();
+    let driver = kit::driver();
     let (major, minor) = driver.api_version().unwrap();
     assert_eq!(major, 1, "api version {major}.{minor}");
     let props = driver.properties().unwrap();
@@ -42,7 +42,7 @@ fn the_driver_reports_version_properties_and_extensions() {
         assert!(driver.supports_extension(&e.name).unwrap());
     }
     assert!(!driver.supports_extension("ZE_no_such_extension").unwrap());
-    if support::on_soft_driver() {
+    if kit::on_soft_driver() {
         assert!(
             names.contains(usm_core::RELAXED_ALLOCATION_LIMITS_EXTENSION),
             "{names:?}"
@@ -52,10 +52,10 @@ fn the_driver_reports_version_properties_and_extensions() {
 
 #[test]
 fn devices_have_consistent_properties() {
-    let driver = support::driver();
+    let driver = kit::driver();
     let devices = driver.devices().unwrap();
     assert!(!devices.is_empty());
-    if support::on_soft_driver() {
+    if kit::on_soft_driver() {
         assert_eq!(devices.len(), 2);
     }
     let mut uuids = HashSet::new();
@@ -86,7 +86,7 @@ fn devices_have_consistent_properties() {
 
 #[test]
 fn queue_groups_offer_compute_and_copy_engines() {
-    let device = support::device();
+    let device = kit::device();
     let groups = device.queue_groups().unwrap();
     assert!(!groups.is_empty());
     for (i, g) in groups.iter().enumerate() {
@@ -99,7 +99,7 @@ fn queue_groups_offer_compute_and_copy_engines() {
         .find(|g| g.is_compute())
         .expect("a compute group");
     assert!(compute.is_copy() && !compute.is_copy_only());
-    if support::on_soft_driver() {
+    if kit::on_soft_driver() {
         let copy_only: Vec<_> = groups.iter().filter(|g| g.is_copy_only()).collect();
         assert_eq!(copy_only.len(), 2, "main and link copy groups: {groups:?}");
         assert!(
@@ -111,9 +111,9 @@ fn queue_groups_offer_compute_and_copy_engines() {
 
 #[test]
 fn sub_devices_are_sub_devices_of_their_parent() {
-    let device = support::device();
+    let device = kit::device();
     let subs = device.sub_devices().unwrap();
-    if support::on_soft_driver() {
+    if kit::on_soft_driver() {
         assert!(
             subs.is_empty(),
             "the software driver has no sub-devices by default"
@@ -128,7 +128,7 @@ fn sub_devices_are_sub_devices_of_their_parent() {
 
 #[test]
 fn all_gpus_lists_every_gpu_device_of_every_driver() {
-    support::init();
+    kit::init();
     let gpus = Device::all_gpus().unwrap();
     let mut expected = Vec::new();
     for driver in Driver::all().unwrap() {
@@ -143,7 +143,7 @@ fn all_gpus_lists_every_gpu_device_of_every_driver() {
 
 #[test]
 fn default_gpu_is_the_first_gpu_with_one_context_for_the_whole_process() {
-    support::init();
+    kit::init();
     let (context, device) = Context::default_gpu().unwrap();
     assert_eq!(device, Device::all_gpus().unwrap()[0]);
     assert_eq!(device, Device::first_gpu().unwrap());
@@ -168,7 +168,7 @@ fn default_gpu_is_the_first_gpu_with_one_context_for_the_whole_process() {
 
 #[test]
 fn context_over_no_devices_takes_every_device_of_the_driver() {
-    let driver = support::driver();
+    let driver = kit::driver();
     let context = Context::new(&driver, &[]).unwrap();
     assert_eq!(context.devices(), &driver.devices().unwrap()[..]);
     for d in driver.devices().unwrap() {
@@ -179,7 +179,7 @@ fn context_over_no_devices_takes_every_device_of_the_driver() {
 
 #[test]
 fn context_over_a_subset_holds_only_those_devices() {
-    let driver = support::driver();
+    let driver = kit::driver();
     let devices = driver.devices().unwrap();
     let last = devices.last().unwrap().clone();
     let context = Context::new(&driver, std::slice::from_ref(&last)).unwrap();
@@ -200,7 +200,7 @@ fn context_over_a_subset_holds_only_those_devices() {
 
 #[test]
 fn the_validation_layer_is_loaded_when_asked_for() {
-    support::init();
+    kit::init();
     let versions = usm_core::loader().unwrap().versions().unwrap();
     let names: Vec<&str> = versions.iter().map(|v| v.component.as_str()).collect();
     assert!(names.contains(&"loader"), "{names:?}");
@@ -211,7 +211,7 @@ fn the_validation_layer_is_loaded_when_asked_for() {
 
 #[test]
 fn a_device_named_twice_is_in_the_context_once() {
-    let device = support::device();
+    let device = kit::device();
     let twice = [device.clone(), device.clone()];
     let context = Context::new(device.driver(), &twice).unwrap();
     assert_eq!(context.devices(), std::slice::from_ref(&device));
@@ -219,13 +219,13 @@ fn a_device_named_twice_is_in_the_context_once() {
 
 #[test]
 fn memory_access_says_which_kinds_the_device_can_use() {
-    let device = support::device();
+    let device = kit::device();
     let access = device.memory_access().unwrap();
     // usm-core's three kinds are usable on a device that allocates them (the tests do).
     assert!(access.host.is_supported(), "{access:?}");
     assert!(access.device.is_supported(), "{access:?}");
     assert!(access.shared_single_device.is_supported(), "{access:?}");
-    if support::on_soft_driver() {
+    if kit::on_soft_driver() {
         let all = usm_core::AccessCapabilities {
             read_write: true,
             atomic: true,

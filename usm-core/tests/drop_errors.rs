@@ -2,14 +2,14 @@
 //! its binary: it frees memory behind usm-core's back, and no other test may allocate in
 //! between (the address could be handed out again).
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use level_zero_sys::ze_result_t;
 use usm_core::{Error, UsmHost, UsmMemory};
 
 #[test]
 fn a_free_the_driver_refuses_is_recorded_not_panicked() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let m = UsmHost::new(&context, 64).unwrap();
     let api = usm_core::api().unwrap();
     // SAFETY: frees memory behind usm-core's back on purpose (as foreign code might); the
@@ -26,7 +26,7 @@ fn a_free_the_driver_refuses_is_recorded_not_panicked() {
     assert_eq!(e.call, "zeMemFree");
     assert!(e.params.contains(&format!("ptr={addr:#x}")), "{}", e.params);
     assert_ne!(e.code, ze_result_t::ZE_RESULT_SUCCESS);
-    if support::on_soft_driver() {
+    if kit::on_soft_driver() {
         assert_eq!(e.code, ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT, "{e}");
     }
     assert!(context.take_drop_errors().is_empty(), "taken once");

@@ -2,15 +2,15 @@
 //! about an address after freeing it, which another test running in parallel in the same
 //! process could legitimately be handed again.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use usm_core::{AllocOptions, Error};
 
-use support::{allocate, KINDS};
+use kit::{allocate, KINDS};
 
 #[test]
 fn drop_frees_the_memory_in_the_driver() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         let m = allocate(&context, &device, kind, 4096, &AllocOptions::new()).unwrap();
         let ptr = m.as_ptr();

@@ -3,7 +3,7 @@
 //! thread-locals of the main thread are gone when `atexit` handlers run, and the report
 //! must still come out. Checked on a child process (this binary run again).
 
-mod support;
+use usm_test_kit::usm as kit;
 
 const CHILD_VAR: &str = "USM_CORE_EXIT_REPORT_CHILD";
 /// Set in the child: exit with standard error locked by the exiting thread.
@@ -11,9 +11,9 @@ const HOLD_STDERR_VAR: &str = "USM_CORE_EXIT_REPORT_HOLD_STDERR";
 
 /// In the child: a subscriber on the main thread, one allocation leaked, return from main.
 fn child() {
-    support::install_warn_subscriber();
-    let (context, device) = support::context();
-    support::leak_shared(&context, &device, 321);
+    kit::install_warn_subscriber();
+    let (context, device) = kit::context();
+    kit::leak_shared(&context, &device, 321);
     // The last owning handle goes with memory alive: a `warn` event on this thread, so the
     // subscriber's thread-locals of the main thread are in use (and destroyed at exit).
     drop(context);
@@ -53,7 +53,7 @@ fn run_child(extra: &[(&str, &str)]) -> (String, String, Option<i32>) {
 fn the_report_reaches_the_subscriber_of_the_main_thread() {
     let (stdout, stderr, code) = run_child(&[]);
     assert_eq!(code, Some(0), "{stderr}");
-    let leaked = support::leaked_address(&stdout);
+    let leaked = kit::leaked_address(&stdout);
     assert!(
         !stderr.contains("Thread Local Storage"),
         "the report panicked:\n{stderr}"
@@ -85,7 +85,7 @@ fn the_report_comes_out_when_the_exiting_thread_holds_stderr() {
     // reporting thread blocks, and the report comes out from the exiting thread instead.
     let (stdout, stderr, code) = run_child(&[(HOLD_STDERR_VAR, "1")]);
     assert_eq!(code, Some(0), "{stderr}");
-    let leaked = support::leaked_address(&stdout);
+    let leaked = kit::leaked_address(&stdout);
     assert!(
         stderr.contains("usm-core: 1 USM allocation(s) still alive at process exit:"),
         "{stderr}"

@@ -1,21 +1,23 @@
 //! An allocation the driver refuses for lack of memory (the software driver's fault
 //! injection) reaches the caller as a `UsmAllocationError` with the driver's code.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use level_zero_sys::ze_result_t;
 use usm_core::{AllocationFailure, Error, UsmDevice, UsmHost, UsmShared};
 
 #[test]
 fn out_of_memory_from_the_driver_is_a_usm_allocation_error() {
-    if !support::on_soft_driver() {
-        // Only the software driver can be told to fail an allocation on purpose.
+    if !kit::soft_driver_or_skip(
+        "out_of_memory_from_the_driver_is_a_usm_allocation_error",
+        "only the software driver can be told to fail an allocation on purpose",
+    ) {
         return;
     }
     // Every second allocation fails, from this process's first one (this is the only test
     // of this binary, so the count is ours).
-    support::init_with(&[("ZE_SOFT_FAIL_ALLOC_EVERY", "2")]);
-    let (context, device) = support::context();
+    kit::init_with(&[("ZE_SOFT_FAIL_ALLOC_EVERY", "2")]);
+    let (context, device) = kit::context();
     let ok = UsmDevice::new(&context, &device, 4096).unwrap();
     let Err(Error::Allocation(e)) = UsmDevice::new(&context, &device, 4096) else {
         panic!("the second allocation must fail")

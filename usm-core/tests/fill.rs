@@ -1,11 +1,10 @@
 //! Fills: every legal pattern size on every engine, checked byte by byte, at offsets and
 //! with lengths that are not multiples of the pattern.
 
-mod support;
-mod transfer_support;
+use usm_test_kit::usm as kit;
 
-use transfer_support::{alloc, bytes, queue, KINDS};
 use usm_core::{Engine, Mode, UsmDevice, UsmShared};
+use usm_test_kit::usm::{alloc, bytes, queue, KINDS};
 
 /// What a fill of `len` bytes at `offset` with `pattern` leaves in memory that held `old`.
 fn expected_fill(old: &[u8], offset: usize, len: usize, pattern: &[u8]) -> Vec<u8> {
@@ -18,7 +17,7 @@ fn expected_fill(old: &[u8], offset: usize, len: usize, pattern: &[u8]) -> Vec<u
 
 #[test]
 fn every_pattern_size_fills_every_kind_byte_by_byte() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for engine in [Engine::Compute, Engine::MainCopy, Engine::LinkCopy] {
         for mode in [Mode::Synchronous, Mode::Asynchronous] {
             let q = queue(&context, &device, engine, mode);
@@ -44,7 +43,7 @@ fn every_pattern_size_fills_every_kind_byte_by_byte() {
 
 #[test]
 fn the_compute_engine_takes_patterns_up_to_128_bytes() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = queue(&context, &device, Engine::Compute, Mode::Asynchronous);
     assert!(q.max_fill_pattern_size() >= 128);
     let pattern = bytes(128, 9);
@@ -55,7 +54,7 @@ fn the_compute_engine_takes_patterns_up_to_128_bytes() {
 
 #[test]
 fn fills_at_offsets_touch_only_their_range() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = queue(&context, &device, Engine::Compute, Mode::Asynchronous);
     let old = bytes(200, 10);
     for size in [1usize, 2, 4, 8, 16] {
@@ -74,7 +73,7 @@ fn fills_at_offsets_touch_only_their_range() {
 
 #[test]
 fn memset_sets_unaligned_ranges() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     for kind in KINDS {
         let old = bytes(50, 11);
@@ -91,7 +90,7 @@ fn memset_sets_unaligned_ranges() {
 
 #[test]
 fn a_fill_not_a_multiple_of_its_pattern_cuts_the_last_copy() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = queue(&context, &device, Engine::Compute, Mode::Synchronous);
     let mut d = UsmDevice::new(&context, &device, 16).unwrap();
     q.memset(&mut d, 0, 16, 0).unwrap();
@@ -107,7 +106,7 @@ fn every_cut_of_a_large_pattern_is_filled_in_whole_repetitions_and_a_tail() {
     // Each fill the driver sees has a size that is a multiple of its pattern (API 1.17's
     // rule, which its validation layer enforces): the tail is split into power-of-two
     // leading parts of the pattern. Asynchronous, so the tail's barrier is what signals.
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = queue(&context, &device, Engine::Compute, Mode::Asynchronous);
     let pattern: Vec<u8> = (1..=128).collect();
     for len in [1usize, 127, 128 + 1, 3 * 128 + 77, 1000] {
@@ -129,7 +128,7 @@ fn every_cut_of_a_large_pattern_is_filled_in_whole_repetitions_and_a_tail() {
 
 #[test]
 fn fill_with_repeats_one_value() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = queue(&context, &device, Engine::Compute, Mode::Asynchronous);
     let mut d = UsmDevice::new(&context, &device, 40).unwrap();
     q.fill_with(&mut d, 0, 40, 0x0102_0304_0506_0708u64)

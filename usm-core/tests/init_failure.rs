@@ -1,20 +1,20 @@
 //! A failed initialisation is kept and handed to every caller. Checked in child processes
 //! (this test binary run again), since a process initialises only once.
 
-mod support;
+use usm_test_kit::child;
 
 use level_zero_sys::ze_result_t;
 use usm_core::{Context, Driver, Error};
 
 const CHILD_VAR: &str = "USM_CORE_INIT_CHILD";
 
-/// In a child process only: initialises from several threads and checks that every caller
-/// gets the same error, whichever entry point it used. In the parent it is a no-op.
+/// The child half of the tests below: initialises from several threads and checks that
+/// every caller gets the same error, whichever entry point it used.
 #[test]
+#[ignore = "child of the tests of this binary"]
 fn child_initialises() {
-    let Some(expected) = std::env::var_os(CHILD_VAR) else {
-        return;
-    };
+    child::expect_child();
+    let expected = std::env::var_os(CHILD_VAR).expect("run by its parent");
     let errors: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|_| s.spawn(|| usm_core::init().unwrap_err().to_string()))
@@ -47,7 +47,7 @@ fn child_initialises() {
 fn run_child(expected: &str, env: &[(&str, &str)]) {
     let mut env = env.to_vec();
     env.push((CHILD_VAR, expected));
-    let (stdout, _) = support::run_test_in_child("child_initialises", &env);
+    let stdout = child::run("child_initialises", &env).stdout;
     assert!(
         stdout.contains("child checked"),
         "child did not run:\n{stdout}"

@@ -1,36 +1,34 @@
 //! The report made when the process exits with USM allocations alive, checked on a child
 //! process (this test binary run again, for the one helper test below).
 
-mod support;
+use usm_test_kit::child;
+use usm_test_kit::usm as kit;
 
-const CHILD_VAR: &str = "USM_CORE_LEAK_CHILD";
 /// Set in the child: install a global `tracing` subscriber writing to standard error.
 const SUBSCRIBER_VAR: &str = "USM_CORE_LEAK_SUBSCRIBER";
 
-/// In the child process only: allocates, forgets the memory and returns, so that the
-/// process exits with one live allocation. In the parent it is a no-op.
+/// The child half of the tests below: allocates, forgets the memory and returns, so that
+/// the process exits with one live allocation.
 #[test]
+#[ignore = "child of the tests of this binary"]
 fn child_leaks_one_allocation() {
-    if std::env::var_os(CHILD_VAR).is_none() {
-        return;
-    }
+    child::expect_child();
     if std::env::var_os(SUBSCRIBER_VAR).is_some() {
-        support::install_warn_subscriber();
+        kit::install_warn_subscriber();
     }
-    let (context, device) = support::context();
-    support::leak_shared(&context, &device, 321);
+    let (context, device) = kit::context();
+    kit::leak_shared(&context, &device, 321);
 }
 
-fn run_child(extra_env: &[(&str, &str)]) -> (String, String) {
-    let mut env = vec![(CHILD_VAR, "1")];
-    env.extend_from_slice(extra_env);
-    support::run_test_in_child("child_leaks_one_allocation", &env)
+fn run_child(env: &[(&str, &str)]) -> (String, String) {
+    let out = child::run("child_leaks_one_allocation", env);
+    (out.stdout, out.stderr)
 }
 
 #[test]
 fn process_exit_with_live_memory_reports_it_on_stderr() {
     let (stdout, stderr) = run_child(&[]);
-    let leaked = support::leaked_address(&stdout);
+    let leaked = kit::leaked_address(&stdout);
     assert!(
         stderr.contains("usm-core: 1 USM allocation(s) still alive at process exit:"),
         "{stderr}"

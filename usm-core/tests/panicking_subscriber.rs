@@ -2,7 +2,7 @@
 //! new allocation, context or queue, the value must already own what it announces, so
 //! the unwinding frees or destroys it.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -92,7 +92,7 @@ fn assert_released(seen: &[(String, String)], created: &str, released: &str) {
 
 #[test]
 fn a_panic_on_the_alloc_event_frees_the_allocation() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let (unwound, _) = under_panicking_subscriber("usm alloc", "ptr", || {
         let _ = UsmDevice::new(&context, &device, 4096);
     });
@@ -109,7 +109,7 @@ fn a_panic_on_the_alloc_event_frees_the_allocation() {
 
 #[test]
 fn a_panic_on_the_context_created_event_destroys_the_context() {
-    let device = support::device();
+    let device = kit::device();
     let (unwound, seen) = under_panicking_subscriber("context created", "context", || {
         let _ = Context::new(device.driver(), std::slice::from_ref(&device));
     });
@@ -119,7 +119,7 @@ fn a_panic_on_the_context_created_event_destroys_the_context() {
 
 #[test]
 fn a_panic_on_the_queue_created_event_destroys_its_list() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let (unwound, seen) = under_panicking_subscriber("queue created", "list", || {
         let _ = Queue::new(&context, &device);
     });

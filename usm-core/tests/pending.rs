@@ -1,20 +1,19 @@
 //! Owned asynchronous work: handles that own their memory until done, dependencies between
 //! them, shared sources, refusals that give the memory back, and event reuse.
 
-mod gate_support;
-mod support;
-mod transfer_support;
+use usm_test_kit::gate;
+use usm_test_kit::usm as kit;
 
 use std::sync::Arc;
 
-use transfer_support::{bytes, queue};
 use usm_core::{
     Context, Engine, Error, Mode, PatternRule, Queue, TransferError, UsmDevice, UsmHost,
 };
+use usm_test_kit::usm::{bytes, queue};
 
 #[test]
 fn owned_work_round_trips_through_every_call() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let copy_engine = Queue::new(&context, &device).unwrap();
     let other_engine = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
     let n = 1 << 16;
@@ -38,7 +37,7 @@ fn owned_work_round_trips_through_every_call() {
 
 #[test]
 fn dependencies_hold_across_engines_without_host_waits() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     let q2 = queue(&context, &device, Engine::Compute, Mode::Asynchronous);
     let n = 1 << 16;
@@ -62,7 +61,7 @@ fn dependencies_hold_across_engines_without_host_waits() {
 
 #[test]
 fn many_owned_copies_share_one_source() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let input = bytes(3000, 3);
     let mut host = UsmHost::new(&context, 3000).unwrap();
@@ -92,7 +91,7 @@ fn many_owned_copies_share_one_source() {
 
 #[test]
 fn refused_work_gives_its_memory_back() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let d = UsmDevice::new(&context, &device, 16).unwrap();
     let ptr = usm_core::UsmMemory::as_ptr(&d);
@@ -124,7 +123,7 @@ fn refused_work_gives_its_memory_back() {
 
 #[test]
 fn events_of_another_context_are_refused() {
-    let (c1, device) = support::context();
+    let (c1, device) = kit::context();
     let c2 = Context::new(device.driver(), std::slice::from_ref(&device)).unwrap();
     let q1 = Queue::new(&c1, &device).unwrap();
     let q2 = Queue::new(&c2, &device).unwrap();
@@ -153,9 +152,9 @@ fn events_of_another_context_are_refused() {
 
 #[test]
 fn dropping_a_pending_handle_waits_for_its_work() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
-    let gate = gate_support::Gate::close(&context, &queue);
+    let gate = gate::Gate::close(&context, &queue);
     let pending = queue
         .write_async(UsmHost::new(&context, 64).unwrap(), vec![7; 64], &[])
         .unwrap();
@@ -174,10 +173,10 @@ fn dropping_a_pending_handle_waits_for_its_work() {
 
 #[test]
 fn owned_work_waits_for_the_events_it_is_given() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
-    let gate = gate_support::Gate::close(&context, &q1);
+    let gate = gate::Gate::close(&context, &q1);
     let first = q1
         .fill_async(UsmHost::new(&context, 64).unwrap(), &[1], &[])
         .unwrap();

@@ -1,16 +1,15 @@
 //! Asynchronous work in scopes: events, dependencies, ordering of chains, many copies in
 //! flight, threads, fills and regions, and waiting at the end even after a panic.
 
-mod gate_support;
-mod support;
-mod transfer_support;
+use usm_test_kit::gate;
+use usm_test_kit::usm as kit;
 
-use transfer_support::{bytes, queue};
 use usm_core::{scope, Engine, Extent, Mode, Queue, Region, UsmDevice, UsmHost, UsmShared};
+use usm_test_kit::usm::{bytes, queue};
 
 #[test]
 fn a_chain_a_then_b_then_c_runs_in_order() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let n = 4096;
     let input = bytes(n, 1);
@@ -32,7 +31,7 @@ fn a_chain_a_then_b_then_c_runs_in_order() {
 
 #[test]
 fn a_chain_across_three_queues_is_ordered_by_its_events() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let qs = [
         queue(&context, &device, Engine::Compute, Mode::Asynchronous),
         queue(&context, &device, Engine::MainCopy, Mode::Asynchronous),
@@ -61,7 +60,7 @@ fn a_chain_across_three_queues_is_ordered_by_its_events() {
 
 #[test]
 fn writes_after_reads_of_the_same_memory_wait_for_them() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
     let n = 1 << 15;
@@ -69,7 +68,7 @@ fn writes_after_reads_of_the_same_memory_wait_for_them() {
     let mut a = UsmDevice::new(&context, &device, n).unwrap();
     let mut copy_of_first = UsmHost::new(&context, n).unwrap();
     // The read on q2 cannot run before the gate opens; the fill on q1 must wait for it.
-    let gate = gate_support::Gate::close(&context, &q2);
+    let gate = gate::Gate::close(&context, &q2);
     scope(|s| {
         let (ha, hcopy) = (s.hold_mut(&mut a), s.hold_mut(&mut copy_of_first));
         s.copy(&q1, ha, s.hold_host(&first), &[])?;
@@ -86,7 +85,7 @@ fn writes_after_reads_of_the_same_memory_wait_for_them() {
 
 #[test]
 fn reads_after_writes_on_another_engine_wait_for_them() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
     let n = 1 << 15;
@@ -95,7 +94,7 @@ fn reads_after_writes_on_another_engine_wait_for_them() {
     q1.memset(&mut a, 0, n, 0).unwrap();
     let mut read = UsmHost::new(&context, n).unwrap();
     // The write on q1 cannot run before the gate opens; the read on q2 must wait for it.
-    let gate = gate_support::Gate::close(&context, &q1);
+    let gate = gate::Gate::close(&context, &q1);
     scope(|s| {
         let (ha, hread) = (s.hold_mut(&mut a), s.hold_mut(&mut read));
         s.copy(&q1, ha, s.hold_host(&written), &[])?;
@@ -109,7 +108,7 @@ fn reads_after_writes_on_another_engine_wait_for_them() {
 
 #[test]
 fn many_asynchronous_copies_are_in_flight_at_once() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let count = 64;
     let inputs: Vec<Vec<u8>> = (0..count).map(|i| bytes(1000 + i, i as u8)).collect();
@@ -155,7 +154,7 @@ fn many_asynchronous_copies_are_in_flight_at_once() {
 
 #[test]
 fn threads_submit_into_one_scope() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let inputs: Vec<Vec<u8>> = (0..8).map(|i| bytes(5000, i as u8)).collect();
     let mut outs: Vec<UsmShared> = (0..8)
@@ -183,7 +182,7 @@ fn threads_submit_into_one_scope() {
 
 #[test]
 fn to_vec_inside_a_scope_sees_earlier_writes() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let mut d = UsmDevice::new(&context, &device, 300).unwrap();
     let data = bytes(300, 4);
@@ -202,7 +201,7 @@ fn to_vec_inside_a_scope_sees_earlier_writes() {
 
 #[test]
 fn regions_of_one_allocation_copy_when_disjoint() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let data = bytes(64, 5);
     let mut m = UsmShared::new(&context, &device, 64).unwrap();
@@ -227,7 +226,7 @@ fn regions_of_one_allocation_copy_when_disjoint() {
 
 #[test]
 fn a_synchronous_queue_completes_work_before_returning_events() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = queue(&context, &device, Engine::Compute, Mode::Synchronous);
     let mut d = UsmDevice::new(&context, &device, 16).unwrap();
     scope(|s| {
@@ -240,7 +239,7 @@ fn a_synchronous_queue_completes_work_before_returning_events() {
 }
 
 /// Opens `gate` from another thread a little later.
-fn open_soon(gate: &gate_support::Gate) {
+fn open_soon(gate: &gate::Gate) {
     let open = gate.opener();
     std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -250,12 +249,12 @@ fn open_soon(gate: &gate_support::Gate) {
 
 #[test]
 fn a_panic_in_a_scope_still_waits_for_its_work() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let n = 1 << 20;
     let data = bytes(n, 6);
     let mut h = UsmHost::new(&context, n).unwrap();
-    let gate = gate_support::Gate::close(&context, &q);
+    let gate = gate::Gate::close(&context, &q);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         scope(|s| {
             s.copy(&q, s.hold_mut(&mut h), s.hold_host(&data), &[])?;
@@ -273,11 +272,11 @@ fn a_panic_in_a_scope_still_waits_for_its_work() {
 
 #[test]
 fn an_error_in_a_scope_is_returned_after_its_work() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let data = bytes(4096, 7);
     let mut h = UsmHost::new(&context, 4096).unwrap();
-    let gate = gate_support::Gate::close(&context, &q);
+    let gate = gate::Gate::close(&context, &q);
     let e = scope(|s| {
         let dst = s.hold_mut(&mut h);
         s.copy(&q, dst, s.hold_host(&data), &[])?;
@@ -299,7 +298,7 @@ fn an_error_in_a_scope_is_returned_after_its_work() {
 
 #[test]
 fn host_memory_used_by_queues_of_two_contexts_is_ordered() {
-    let (c1, device) = support::context();
+    let (c1, device) = kit::context();
     let c2 = usm_core::Context::new(device.driver(), std::slice::from_ref(&device)).unwrap();
     let q1 = Queue::new(&c1, &device).unwrap();
     let q2 = Queue::new(&c2, &device).unwrap();
@@ -310,7 +309,7 @@ fn host_memory_used_by_queues_of_two_contexts_is_ordered() {
     let mut d2 = UsmDevice::new(&c2, &device, n).unwrap();
     q1.write_from_slice(&mut d1, &input).unwrap();
     // The write of the staging memory cannot run before the gate opens.
-    let gate = gate_support::Gate::close(&c1, &q1);
+    let gate = gate::Gate::close(&c1, &q1);
     scope(|s| {
         let stage = s.hold_host_mut(&mut staging);
         // Written on a queue of the first context, read on one of the second: the
@@ -326,7 +325,7 @@ fn host_memory_used_by_queues_of_two_contexts_is_ordered() {
 
 #[test]
 fn empty_ranges_in_a_scope_submit_nothing_but_still_give_events() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = Queue::new(&context, &device).unwrap();
     let mut a = UsmDevice::new(&context, &device, 8).unwrap();
     let b = UsmDevice::new(&context, &device, 8).unwrap();
@@ -349,12 +348,12 @@ fn empty_ranges_in_a_scope_submit_nothing_but_still_give_events() {
 
 #[test]
 fn work_waits_for_the_events_it_is_given_even_on_other_memory() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
     let mut a = UsmHost::new(&context, 64).unwrap();
     let mut b = UsmHost::new(&context, 64).unwrap();
-    let gate = gate_support::Gate::close(&context, &q1);
+    let gate = gate::Gate::close(&context, &q1);
     scope(|s| {
         let first = s.memset(&q1, s.hold_mut(&mut a), 1, &[])?;
         // Other memory, another engine: only the events order these after `first`.
@@ -375,10 +374,10 @@ fn work_waits_for_the_events_it_is_given_even_on_other_memory() {
 
 #[test]
 fn scoped_work_waits_for_owned_work() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
-    let gate = gate_support::Gate::close(&context, &q1);
+    let gate = gate::Gate::close(&context, &q1);
     let owned = q1
         .fill_async(UsmHost::new(&context, 64).unwrap(), &[1], &[])
         .unwrap();
@@ -402,11 +401,11 @@ fn scoped_work_waits_for_owned_work() {
 
 #[test]
 fn owned_work_waits_for_scoped_work() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
     let mut a = UsmHost::new(&context, 64).unwrap();
-    let gate = gate_support::Gate::close(&context, &q1);
+    let gate = gate::Gate::close(&context, &q1);
     let owned = scope(|s| {
         let scoped = s.memset(&q1, s.hold_mut(&mut a), 1, &[])?;
         // Owned work outlives the scope; it keeps its own reference to the scoped event.
@@ -430,7 +429,7 @@ fn owned_work_waits_for_scoped_work() {
 
 #[test]
 fn an_event_outlives_its_scope_in_the_owned_work_that_waits_for_it() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let q = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     let mut a = UsmHost::new(&context, 8).unwrap();
     let kept = scope(|s| {

@@ -2,21 +2,23 @@
 //! the scope still waits for everything, work that depends on the failed work fails too,
 //! and the scope returns the driver's code.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use level_zero_sys::ze_result_t;
 use usm_core::{scope, Error, Queue, UsmDevice, UsmHost};
 
 #[test]
 fn a_failed_copy_fails_its_dependents_and_the_scope() {
-    if !support::on_soft_driver() {
-        // Only the software driver can be told to fail a copy on purpose.
+    if !kit::soft_driver_or_skip(
+        "a_failed_copy_fails_its_dependents_and_the_scope",
+        "only the software driver can be told to fail a copy on purpose",
+    ) {
         return;
     }
     // The second copy or fill to run in this process (its only test) completes with an
     // error.
-    support::init_with(&[("ZE_SOFT_FAIL_COPY_COMPLETION", "2")]);
-    let (context, device) = support::context();
+    kit::init_with(&[("ZE_SOFT_FAIL_COPY_COMPLETION", "2")]);
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut a = UsmDevice::new(&context, &device, 64).unwrap();
     let mut b = UsmDevice::new(&context, &device, 64).unwrap();

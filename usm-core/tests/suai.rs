@@ -1,16 +1,15 @@
 //! The SYCL USM array interface through the real loader: produce a dict for each USM kind,
 //! hand it over as JSON, and consume it into a view of exactly the touched bytes.
 
-mod suai_support;
-mod support;
+use usm_test_kit::usm as kit;
 
-use suai_support::{alloc, counting, counting_of_kind, take, through_json, KINDS};
 use usm_core::suai::{context_id, Access, ArrayLayout, SuaiDict, SyclObj, TypeStr};
 use usm_core::{Device, Queue, UsmDevice, UsmKind, UsmMemory, UsmShared};
+use usm_test_kit::usm::{alloc, counting, counting_of_kind, take, through_json, KINDS};
 
 #[test]
 fn bytes_of_every_kind_round_trip_through_json() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         let memory = alloc(&context, &device, kind, 100);
         let dict = SuaiDict::of_memory(memory.as_ref()).unwrap();
@@ -45,7 +44,7 @@ fn bytes_of_every_kind_round_trip_through_json() {
 
 #[test]
 fn the_documented_example_works() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let mut memory = UsmShared::new(&context, &device, 24).unwrap();
     memory
         .as_mut_slice_of::<f32>()
@@ -84,7 +83,7 @@ fn the_documented_example_works() {
 
 #[test]
 fn consumed_bytes_are_the_producers_bytes() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = counting(&context, &device, 64);
     let dict = through_json(&SuaiDict::of_memory(&memory).unwrap());
     let array = take(&dict, &context, Some(UsmKind::Shared)).unwrap();
@@ -93,7 +92,7 @@ fn consumed_bytes_are_the_producers_bytes() {
 
 #[test]
 fn negative_strides_view_exactly_the_touched_bytes() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         let memory = alloc(&context, &device, kind, 20);
         let layout = ArrayLayout::new(TypeStr::BYTES, vec![2, 2])
@@ -119,7 +118,7 @@ fn negative_strides_view_exactly_the_touched_bytes() {
 
 #[test]
 fn consumed_arrays_of_every_kind_copy_exactly_their_bytes() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     for kind in KINDS {
         let memory = counting_of_kind(&queue, &context, &device, kind, 20);
@@ -149,7 +148,7 @@ fn consumed_arrays_of_every_kind_copy_exactly_their_bytes() {
 
 #[test]
 fn a_dict_naming_a_queue_gives_a_queue_on_its_device() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let host = counting_of_kind(&queue, &context, &device, UsmKind::Host, 8);
     // Host memory is bound to no device; naming the queue names one.
@@ -167,7 +166,7 @@ fn a_dict_naming_a_queue_gives_a_queue_on_its_device() {
 
 #[test]
 fn negative_strides_read_the_right_host_elements() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = counting(&context, &device, 20);
     let layout = ArrayLayout::new(TypeStr::BYTES, vec![2, 2])
         .with_strides(vec![10, -2])
@@ -191,7 +190,7 @@ fn negative_strides_read_the_right_host_elements() {
 
 #[test]
 fn typed_n_d_arrays_of_every_kind_round_trip() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         let memory = alloc(&context, &device, kind, 4 * 24);
         // 2x3x2 f32 with an offset of 6 elements: elements 6..18.
@@ -211,7 +210,7 @@ fn typed_n_d_arrays_of_every_kind_round_trip() {
 
 #[test]
 fn typed_host_elements_read_back_in_order() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let mut memory = UsmShared::new(&context, &device, 8 * 6).unwrap();
     memory
         .as_mut_slice_of::<f64>()
@@ -240,7 +239,7 @@ fn typed_host_elements_read_back_in_order() {
 
 #[test]
 fn views_are_described_read_only_at_their_offset() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         let memory = alloc(&context, &device, kind, 64);
         let part = memory.view(16, 32).unwrap();
@@ -258,7 +257,7 @@ fn views_are_described_read_only_at_their_offset() {
 
 #[test]
 fn a_positive_offset_from_an_interior_pointer_is_counted_from_the_pointer() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = counting(&context, &device, 64);
     let name = SyclObj::new(&context, Some(&device));
     let layout = ArrayLayout::of::<u16>(vec![4]).with_offset(3);
@@ -273,7 +272,7 @@ fn a_positive_offset_from_an_interior_pointer_is_counted_from_the_pointer() {
 
 #[test]
 fn a_negative_offset_inside_the_allocation_is_accepted() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = counting(&context, &device, 64);
     let name = SyclObj::new(&context, Some(&device));
     let layout = ArrayLayout::of::<u32>(vec![2]).with_offset(-2);
@@ -284,7 +283,7 @@ fn a_negative_offset_inside_the_allocation_is_accepted() {
 
 #[test]
 fn writable_arrays_of_every_kind_take_copies_into_exactly_their_bytes() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     for kind in KINDS {
         let memory = counting_of_kind(&queue, &context, &device, kind, 20);
@@ -307,7 +306,7 @@ fn writable_arrays_of_every_kind_take_copies_into_exactly_their_bytes() {
 
 #[test]
 fn writable_host_arrays_are_written_through_their_elements() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let mut memory = UsmShared::new(&context, &device, 4 * 6).unwrap();
     let layout = ArrayLayout::of::<u32>(vec![3, 2])
         .with_strides(vec![-2, 1])

@@ -2,17 +2,16 @@
 //! when it is described or consumed, and a property test that consumed views never leave
 //! their allocation.
 
-mod suai_support;
-mod support;
+use usm_test_kit::usm as kit;
 
 use proptest::prelude::*;
-use suai_support::{alloc, take, through_json, KINDS};
 use usm_core::suai::{context_id, Access, ArrayLayout, SuaiDict, SuaiError, SyclObj};
 use usm_core::{Context, Device, Error, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared};
+use usm_test_kit::usm::{alloc, take, through_json, KINDS};
 
 #[test]
 fn read_only_data_is_refused_for_writing() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = UsmShared::new(&context, &device, 16).unwrap();
     let dict = SuaiDict::describe(&memory, ArrayLayout::bytes(16), Access::ReadOnly).unwrap();
     // SAFETY: refused before any view is made.
@@ -28,7 +27,7 @@ fn read_only_data_is_refused_for_writing() {
 
 #[test]
 fn writable_device_arrays_are_not_host_writable() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = UsmDevice::new(&context, &device, 16).unwrap();
     let dict = SuaiDict::of_memory(&memory).unwrap();
     // SAFETY: `memory` outlives the view and nothing else touches it meanwhile.
@@ -43,7 +42,7 @@ fn writable_device_arrays_are_not_host_writable() {
 
 #[test]
 fn a_device_view_of_shared_memory_is_refused() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for (kind, wanted) in [
         (UsmKind::Shared, UsmKind::Device),
         (UsmKind::Device, UsmKind::Host),
@@ -61,7 +60,7 @@ fn a_device_view_of_shared_memory_is_refused() {
 
 #[test]
 fn a_span_past_the_end_of_the_allocation_is_refused() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     for kind in KINDS {
         let memory = alloc(&context, &device, kind, 64);
         let size = context.classify(memory.as_ptr()).unwrap().size;
@@ -83,7 +82,7 @@ fn a_span_past_the_end_of_the_allocation_is_refused() {
 
 #[test]
 fn a_span_before_the_allocation_is_refused() {
-    let (context, _device) = support::context();
+    let (context, _device) = kit::context();
     let memory = UsmHost::new(&context, 64).unwrap();
     let name = SyclObj::new(&context, None);
     // Backwards over 4 elements from byte 2: bytes -1..=2.
@@ -111,7 +110,7 @@ fn a_span_before_the_allocation_is_refused() {
 
 #[test]
 fn a_span_reaching_into_a_neighbouring_allocation_is_refused() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let a = UsmShared::new(&context, &device, 64).unwrap();
     let b = UsmShared::new(&context, &device, 64).unwrap();
     let (low, high) = if (a.as_ptr() as usize) < (b.as_ptr() as usize) {
@@ -140,7 +139,7 @@ fn a_span_reaching_into_a_neighbouring_allocation_is_refused() {
 
 #[test]
 fn a_pointer_that_is_not_usm_is_refused() {
-    let (context, _device) = support::context();
+    let (context, _device) = kit::context();
     let on_stack = [0u8; 16];
     for pointer in [on_stack.as_ptr() as usize, 0] {
         let dict = SuaiDict::new(
@@ -160,8 +159,8 @@ fn a_pointer_that_is_not_usm_is_refused() {
 
 #[test]
 fn memory_of_another_context_is_refused() {
-    let (context, device) = support::context();
-    let (other, _) = support::context();
+    let (context, device) = kit::context();
+    let (other, _) = kit::context();
     let memory = UsmShared::new(&other, &device, 32).unwrap();
     // The dict names `context`, but the pointer is `other`'s.
     let dict = SuaiDict::new(
@@ -181,8 +180,8 @@ fn memory_of_another_context_is_refused() {
 
 #[test]
 fn a_dict_naming_another_context_than_the_consumers_is_refused() {
-    let (context, device) = support::context();
-    let (other, _) = support::context();
+    let (context, device) = kit::context();
+    let (other, _) = kit::context();
     let memory = UsmShared::new(&context, &device, 32).unwrap();
     let dict = SuaiDict::of_memory(&memory).unwrap();
     let err = take(&dict, &other, None).unwrap_err();
@@ -203,7 +202,7 @@ fn a_dict_naming_another_context_than_the_consumers_is_refused() {
 
 #[test]
 fn a_dict_naming_a_device_outside_the_context_is_refused() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = UsmShared::new(&context, &device, 32).unwrap();
     let mut name = SyclObj::new(&context, Some(&device));
     name.device_handle = Some(0x10);
@@ -224,7 +223,7 @@ fn a_dict_naming_a_device_outside_the_context_is_refused() {
 
 #[test]
 fn syclobj_resolves_to_the_live_context_by_id_or_handle() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let name = SyclObj::new(&context, Some(&device));
     assert_eq!(name.context_id, Some(context_id(&context)));
     assert_eq!(name.resolve().unwrap(), context);
@@ -245,7 +244,7 @@ fn syclobj_resolves_to_the_live_context_by_id_or_handle() {
 
 #[test]
 fn a_dict_naming_a_destroyed_context_does_not_resolve() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let dict = {
         let memory = UsmShared::new(&context, &device, 16).unwrap();
         SuaiDict::of_memory(&memory).unwrap()
@@ -261,7 +260,7 @@ fn a_dict_naming_a_destroyed_context_does_not_resolve() {
 
 #[test]
 fn describing_an_array_larger_than_the_memory_is_refused() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let memory = UsmShared::new(&context, &device, 16).unwrap();
     let err = SuaiDict::describe(&memory, ArrayLayout::of::<u32>(vec![5]), Access::ReadWrite)
         .unwrap_err();
@@ -352,5 +351,5 @@ static FIXTURE: std::sync::OnceLock<(Context, Device)> = std::sync::OnceLock::ne
 
 /// One context for every property case (making one per case would be slow).
 fn shared_fixture() -> (Context, Device) {
-    FIXTURE.get_or_init(support::context).clone()
+    FIXTURE.get_or_init(kit::context).clone()
 }

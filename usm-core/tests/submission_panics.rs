@@ -7,18 +7,17 @@
 //! change to the memory after the panic came back is then device work that outlived the
 //! memory's borrow or owner.
 
-mod gate_support;
-mod support;
+use usm_test_kit::usm as kit;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use gate_support::{drain, Gate};
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
 use usm_core::{scope, Context, Queue, UsmDestination, UsmHost, UsmKind, UsmMemory, UsmSource};
+use usm_test_kit::gate::{drain, Gate};
 
 /// When the subscriber panics.
 #[derive(Clone, Copy, PartialEq)]
@@ -147,7 +146,7 @@ unsafe impl UsmDestination for Kept {}
 
 #[test]
 fn a_panic_while_submitting_owned_work_leaves_no_work_on_the_memory_it_gives_up() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut memory = UsmHost::new(&context, 64).unwrap();
     memory.as_mut_slice().fill(0);
@@ -178,7 +177,7 @@ fn a_panic_while_submitting_owned_work_leaves_no_work_on_the_memory_it_gives_up(
 
 #[test]
 fn a_panic_while_submitting_in_a_scope_leaves_no_work_on_held_memory() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let mut memory = UsmHost::new(&context, 64).unwrap();
     memory.as_mut_slice().fill(0);
@@ -207,7 +206,7 @@ fn a_panic_while_submitting_in_a_scope_leaves_no_work_on_held_memory() {
 
 #[test]
 fn a_panic_right_after_submitting_owned_work_waits_for_it_before_dropping_its_memory() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let n = 64;
     let mut memory = UsmHost::new(&context, n).unwrap();

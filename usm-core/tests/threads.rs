@@ -1,6 +1,6 @@
 //! Thread safety: which types cross threads, and counters after concurrent work.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use usm_core::{
     AllocOptions, Context, Device, Driver, UsmDevice, UsmHost, UsmKind, UsmMemory, UsmShared,
@@ -23,7 +23,7 @@ fn handles_and_memory_are_send_and_sync() {
 
 #[test]
 fn counters_return_to_zero_after_eight_threads_allocate_and_free() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     const ROUNDS: usize = 50;
     std::thread::scope(|s| {
         for t in 0..8usize {
@@ -79,7 +79,7 @@ fn counters_return_to_zero_after_eight_threads_allocate_and_free() {
 
 #[test]
 fn memory_moves_to_another_thread_and_is_freed_there() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let mut m = UsmShared::new(&context, &device, 16).unwrap();
     m.as_mut_slice().fill(5);
     let seen = std::thread::spawn(move || {
@@ -95,7 +95,7 @@ fn memory_moves_to_another_thread_and_is_freed_there() {
 
 #[test]
 fn shared_memory_is_read_from_several_threads_at_once() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let mut m = UsmHost::new(&context, 1024).unwrap();
     for (i, b) in m.as_mut_slice().iter_mut().enumerate() {
         *b = (i % 251) as u8;
@@ -117,7 +117,7 @@ fn shared_memory_is_read_from_several_threads_at_once() {
 /// thread's list goes back to the queue when the thread exits, for the next thread.
 #[test]
 fn synchronous_lists_follow_threads_and_are_reused() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let queue = usm_core::Queue::new(&context, &device).unwrap();
     assert_eq!(queue.sync_lists_created(), 0);
     const THREADS: usize = 4;
@@ -160,7 +160,7 @@ fn synchronous_lists_follow_threads_and_are_reused() {
 /// destroyed list's handle) and each queue keeps one list.
 #[test]
 fn one_thread_many_queues_and_dropped_queues() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let mut memory = UsmDevice::new(&context, &device, 64).unwrap();
     for round in 0..3u8 {
         let queues: Vec<_> = (0..7)

@@ -1,7 +1,7 @@
 //! Allocation diagnostics: the events of every allocation, free and failure, and the leak
 //! reports, captured with a test subscriber.
 
-mod support;
+use usm_test_kit::usm as kit;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -80,7 +80,7 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
 
 #[test]
 fn every_allocation_and_free_emits_a_debug_event_with_its_facts() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let capture = Capture::default();
     let (addr, line) = capture.run(|| {
         let options = AllocOptions::new().alignment(256);
@@ -127,7 +127,7 @@ fn every_allocation_and_free_emits_a_debug_event_with_its_facts() {
 
 #[test]
 fn host_allocation_events_name_no_device() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let capture = Capture::default();
     capture.run(|| drop(UsmHost::new(&context, 100).unwrap()));
     let allocs = capture.with_message("usm alloc");
@@ -138,7 +138,7 @@ fn host_allocation_events_name_no_device() {
 
 #[test]
 fn alloc_and_free_events_log_the_same_effective_alignment() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let capture = Capture::default();
     let mut reported = 0;
     // Alignment 0 (the driver's choice): both events name the alignment the memory has.
@@ -158,7 +158,7 @@ fn alloc_and_free_events_log_the_same_effective_alignment() {
 
 #[test]
 fn a_failed_allocation_emits_an_event_with_the_code() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let capture = Capture::default();
     capture.run(|| {
         assert!(UsmDevice::new(&context, &device, usize::MAX / 2).is_err());
@@ -180,7 +180,7 @@ fn a_failed_allocation_emits_an_event_with_the_code() {
 
 #[test]
 fn dropping_the_last_context_handle_with_live_memory_reports_each_allocation() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let capture = Capture::default();
     let line = line!() + 1;
     let kept = UsmDevice::new(&context, &device, 1234).unwrap();
@@ -224,7 +224,7 @@ fn dropping_the_last_context_handle_with_live_memory_reports_each_allocation() {
 
 #[test]
 fn the_context_is_destroyed_only_after_its_last_memory_is_freed() {
-    let (context, device) = support::context();
+    let (context, device) = kit::context();
     let capture = Capture::default();
     capture.run(|| {
         let m = UsmShared::new(&context, &device, 64).unwrap();
@@ -246,7 +246,7 @@ fn the_context_is_destroyed_only_after_its_last_memory_is_freed() {
 
 #[test]
 fn report_leaks_names_live_allocations_of_every_context() {
-    let (context, _) = support::context();
+    let (context, _) = kit::context();
     let line = line!() + 1;
     let m = UsmHost::new(&context, 77).unwrap();
     let addr = m.as_ptr() as usize;
