@@ -36,8 +36,7 @@ fn check(rc: Result<ze_result_t, MissingFunction>, what: &str) {
 
 impl Driver {
     fn open() -> Driver {
-        ze_soft::enable_for_process().expect("libze_soft.so is built");
-        let l = Loader::global().expect("libze_loader.so.1 is installed");
+        let l = usm_test_kit::raw::loader_with(usm_test_kit::driver::Config::Inherit(&[]));
         // SAFETY: the calls get valid out-pointers and descriptors.
         unsafe {
             check(l.zeInit(0), "zeInit");

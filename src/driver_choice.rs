@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::CliError;
 
-/// The loader's variable naming the driver libraries to load instead of the installed ones.
-const ALT_DRIVERS_ENV: &str = "ZE_ENABLE_ALT_DRIVERS";
+// The loader's variable naming the driver libraries to load instead of the installed ones.
+use ze_soft::ALT_DRIVERS_VAR as ALT_DRIVERS_ENV;
 
 /// The file Intel's GPU driver installs.
 const INTEL_GPU_DRIVER: &str = "libze_intel_gpu.so.1";

@@ -4,7 +4,7 @@ use usm_core::{Context, Queue, UsmDevice, UsmHost, UsmKind, UsmMemory};
 
 #[test]
 fn the_readme_example_runs() -> Result<(), usm_core::Error> {
-    ze_soft::enable_for_process().expect("the software driver is built");
+    usm_test_kit::driver::require(usm_test_kit::driver::Config::Only(&[]));
     let (context, device) = Context::default_gpu()?;
     let queue = Queue::new(&context, &device)?;
     let mut on_device = UsmDevice::new(&context, &device, 1 << 20)?;

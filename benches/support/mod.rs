@@ -16,9 +16,7 @@ pub struct Setup {
 /// The software driver of this workspace (or the machine's drivers with
 /// `USM_TEST_DRIVER=system`), and its first GPU device with the default context.
 pub fn setup() -> Setup {
-    if std::env::var("USM_TEST_DRIVER").map_or(true, |v| v != "system") {
-        ze_soft::enable_for_process().expect("the software driver library");
-    }
+    usm_test_kit::driver::require(usm_test_kit::driver::Config::Inherit(&[]));
     let (context, device) = Context::default_gpu().expect("a GPU device");
     Setup {
         api: usm_core::api().expect("Level Zero"),
