@@ -5,18 +5,9 @@
 //! `fill_*table` function.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("the source folder") {
-        let path = entry.expect("an entry").path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
+use usm_test_kit::graph;
 
 /// The code of a file: without its unit tests and without line comments (doc links name
 /// modules without depending on them).
@@ -100,22 +91,9 @@ fn crate_paths(code: &str) -> Vec<(String, String)> {
 #[test]
 fn the_driver_has_no_module_cycle_and_only_ddi_wires_tables() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
-    let top = |p: &Path| -> String {
-        let rel = p.strip_prefix(&src).expect("inside src");
-        let first = rel.components().next().expect("a component");
-        first
-            .as_os_str()
-            .to_string_lossy()
-            .trim_end_matches(".rs")
-            .to_string()
-    };
-    let modules: BTreeSet<String> = files
-        .iter()
-        .map(|f| top(f))
-        .filter(|m| m != "lib")
-        .collect();
+    let files = graph::sources(&src);
+    let top = |p: &Path| graph::top_module(&src, p);
+    let modules = graph::modules(&src, &files);
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut wiring = Vec::new();
     for file in &files {
@@ -141,35 +119,8 @@ fn the_driver_has_no_module_cycle_and_only_ddi_wires_tables() {
     }
     assert!(edges.len() > 15, "the graph was read: {edges:?}");
     assert!(wiring.is_empty(), "tables wired outside ddi: {wiring:?}");
-    fn visit(
-        m: &str,
-        edges: &BTreeMap<String, BTreeSet<String>>,
-        path: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) -> Option<Vec<String>> {
-        if let Some(at) = path.iter().position(|p| p == m) {
-            let mut cycle = path[at..].to_vec();
-            cycle.push(m.to_string());
-            return Some(cycle);
-        }
-        if done.contains(m) {
-            return None;
-        }
-        path.push(m.to_string());
-        for next in edges.get(m).into_iter().flatten() {
-            if let Some(cycle) = visit(next, edges, path, done) {
-                return Some(cycle);
-            }
-        }
-        path.pop();
-        done.insert(m.to_string());
-        None
-    }
-    let mut done = BTreeSet::new();
-    for m in &modules {
-        if let Some(cycle) = visit(m, &edges, &mut Vec::new(), &mut done) {
-            panic!("import cycle: {}", cycle.join(" -> "));
-        }
+    if let Some(cycle) = graph::find_cycle(&modules, &edges) {
+        panic!("import cycle: {}", cycle.join(" -> "));
     }
     // The bottom of the graph stays at the bottom, and nothing reaches up to the tables.
     let imports = |m: &str| edges.get(m).cloned().unwrap_or_default();

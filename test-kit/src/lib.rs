@@ -10,10 +10,12 @@
 //! - [`usm`]: usm-core tests' set-up, the USM kinds, allocation and byte patterns.
 //! - [`gate`]: host-signalled events that hold back a queue's work.
 //! - [`child`]: runs an ignored test of the same binary in a child process.
+//! - [`graph`]: a crate's module graph from its sources, and its import cycles.
 
 pub mod child;
 pub mod driver;
 pub mod gate;
+pub mod graph;
 pub mod raw;
 pub mod usm;
 

@@ -3,18 +3,9 @@
 //! declarations of `crate::` paths; re-exports, `pub use`, are not dependencies).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("the source folder") {
-        let path = entry.expect("an entry").path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
+use usm_test_kit::graph;
 
 /// The `use` declarations of `text` outside its unit tests, each as one string, with
 /// whether it is a re-export.
@@ -74,22 +65,9 @@ fn named_modules(
 #[test]
 fn usm_core_has_no_module_cycle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
-    let top = |p: &Path| -> String {
-        let rel = p.strip_prefix(&src).expect("inside src");
-        let first = rel.components().next().expect("a component");
-        first
-            .as_os_str()
-            .to_string_lossy()
-            .trim_end_matches(".rs")
-            .to_string()
-    };
-    let modules: BTreeSet<String> = files
-        .iter()
-        .map(|f| top(f))
-        .filter(|m| m != "lib")
-        .collect();
+    let files = graph::sources(&src);
+    let top = |p: &Path| graph::top_module(&src, p);
+    let modules = graph::modules(&src, &files);
     // Names the crate root re-exports, by the module they come from.
     let lib = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs");
     let mut root = BTreeMap::new();
@@ -122,39 +100,8 @@ fn usm_core_has_no_module_cycle() {
         }
     }
     assert!(edges.len() > 10, "the graph was read: {edges:?}");
-    // Depth-first search for a back edge.
-    fn visit(
-        m: &str,
-        edges: &BTreeMap<String, BTreeSet<String>>,
-        path: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) -> Option<Vec<String>> {
-        if let Some(at) = path.iter().position(|p| p == m) {
-            let mut cycle = path[at..].to_vec();
-            cycle.push(m.to_string());
-            return Some(cycle);
-        }
-        if done.contains(m) {
-            return None;
-        }
-        path.push(m.to_string());
-        for next in edges.get(m).into_iter().flatten() {
-            if let Some(cycle) = visit(next, edges, path, done) {
-                return Some(cycle);
-            }
-        }
-        path.pop();
-        done.insert(m.to_string());
-        None
-    }
-    let mut done = BTreeSet::new();
-    for m in &modules {
-        let cycle = visit(m, &edges, &mut Vec::new(), &mut done);
-        assert!(
-            cycle.is_none(),
-            "import cycle: {}",
-            cycle.unwrap().join(" -> ")
-        );
+    if let Some(cycle) = graph::find_cycle(&modules, &edges) {
+        panic!("import cycle: {}", cycle.join(" -> "));
     }
     // The bottom of the graph stays at the bottom.
     for leaf in ["names", "registry"] {
