@@ -1,31 +1,32 @@
 //! Configurations of the software driver that need a fresh process (it reads its
 //! configuration once, at `zeInit`): each case is an ignored child test in a module named
-//! after its configuration, which sets it as its first call; the parent test of each case
-//! (named after the module) runs it in a child process of this binary ([`child::run`]).
+//! after its configuration, which sets it as its first call; a parent test of the same
+//! name at the top runs it in a child process of this binary ([`child::run`]).
 
 use usm_test_kit::child;
 
 /// One parent test per child case: runs the case in a fresh process.
 macro_rules! each_in_its_own_process {
-    ($($parent:ident => $case:literal),* $(,)?) => {
+    ($($module:ident::$case:ident),* $(,)?) => {
         $(
             #[test]
-            fn $parent() {
-                child::run($case, &[] as &[(&str, &str)]);
+            fn $case() {
+                const CASE: &str = concat!(stringify!($module), "::", stringify!($case));
+                child::run(CASE, &[] as &[(&str, &str)]);
             }
         )*
     };
 }
 
 each_in_its_own_process! {
-    init_bad_flags_an_undefined_init_flag_alone_finds_no_driver => "init_bad_flags::an_undefined_init_flag_alone_finds_no_driver",
-    init_unknown_flag_bits_unknown_init_flag_bits_are_ignored_by_the_driver => "init_unknown_flag_bits::unknown_init_flag_bits_are_ignored_by_the_driver",
-    init_vpu_only_vpu_only_initialisation_finds_no_driver => "init_vpu_only::vpu_only_initialisation_finds_no_driver",
-    affinity_mask_only_the_masked_devices_are_exposed_in_their_own_order => "affinity_mask::only_the_masked_devices_are_exposed_in_their_own_order",
-    affinity_mask_none_a_mask_naming_no_device_finds_no_driver => "affinity_mask_none::a_mask_naming_no_device_finds_no_driver",
-    small_device_limits_are_reported_enforced_and_freed_memory_is_reusable => "small_device::limits_are_reported_enforced_and_freed_memory_is_reusable",
-    strict_contexts_strict_contexts_refuse_memory_of_another_context_and_keep_their_own => "strict_contexts::strict_contexts_refuse_memory_of_another_context_and_keep_their_own",
-    strict_contexts_strict_contexts_refuse_to_execute_a_list_of_another_context => "strict_contexts::strict_contexts_refuse_to_execute_a_list_of_another_context",
+    init_bad_flags::an_undefined_init_flag_alone_finds_no_driver,
+    init_unknown_flag_bits::unknown_init_flag_bits_are_ignored_by_the_driver,
+    init_vpu_only::vpu_only_initialisation_finds_no_driver,
+    affinity_mask::only_the_masked_devices_are_exposed_in_their_own_order,
+    affinity_mask_none::a_mask_naming_no_device_finds_no_driver,
+    small_device::limits_are_reported_enforced_and_freed_memory_is_reusable,
+    strict_contexts::strict_contexts_refuse_memory_of_another_context_and_keep_their_own,
+    strict_contexts::strict_contexts_refuse_to_execute_a_list_of_another_context,
 }
 
 mod init_bad_flags {
