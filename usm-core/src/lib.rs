@@ -81,8 +81,8 @@ pub use memory::{
     UsmShared, UsmSource, UsmView,
 };
 pub use queue::{
-    pending, ChosenEngine, Engine, EventRef, Failed, Mode, Pending, PendingResult, Queue,
-    QueueOptions,
+    pending, ChosenEngine, Engine, EventRef, Failed, MemAdvice, Mode, Pending, PendingResult,
+    Queue, QueueOptions,
 };
 pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
 pub use suai::{SuaiDict, SuaiError, SuaiView};

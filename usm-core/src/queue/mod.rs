@@ -20,6 +20,9 @@ mod command;
 mod copy;
 pub mod engine;
 mod events;
+mod hint;
+mod interop;
+mod order;
 pub mod pending;
 mod submit;
 
@@ -32,6 +35,7 @@ use level_zero_sys::{
 
 pub(crate) use command::{copy_async_span, fill_async_span, report, start_clock, Command};
 pub use engine::{ChosenEngine, Engine};
+pub use hint::MemAdvice;
 pub use pending::{Failed, Pending, PendingResult};
 pub use submit::EventRef;
 pub(crate) use submit::Submission;
@@ -141,6 +145,8 @@ pub(crate) struct QueueInner {
     device: Device,
     // Dropped last: the list and the events are made in this context.
     context: Context,
+    /// Interop and ordering with `raw_list()` (see `order`).
+    raw: order::RawUse,
 }
 
 // SAFETY: each command list handle is only used under its mutex (Level Zero forbids
@@ -154,8 +160,14 @@ unsafe impl Sync for QueueInner {}
 impl Drop for QueueInner {
     fn drop(&mut self) {
         let api = self.context.api();
+        let own_list = *self.list.get_mut().unwrap_or_else(PoisonError::into_inner);
         let lists = [
-            *self.list.get_mut().unwrap_or_else(PoisonError::into_inner),
+            // A borrowed list (`Queue::from_raw_borrowed`) is its owner's to destroy.
+            if self.raw.owns_list {
+                own_list
+            } else {
+                std::ptr::null_mut()
+            },
             *self
                 .sync_list
                 .get_mut()
@@ -231,6 +243,7 @@ impl Queue {
                 mode: options.mode,
                 device: device.clone(),
                 context: context.dependent(),
+                raw: order::RawUse::new(true),
             }),
         };
         // The queue owns its list before anything that may call the user's code (a
@@ -287,11 +300,30 @@ impl Queue {
     /// The raw immediate command list of the queue's mode (the one asynchronous work goes
     /// to), for calls usm-core does not wrap.
     ///
+    /// # Ordering of work appended to it
+    ///
+    /// * **With later synchronous calls** ([`Queue::copy`], [`Queue::fill`],
+    ///   [`Queue::prefetch`], ...): they run after it. In [`Mode::Synchronous`] the list is
+    ///   synchronous, so raw work is done when its append returns. In
+    ///   [`Mode::Asynchronous`], once `raw_list` has been called on a queue (or any of its
+    ///   clones), every later synchronous call first waits for everything on this list (a
+    ///   barrier signalling an event, awaited on the host) before it runs on the
+    ///   synchronous list: the order holds by construction, whenever the handle is used,
+    ///   at the cost of that wait. A queue whose list is never taken pays one atomic load.
+    /// * **With the queue's asynchronous work** ([`scope`](crate::scope()), [`Pending`]):
+    ///   as Level Zero orders commands of one list, no more: usm-core's asynchronous work
+    ///   waits only for the events it is given, so give it the event your raw work signals
+    ///   ([`EventRef::from_raw`]), and make raw work wait for usm-core's work through
+    ///   [`EventRef::raw`] (or a barrier, which waits for every command before it).
+    /// * **With [`Queue::synchronize`]**: it returns after all of it is done.
+    ///
     /// # Safety
     ///
     /// Level Zero forbids appending to one list from simultaneous threads: the caller must
-    /// not append while another thread uses this queue.
+    /// not append while another thread uses this queue. Work appended must leave the list
+    /// usable (not closed, not reset) and must be done before the queue's last clone drops.
     pub unsafe fn raw_list(&self) -> ze_command_list_handle_t {
+        self.inner.raw.mark_taken(self.inner.mode);
         *self.inner.lock_list()
     }
 
