@@ -338,7 +338,10 @@ impl Queue {
 }
 
 /// The handle of submitted work, or the error with the values given back.
-pub(super) fn finish_submission<T>(submitted: Result<()>, mut handle: Pending<T>) -> PendingResult<T> {
+pub(super) fn finish_submission<T>(
+    submitted: Result<()>,
+    mut handle: Pending<T>,
+) -> PendingResult<T> {
     match submitted {
         Ok(()) => Ok(handle),
         // Refused or not appended: nothing of the handle's is in use.
