@@ -160,17 +160,19 @@ impl QueueInner {
                     command_list::append_memory_prefetch(api, list, ptr, len)
                 })
             },
-            // SAFETY: as for the first arm; the device is the queue's.
             Command::Advise {
                 device,
                 ptr,
                 len,
                 advice,
-            } => unsafe {
-                self.append_hint(list, signal, waits, || {
-                    command_list::append_mem_advise(api, list, device, ptr, len, advice)
-                })
-            },
+            } => {
+                // SAFETY: as for the first arm; the device is the queue's.
+                unsafe {
+                    self.append_hint(list, signal, waits, || {
+                        command_list::append_mem_advise(api, list, device, ptr, len, advice)
+                    })
+                }
+            }
         }
     }
 
