@@ -220,15 +220,18 @@ fn adopting_refuses_what_it_can_check() {
         "handle",
     );
     let raw = raw_context();
-    // SAFETY: a forged driver handle is refused before anything uses `raw`.
+    // SAFETY: a forged driver name, as an application might pass by mistake: it is only
+    // compared with the loader's drivers, never passed to Level Zero.
     let forged = unsafe { Driver::from_raw(0x1234 as _) };
     invalid(
+        // SAFETY: refused before anything uses `raw` or the forged driver.
         unsafe { Context::from_raw_borrowed(&forged, &[], raw) },
         "driver",
     );
-    // SAFETY: a device named with the wrong driver is refused likewise.
+    // SAFETY: a device named with the wrong driver: only compared, as above.
     let stranger = unsafe { Device::from_raw(device.raw(), forged) };
     invalid(
+        // SAFETY: refused likewise.
         unsafe { Context::from_raw_borrowed(device.driver(), &[stranger], raw) },
         "devices",
     );
