@@ -35,8 +35,11 @@
 //! * `config::count_var(name)`: reads a positive-integer `ZE_SOFT_*` variable;
 //!   `fault::Trigger`: deterministic "fail the Nth / every Nth" counting.
 //!
-//! The Rust library (`rlib`) also offers [`library_path`] and [`enable_for_process`], so
-//! that tests of other crates can point the loader at the built driver.
+//! The Rust library (`rlib`) also offers [`library_path`] and [`enable_for_process`]
+//! (`unsafe`: it sets an environment variable), so that tests and binaries of other crates
+//! can point the loader at the built or installed driver; [`check_driver_file`] and
+//! [`check_alt_drivers`] check, without loading anything, that a file is a Level Zero
+//! driver.
 
 #![warn(missing_docs)]
 
@@ -64,6 +67,12 @@ pub(crate) mod memory;
 pub(crate) mod queue;
 pub(crate) mod sync;
 
+mod driver_file;
 mod locate;
 
-pub use locate::{enable_for_process, library_path, ALT_DRIVERS_VAR, LIBRARY_VAR};
+pub use driver_file::DRIVER_SYMBOL;
+pub use locate::{
+    check_alt_drivers, check_driver_file, enable_for_process, install_path, installed_paths,
+    library_path, search_paths, DriverSetupError, ALT_DRIVERS_VAR, FILE_NAME, INSTALL_DIR,
+    LIBRARY_VAR,
+};
