@@ -142,3 +142,34 @@ fn without_raw_work_synchronous_calls_do_not_wait_for_asynchronous_work() {
     let (memory, _) = pending.wait().unwrap();
     assert_eq!(memory.as_slice(), &[5u8; 64][..]);
 }
+
+#[test]
+fn synchronize_and_ordered_synchronous_calls_from_many_threads() {
+    let (context, device) = support::context();
+    let queue = Queue::new(&context, &device).unwrap();
+    // The raw list taken (and its gate opened): every synchronous call below first drains
+    // the asynchronous list, while other threads submit to it.
+    let gate = gate_support::Gate::close(&context, &queue);
+    gate.open();
+    std::thread::scope(|threads| {
+        for t in 0..4u8 {
+            let (queue, context) = (queue.clone(), context.clone());
+            threads.spawn(move || {
+                for i in 0..25u8 {
+                    let value = t.wrapping_mul(31).wrapping_add(i);
+                    let pending = queue
+                        .fill_async(UsmHost::new(&context, 512).unwrap(), &[value], &[])
+                        .unwrap();
+                    let mut other = UsmHost::new(&context, 256).unwrap();
+                    queue.memset(&mut other, 0, 256, value).unwrap();
+                    assert!(other.as_slice().iter().all(|&b| b == value));
+                    queue.synchronize().unwrap();
+                    assert!(pending.is_complete().unwrap());
+                    let (memory, _) = pending.wait().unwrap();
+                    assert!(memory.as_slice().iter().all(|&b| b == value));
+                }
+            });
+        }
+    });
+    queue.synchronize().unwrap();
+}

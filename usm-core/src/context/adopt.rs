@@ -63,7 +63,8 @@ impl Context {
     /// # Safety
     ///
     /// As [`Context::from_raw_borrowed`]; in addition nothing else destroys the context.
-    /// On an error it is not adopted (the caller keeps it).
+    /// On an error (or a panic of a tracing subscriber) it is not adopted: the caller keeps
+    /// it.
     ///
     /// # Errors
     ///
@@ -127,13 +128,15 @@ impl Context {
         let reachable = with_sub_devices(&devices)?;
         // SAFETY: a live context handle, per the caller.
         unsafe { result::context::get_status(api, handle) }?;
-        let context = Context::register(handle, api, *driver, devices, reachable, destroy_on_drop);
+        // Told before the value takes the handle: a subscriber (the user's code) that
+        // panics leaves the context with the caller, as an error does.
         tracing::debug!(
             context = ?handle,
-            devices = ?context.devices(),
+            ?devices,
             owned = destroy_on_drop,
             "context adopted"
         );
+        let context = Context::register(handle, api, *driver, devices, reachable, destroy_on_drop);
         Ok(context)
     }
 }

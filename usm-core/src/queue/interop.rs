@@ -1,13 +1,9 @@
 //! Queues over immediate command lists made elsewhere (a SYCL runtime, another library):
 //! borrowed (left alive on drop) or owned (destroyed on drop).
 
-use std::sync::{Arc, Mutex};
-
 use level_zero_sys::ze_command_list_handle_t;
 
-use super::events::EventPool;
-use super::order::RawUse;
-use super::{engine, Queue, QueueInner, QueueOptions};
+use super::{engine, Queue, QueueOptions};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::names::Device;
@@ -56,8 +52,8 @@ impl Queue {
     /// # Safety
     ///
     /// As [`Queue::from_raw_borrowed`]; in addition nothing else destroys the list, nor
-    /// uses it once it is adopted. On an error the list is not adopted (the caller keeps
-    /// it).
+    /// uses it once it is adopted. On an error (or a panic of a tracing subscriber) the
+    /// list is not adopted: the caller keeps it.
     ///
     /// # Errors
     ///
@@ -92,21 +88,8 @@ impl Queue {
         }
         let groups = device.queue_groups()?;
         let chosen = engine::choose(&groups, options.get_engine(), options.get_index())?;
-        let queue = Queue {
-            inner: Arc::new(QueueInner {
-                list: Mutex::new(list),
-                sync_list: Mutex::new(std::ptr::null_mut()),
-                events: Mutex::new(EventPool::new(context.raw(), context.api())),
-                chosen,
-                mode: options.get_mode(),
-                device: device.clone(),
-                context: context.dependent(),
-                raw: RawUse::new(owns_list),
-            }),
-        };
-        // Work its owner appended, or appends later, is raw work: synchronous calls are
-        // ordered after it (see `Queue::raw_list`).
-        queue.inner.raw.mark_taken(queue.inner.mode);
+        // Told before the queue takes the list: a subscriber (the user's code) that panics
+        // leaves the list with the caller, as an error does.
         tracing::debug!(
             target: "usm_core::queue",
             ?device,
@@ -115,6 +98,10 @@ impl Queue {
             owned = owns_list,
             "queue adopted"
         );
+        let queue = Queue::over(context, device, list, chosen, options.get_mode(), owns_list);
+        // Work its owner appended, or appends later, is raw work: synchronous calls are
+        // ordered after it (see `Queue::raw_list`).
+        queue.inner.raw.mark_taken(queue.inner.mode);
         Ok(queue)
     }
 }

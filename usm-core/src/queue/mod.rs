@@ -234,18 +234,7 @@ impl Queue {
         let groups = device.queue_groups()?;
         let chosen = engine::choose(&groups, options.engine, options.index)?;
         let list = create_list(context, device, &chosen, options.mode)?;
-        let queue = Queue {
-            inner: Arc::new(QueueInner {
-                list: Mutex::new(list),
-                sync_list: Mutex::new(std::ptr::null_mut()),
-                events: Mutex::new(EventPool::new(context.raw(), context.api())),
-                chosen,
-                mode: options.mode,
-                device: device.clone(),
-                context: context.dependent(),
-                raw: order::RawUse::new(true),
-            }),
-        };
+        let queue = Queue::over(context, device, list, chosen, options.mode, true);
         // The queue owns its list before anything that may call the user's code (a
         // tracing subscriber, which may panic): unwinding from here destroys the list.
         tracing::debug!(
@@ -331,6 +320,32 @@ impl Queue {
     /// most ever in flight at once).
     pub fn events_created(&self) -> usize {
         self.inner.lock_events().created()
+    }
+}
+
+impl Queue {
+    /// The queue over `list`, an immediate list on `chosen` in `mode` of `device` in
+    /// `context`, which it destroys on drop when `owns_list`.
+    fn over(
+        context: &Context,
+        device: &Device,
+        list: ze_command_list_handle_t,
+        chosen: ChosenEngine,
+        mode: Mode,
+        owns_list: bool,
+    ) -> Queue {
+        Queue {
+            inner: Arc::new(QueueInner {
+                list: Mutex::new(list),
+                sync_list: Mutex::new(std::ptr::null_mut()),
+                events: Mutex::new(EventPool::new(context.raw(), context.api())),
+                chosen,
+                mode,
+                device: device.clone(),
+                context: context.dependent(),
+                raw: order::RawUse::new(owns_list),
+            }),
+        }
     }
 }
 
