@@ -6,10 +6,13 @@
 //! (the default) asynchronous work ([`scope`](crate::scope()), [`Pending`])
 //! goes to an asynchronous immediate list, in submission order, and synchronous calls
 //! ([`Queue::copy`] and friends) to a second, synchronous list of the same engine, made at
-//! the first such call. Synchronous calls need no order with the asynchronous work in
-//! flight: that work holds its memory borrowed or owned until it is done, so no
-//! synchronous call can reach the same memory. See [`engine`] for which engine a queue
-//! uses.
+//! the first such call. Synchronous calls need no order with usm-core's asynchronous work
+//! in flight: that work holds its memory borrowed or owned until it is done, so no
+//! synchronous call can reach the same memory. Work appended by hand to
+//! [`Queue::raw_list`] (or by the owner of an adopted list) holds nothing, so once the
+//! list was handed out, synchronous calls first wait for it (see [`Queue::raw_list`] for
+//! the exact order). [`Queue::synchronize`] waits for everything. See [`engine`] for which
+//! engine a queue uses.
 //!
 //! All of a queue's API lives here: making it ([`Queue::with_options`]), its synchronous
 //! copies and fills (`copy`), its owned asynchronous work ([`pending`]), and the one
