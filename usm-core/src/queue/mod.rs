@@ -303,10 +303,13 @@ impl Queue {
     ///   synchronous list: the order holds by construction, whenever the handle is used,
     ///   at the cost of that wait. A queue whose list is never taken pays one atomic load.
     /// * **With the queue's asynchronous work** ([`scope`](crate::scope()), [`Pending`]):
-    ///   as Level Zero orders commands of one list, no more: usm-core's asynchronous work
-    ///   waits only for the events it is given, so give it the event your raw work signals
-    ///   ([`EventRef::from_raw`]), and make raw work wait for usm-core's work through
-    ///   [`EventRef::raw`] (or a barrier, which waits for every command before it).
+    ///   only through events or barriers. Commands of one list start in the order they are
+    ///   appended, but Level Zero lets them overlap unless the list is in-order
+    ///   (`ZE_COMMAND_QUEUE_FLAG_IN_ORDER`, which usm-core does not set), and usm-core's
+    ///   asynchronous work waits only for the events it is given. So give it the event your
+    ///   raw work signals ([`EventRef::from_raw`]), and make raw work wait for usm-core's
+    ///   through [`EventRef::raw`] (or append a barrier, which waits for every command
+    ///   before it).
     /// * **With [`Queue::synchronize`]**: it returns after all of it is done.
     ///
     /// # Safety
