@@ -173,3 +173,38 @@ fn synchronize_and_ordered_synchronous_calls_from_many_threads() {
     });
     queue.synchronize().unwrap();
 }
+
+#[test]
+fn owned_work_waits_for_raw_work_through_the_event_it_signals() {
+    let (context, device) = support::context();
+    let queue = Queue::new(&context, &device).unwrap();
+    let memory = UsmDevice::new(&context, &device, 4096).unwrap();
+    let gate = gate_support::Gate::close(&context, &queue);
+    // The raw fill signals an event of its own, which the owned read is given.
+    let filled = gate_support::Gate::detached(&context);
+    let pattern = [4u8];
+    // SAFETY: no other thread uses the queue; the memory outlives the fill (the read that
+    // waits for it owns the memory until done); the driver copies the pattern.
+    let outcome = unsafe {
+        api().unwrap().zeCommandListAppendMemoryFill(
+            queue.raw_list(),
+            memory.as_ptr(),
+            pattern.as_ptr().cast(),
+            1,
+            memory.len(),
+            filled.raw(),
+            0,
+            std::ptr::null_mut(),
+        )
+    };
+    check("zeCommandListAppendMemoryFill", outcome, String::new).unwrap();
+    // SAFETY: an event of the queue's context, alive until `filled` drops at the end,
+    // after the read that waits for it.
+    let after_fill = unsafe { EventRef::from_raw(&context, filled.raw()) }.unwrap();
+    let read = queue.read_async(memory, &[&after_fill]).unwrap();
+    assert!(!read.is_complete().unwrap());
+    gate.open();
+    let (_, bytes) = read.wait().unwrap();
+    assert_eq!(bytes, vec![4u8; 4096]);
+    assert!(after_fill.is_complete().unwrap());
+}
