@@ -82,7 +82,7 @@ fn use_soft() -> Result<Selected, CliError> {
     let variable = if std::env::var_os(ze_soft::LIBRARY_VAR).is_some() {
         ze_soft::LIBRARY_VAR
     } else {
-        "the search"
+        "the library search"
     };
     ze_soft::check_driver_file(&path, variable)?;
     // The tool is still single-threaded here, and the loader reads the variable only when

@@ -30,7 +30,7 @@ pub fn run(args: &InstallArgs, out: &mut impl Write) -> Result<(), CliError> {
         }
         None => {
             let found = ze_soft::library_path().ok_or(CliError::SoftDriverMissing)?;
-            ze_soft::check_driver_file(&found, "the search")?;
+            ze_soft::check_driver_file(&found, "the library search")?;
             found
         }
     };

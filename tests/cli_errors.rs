@@ -63,7 +63,7 @@ fn an_alt_driver_that_does_not_exist_is_refused_with_exit_code_3() {
         let lines = stderr_lines(&out);
         assert_eq!(
             lines,
-            ["usm: ZE_ENABLE_ALT_DRIVERS names /nonexistent/libze_none.so, which does not exist"]
+            ["usm: /nonexistent/libze_none.so (from ZE_ENABLE_ALT_DRIVERS) does not exist"]
         );
     }
 }
@@ -79,8 +79,8 @@ fn etc_passwd_as_an_alt_driver_is_refused_with_exit_code_3() {
     assert_eq!(lines.len(), 1, "stderr: {lines:?}");
     assert_eq!(
         lines[0],
-        "usm: ZE_ENABLE_ALT_DRIVERS names /etc/passwd, which is not a Level Zero driver: \
-         not an ELF file"
+        "usm: /etc/passwd (from ZE_ENABLE_ALT_DRIVERS) is not a Level Zero driver: not an \
+         ELF file"
     );
     assert!(out.stdout.is_empty());
 }

@@ -78,7 +78,7 @@ fn install_refuses_a_file_that_is_not_a_driver() {
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         text(&out.stderr),
-        "usm: --from names /etc/passwd, which is not a Level Zero driver: not an ELF file\n"
+        "usm: /etc/passwd (from --from) is not a Level Zero driver: not an ELF file\n"
     );
     assert!(!prefix.exists(), "nothing was installed");
 }
@@ -148,8 +148,8 @@ fn etc_passwd_in_alt_drivers_is_refused_by_enable_for_process() {
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
         stdout.contains(
-            "refused: ZE_ENABLE_ALT_DRIVERS names /etc/passwd, which is not a Level Zero \
-             driver: not an ELF file"
+            "refused: /etc/passwd (from ZE_ENABLE_ALT_DRIVERS) is not a Level Zero driver: \
+             not an ELF file"
         ),
         "{stdout}"
     );

@@ -28,18 +28,19 @@ pub enum DriverSetupError {
         /// Every place looked at, in order.
         searched: Vec<PathBuf>,
     },
-    /// An entry of `ZE_ENABLE_ALT_DRIVERS` (or `ZE_SOFT_LIBRARY`) names no file.
-    #[error("{variable} names {entry}, which does not exist")]
+    /// An entry of `ZE_ENABLE_ALT_DRIVERS` (or `ZE_SOFT_LIBRARY`, or a given path) names
+    /// no file.
+    #[error("{entry} (from {variable}) does not exist")]
     Missing {
-        /// The variable.
+        /// Where the entry came from: the variable, or how it was found or given.
         variable: &'static str,
         /// The entry, as written.
         entry: String,
     },
     /// A file that is not a Level Zero driver library.
-    #[error("{variable} names {}, which is not a Level Zero driver: {reason}", .path.display())]
+    #[error("{} (from {variable}) is not a Level Zero driver: {reason}", .path.display())]
     NotADriver {
-        /// The variable that named it (or the place it was found).
+        /// Where the path came from: the variable, or how it was found or given.
         variable: &'static str,
         /// The file.
         path: PathBuf,
@@ -111,7 +112,8 @@ pub fn library_path() -> Option<PathBuf> {
 ///
 /// # Errors
 ///
-/// [`DriverSetupError::Missing`] or [`DriverSetupError::NotADriver`], naming `variable`.
+/// [`DriverSetupError::Missing`] or [`DriverSetupError::NotADriver`], naming `variable` as
+/// where the path came from.
 pub fn check_driver_file(path: &Path, variable: &'static str) -> Result<(), DriverSetupError> {
     if !path.exists() {
         return Err(DriverSetupError::Missing {
@@ -230,7 +232,7 @@ pub unsafe fn enable_for_process() -> Result<PathBuf, DriverSetupError> {
     let variable = if std::env::var_os(LIBRARY_VAR).is_some_and(|v| !v.is_empty()) {
         LIBRARY_VAR
     } else {
-        "the search"
+        "the library search"
     };
     check_driver_file(&path, variable)?;
     let path = std::fs::canonicalize(&path).unwrap_or(path);
