@@ -129,9 +129,13 @@ mod tests {
         elf[4] = 2;
         elf[5] = 1;
         elf[0x12..0x14].copy_from_slice(&host_machine().unwrap_or(0).to_le_bytes());
+        // One section header, far past the end of the file.
         elf[0x28..0x30].copy_from_slice(&u64::MAX.to_le_bytes());
         elf[0x3c] = 1;
-        assert_eq!(check_bytes(&elf).unwrap_err(), "section table out of range");
+        assert_eq!(check_bytes(&elf).unwrap_err(), "truncated ELF file");
+        // None: no dynamic symbol table.
+        elf[0x3c] = 0;
+        assert!(check_bytes(&elf).unwrap_err().contains("no dynamic symbol table"));
     }
 
     #[test]
