@@ -94,7 +94,8 @@ fn a_moved_test_binary_finds_the_installed_driver() {
     let moved = tmp.0.join("elsewhere").join("moved-test");
     std::fs::create_dir_all(moved.parent().unwrap()).unwrap();
     std::fs::copy(std::env::current_exe().unwrap(), &moved).unwrap();
-    let out = Command::new(&moved)
+    let mut child = Command::new(&moved);
+    child
         .args([
             "--exact",
             "runs_on_the_installed_driver_when_moved",
@@ -103,9 +104,8 @@ fn a_moved_test_binary_finds_the_installed_driver() {
         ])
         .env("HOME", &home)
         .env_remove("ZE_SOFT_LIBRARY")
-        .env_remove("ZE_ENABLE_ALT_DRIVERS")
-        .output()
-        .unwrap();
+        .env_remove("ZE_ENABLE_ALT_DRIVERS");
+    let out = run_fresh_copy(&mut child);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
@@ -113,6 +113,24 @@ fn a_moved_test_binary_finds_the_installed_driver() {
         "{stdout}"
     );
     assert!(stdout.contains("copied through the device: ok"), "{stdout}");
+}
+
+/// Runs a binary just copied. Another test of this process may fork while the copy is
+/// being written; until its child execs, it holds the copy open for writing and exec
+/// fails with `ETXTBSY`, so that is retried for a while.
+fn run_fresh_copy(command: &mut Command) -> Output {
+    /// Linux's "text file busy".
+    const ETXTBSY: i32 = 26;
+    let mut tries = 0;
+    loop {
+        match command.output() {
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            outcome => return outcome.expect("the moved binary runs"),
+        }
+    }
 }
 
 /// Run by [`a_moved_test_binary_finds_the_installed_driver`] in the moved copy.

@@ -135,7 +135,9 @@ mod tests {
         assert_eq!(check_bytes(&elf).unwrap_err(), "truncated ELF file");
         // None: no dynamic symbol table.
         elf[0x3c] = 0;
-        assert!(check_bytes(&elf).unwrap_err().contains("no dynamic symbol table"));
+        assert!(check_bytes(&elf)
+            .unwrap_err()
+            .contains("no dynamic symbol table"));
     }
 
     #[test]
