@@ -40,13 +40,15 @@ const WIRED: &[&str] = &[
     "ze_event_pool_dditable_t",
     "ze_fence_dditable_t",
     "ze_mem_dditable_t",
+    "ze_virtual_mem_dditable_t",
+    "ze_physical_mem_dditable_t",
 ];
 
 /// The highest minor version `cfg(ze_api = ...)` may name (declared for check-cfg).
 const HIGHEST_KNOWN_MINOR: u32 = 63;
 
 fn fail(message: &str) -> ! {
-    eprintln!("\nlevel-zero-soft: {message}\n");
+    eprintln!("\nze-soft: {message}\n");
     exit(1);
 }
 
@@ -331,7 +333,7 @@ fn main() {
             #[doc = "`table` is null or points to a writable table holding at least the entries of the requested `version`."]
             #[no_mangle]
             pub unsafe extern "C" fn #name(version: ze_api_version_t, table: *mut #table_ident) -> ze_result_t {
-                // SAFETY: the caller's guarantee, passed on.
+                __safety_comment__!();
                 unsafe { provide(version, table) }
             }
         });
@@ -347,7 +349,13 @@ fn main() {
         #(#getters)*
     };
     let dir = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
-    if let Err(e) = std::fs::write(dir.join("tables.rs"), out.to_string()) {
+    // Comments are not tokens: each getter's SAFETY comment is spliced in as text, on
+    // its own line right above its unsafe block.
+    let out = out.to_string().replace(
+        &quote!(__safety_comment__!();).to_string(),
+        "\n// SAFETY: the caller's guarantee (this getter's `# Safety`) is `provide`'s.\n",
+    );
+    if let Err(e) = std::fs::write(dir.join("tables.rs"), out) {
         fail(&format!("cannot write tables.rs: {e}"));
     }
 }

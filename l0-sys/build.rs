@@ -88,6 +88,23 @@ fn run_bindgen(include: &Path) -> String {
 
 /// Splits the bindgen output into types (kept as they are) and C function
 /// declarations (turned into the run-time table); also returns the headers' API version.
+/// Where a generated unsafe block's SAFETY comment goes, as `quote` prints it.
+fn safety_mark() -> String {
+    quote!(__safety_comment__!();).to_string()
+}
+/// The SAFETY comment of each generated call (`{name}`: the entry point).
+const CALL_SAFETY: &str = "// SAFETY: `f` is the loader's `{name}`, of the headers' signature \
+     (`Api::load`), and the loader outlives `self`; the caller meets `{name}`'s \
+     specification (this method's `# Safety`).";
+/// The SAFETY comment of bindgen's zeroing `Default` implementations.
+const ZEROING_SAFETY: &str = "// SAFETY: the headers' structures are plain C data (integers, \
+     raw pointers, nullable function pointers, enums as integer newtypes, arrays and unions \
+     of those), for which all-zero bytes are a valid value; `s` is a local, valid for one \
+     write of `Self`.";
+/// The SAFETY comment of the symbol look-ups in `Api::load`.
+const LOAD_SAFETY: &str = "// SAFETY: the caller passes a Level Zero loader whose symbols have \
+     the headers' signatures, the types each `symbol` call names.";
+
 fn generate(bindings: &str) -> (String, (u32, u32)) {
     let file = syn::parse_file(bindings)
         .unwrap_or_else(|e| fail(&format!("cannot read bindgen's output: {e}")));
@@ -145,18 +162,28 @@ fn generate(bindings: &str) -> (String, (u32, u32)) {
              # Safety\n\nThe arguments must satisfy the Level Zero specification of `{name_str}` \
              (valid handles, pointers to live memory of the right size)."
         );
-        methods.push(quote! {
+        // Comments are not tokens: the SAFETY comment of the call is spliced in as text,
+        // on its own line right above the unsafe block (see `SAFETY_MARK`).
+        let method = quote! {
             #(#docs)*
             #[doc = ""]
             #[doc = #call_doc]
             #[inline]
             pub unsafe fn #name(&self, #inputs) -> Result<#ret, MissingFunction> {
                 match self.#name {
-                    Some(f) => Ok(f(#(#args),*)),
+                    Some(f) => {
+                        __safety_comment__!();
+                        let result = unsafe { f(#(#args),*) };
+                        Ok(result)
+                    }
                     None => Err(MissingFunction { name: #name_str }),
                 }
             }
-        });
+        };
+        methods.push(method.to_string().replace(
+            &safety_mark(),
+            &format!("\n{CALL_SAFETY}\n").replace("{name}", &name_str),
+        ));
         names.push(name_str);
     }
     let count = functions.len();
@@ -181,16 +208,26 @@ fn generate(bindings: &str) -> (String, (u32, u32)) {
             /// `lib` must be a Level Zero loader whose exported symbols have the
             /// signatures of the headers, and it must outlive the returned table.
             pub(crate) unsafe fn load(lib: &libloading::Library) -> Self {
-                Api { #(#loads)* }
+                __safety_comment__!();
+                unsafe { Api { #(#loads)* } }
             }
 
-            #(#methods)*
+            __methods__!();
         }
     };
+    let table = table
+        .to_string()
+        .replace(&safety_mark(), &format!("\n{LOAD_SAFETY}\n"))
+        .replace(&quote!(__methods__!();).to_string(), &methods.join("\n"));
     let result_names = result_names(&items);
     let version = api_version(&items);
     let mut out = String::new();
-    let types = quote!(#(#items)*);
+    // bindgen's `Default` of a structure with pointers or unions zeroes it in an unsafe
+    // block; its SAFETY comment is spliced in as text.
+    let zeroing = "unsafe { :: std :: ptr :: write_bytes (s . as_mut_ptr () , 0 , 1) ;";
+    let types = quote!(#(#items)*)
+        .to_string()
+        .replace(zeroing, &format!("\n{ZEROING_SAFETY}\n{zeroing}"));
     let _ = writeln!(out, "{types}");
     let _ = writeln!(out, "{table}");
     let _ = writeln!(out, "{result_names}");

@@ -15,7 +15,7 @@ pub enum CliError {
     /// The software driver was asked for but its library is not where it is built.
     #[error(
         "the software driver libze_soft.so was not found next to the executable nor \
-         installed (build it with `cargo build -p level-zero-soft` and run \
+         installed (build it with `cargo build -p ze-soft` and run \
          `usm driver install`, or set ZE_SOFT_LIBRARY to its path)"
     )]
     SoftDriverMissing,

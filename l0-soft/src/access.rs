@@ -1,45 +1,13 @@
-//! What command lists, queues and events need from devices, contexts and memory, in one
-//! place: looking handles up, a device's queue groups, the device clock, and turning an
-//! application pointer into one the driver can read and write.
+//! The memory a command reads or writes: an application pointer turned into one the
+//! driver can use ([`MemRef`]), USM of a context ([`crate::memory`]) or the application's
+//! own host memory ([`crate::host_memory`]), with the checks an append makes.
 
 use std::ffi::c_void;
-use std::sync::Arc;
 
 use level_zero_sys::*;
 
-pub(crate) use crate::context::Context;
-pub(crate) use crate::device::{Device, QueueGroup};
+use crate::context::Context;
 use crate::ffi::ZeResult;
-
-/// The context a handle names.
-pub(crate) fn context(h: ze_context_handle_t) -> ZeResult<Arc<Context>> {
-    crate::context::get(h)
-}
-
-/// The device a handle names.
-pub(crate) fn device(h: ze_device_handle_t) -> ZeResult<Arc<Device>> {
-    crate::device::get(h)
-}
-
-/// Whether `device` belongs to `context`.
-pub(crate) fn context_has_device(context: &Context, device: &Device) -> bool {
-    context.devices().iter().any(|d| d.index == device.index)
-}
-
-/// Whether two references name the same device.
-pub(crate) fn same_device(a: &Device, b: &Device) -> bool {
-    a.index == b.index
-}
-
-/// Whether two references name the same context.
-pub(crate) fn same_context(a: &Context, b: &Context) -> bool {
-    a.handle() == b.handle()
-}
-
-/// The device's queue groups, by ordinal.
-pub(crate) fn queue_groups(device: &Device) -> &[QueueGroup] {
-    device.queue_groups()
-}
 
 /// A range of application memory a command reads or writes, as found when the command
 /// was appended.
@@ -110,20 +78,4 @@ pub(crate) fn memory(ptr: *const c_void, len: usize) -> ZeResult<MemRef> {
             MemRef::Host(ptr as usize)
         }
     })
-}
-
-/// The device clock: nanoseconds (`timerResolution` is 1 ns, all 64 bits valid), the
-/// same clock as `zeDeviceGetGlobalTimestamps`.
-pub(crate) fn device_ticks() -> u64 {
-    crate::device::timestamp_ns()
-}
-
-/// The global timestamp written by `zeCommandListAppendWriteGlobalTimestamp`.
-pub(crate) fn global_timestamp() -> u64 {
-    device_ticks()
-}
-
-/// Kernel timestamps keep this many low bits (`kernelTimestampValidBits` is 64).
-pub(crate) fn kernel_timestamp_mask() -> u64 {
-    u64::MAX
 }

@@ -27,10 +27,12 @@ use std::sync::Arc;
 
 use level_zero_sys::*;
 
-use crate::access::{self, Context, MemRef};
+use crate::access::{self, MemRef};
 use crate::cmdlist::CommandList;
 use crate::command::{Op, Step};
+use crate::context::{self, Context};
 use crate::copy::Region;
+use crate::device;
 use crate::event::Event;
 use crate::ffi::{guard, ZeResult};
 
@@ -46,7 +48,7 @@ struct SyncObjects {
 
 fn event_of(list: &CommandList, h: ze_event_handle_t) -> ZeResult<Arc<Event>> {
     let event = Event::get(h)?;
-    if !access::same_context(event.context(), list.context()) {
+    if event.context().id() != list.context().id() {
         return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SYNCHRONIZATION_OBJECT);
     }
     Ok(event)
@@ -178,7 +180,7 @@ fn copy_op(
 ) -> ZeResult<Op> {
     let dst = access::memory_of(list.context(), dst, size)?;
     let src = access::source_of(src_context, src, size)?;
-    crate::copy_fault::check_submission()?;
+    crate::fault::check_submission()?;
     Ok(Op::Copy {
         dst,
         src,
@@ -217,7 +219,7 @@ unsafe extern "C" fn memory_copy_from_context(
         // The source context must be a live context; as in Intel's driver, the memory of
         // every context of the driver can be copied from, so it decides nothing else
         // (unless contexts are checked strictly, see `access::memory_of`).
-        let src_context = access::context(h_src_context)?;
+        let src_context = context::get(h_src_context)?;
         copy_op(list, &src_context, dst, src, size)
     })
 }
@@ -241,7 +243,7 @@ unsafe extern "C" fn memory_fill(
         let dst = usm_only(access::memory_of(list.context(), ptr, size)?)?;
         // SAFETY: the caller passes `pattern_size` readable bytes at `pattern`.
         let bytes = unsafe { std::slice::from_raw_parts(pattern as *const u8, pattern_size) };
-        crate::copy_fault::check_submission()?;
+        crate::fault::check_submission()?;
         Ok(Op::Fill {
             dst,
             pattern: bytes.into(),
@@ -280,7 +282,7 @@ unsafe extern "C" fn memory_copy_region(
         }
         let dst = access::memory_of(list.context(), dst, d.span().1 as usize)?;
         let src = access::source_of(list.context(), src, s.span().1 as usize)?;
-        crate::copy_fault::check_submission()?;
+        crate::fault::check_submission()?;
         Ok(Op::CopyRegion {
             dst,
             dst_region: d,
@@ -443,7 +445,7 @@ unsafe extern "C" fn mem_advise(
     advice: ze_memory_advice_t,
 ) -> ze_result_t {
     check_hint(h, ptr, size, |list| {
-        let device = access::device(h_device)?;
+        let device = device::get(h_device)?;
         if ptr.is_null() {
             return Err(NULL_POINTER);
         }
@@ -453,7 +455,7 @@ unsafe extern "C" fn mem_advise(
         if advice.0 > LAST_ADVICE {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION);
         }
-        if !access::context_has_device(list.context(), &device) {
+        if !list.context().has_device(&device) {
             return Err(INVALID_ARGUMENT);
         }
         Ok(())

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::Mutex;
 
 /// Allocation granularity and reported page size of device memory: 64 KiB.
@@ -149,13 +149,17 @@ impl Arena {
         self.view + offset
     }
 
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// The driver-alias address of the user-view address `addr` (which must be in the
     /// view).
     pub(crate) fn driver_address(&self, addr: usize) -> usize {
         debug_assert!(self.contains(addr));
         self.alias + (addr - self.view)
+    }
+
+    /// The memfd that holds the device memory, for mappings of physical memory (see
+    /// [`virtual_memory`](crate::virtual_memory)).
+    pub(crate) fn memfd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 
     /// The rounded length an allocation of `size` bytes occupies.
@@ -229,9 +233,8 @@ impl Arena {
         free.insert(start, end - start);
     }
 
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// Bytes not allocated.
+    #[cfg(test)]
     pub(crate) fn free_bytes(&self) -> usize {
         let free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         free.values().sum()

@@ -14,13 +14,13 @@ use std::sync::{Arc, Mutex};
 
 use level_zero_sys::*;
 
-use crate::access::{self, Context, Device};
 use crate::busy::Busy;
 use crate::command::Step;
-use crate::engine::{Engine, Job};
+use crate::context::{self, Context};
+use crate::device::{self, Device};
+use crate::engine::{check_queue_desc, Engine, Job};
 use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
 use crate::handle::{Kind, Registry};
-use crate::queue::check_queue_desc;
 use crate::sync::{lock, status};
 
 static LISTS: Registry<CommandList> = Registry::new(Kind::CommandList);
@@ -140,11 +140,11 @@ impl CommandList {
         let Mode::Regular(r) = &self.mode else {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE);
         };
-        if ordinal != self.ordinal || !access::same_device(device, &self.device) {
+        if ordinal != self.ordinal || device.index != self.device.index {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE);
         }
         let strict = crate::config::get().is_ok_and(|c| c.strict_contexts);
-        if lock(r).closed.is_none() || (strict && !access::same_context(context, &self.context)) {
+        if lock(r).closed.is_none() || (strict && context.id() != self.context.id()) {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
         Ok(())
@@ -217,12 +217,13 @@ fn new_list(
     ordinal: u32,
     mode: Mode,
 ) -> ZeResult<CommandList> {
-    let context = access::context(h_context)?;
-    let device = access::device(h_device)?;
-    if !access::context_has_device(&context, &device) {
+    let context = context::get(h_context)?;
+    let device = device::get(h_device)?;
+    if !context.has_device(&device) {
         return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
     }
-    let group = *access::queue_groups(&device)
+    let group = *device
+        .queue_groups()
         .get(ordinal as usize)
         .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
     Ok(CommandList {
@@ -242,8 +243,8 @@ unsafe extern "C" fn create(
     ph_list: *mut ze_command_list_handle_t,
 ) -> ze_result_t {
     guard(|| {
-        access::context(h_context)?;
-        access::device(h_device)?;
+        context::get(h_context)?;
+        device::get(h_device)?;
         // SAFETY: the caller passes a valid descriptor or null.
         let desc = unsafe { input(desc) }?;
         if ph_list.is_null() {
@@ -268,8 +269,8 @@ unsafe extern "C" fn create_immediate(
     ph_list: *mut ze_command_list_handle_t,
 ) -> ze_result_t {
     guard(|| {
-        access::context(h_context)?;
-        let device = access::device(h_device)?;
+        context::get(h_context)?;
+        let device = device::get(h_device)?;
         // SAFETY: the caller passes a valid descriptor or null.
         let desc = unsafe { input(desc) }?;
         if ph_list.is_null() {
@@ -441,5 +442,4 @@ pub(crate) fn fill_table(t: &mut ze_command_list_dditable_t) {
         t.pfnIsImmediate = Some(is_immediate);
         t.pfnImmediateGetIndex = Some(immediate_get_index);
     }
-    crate::append::fill_table(t);
 }

@@ -70,12 +70,12 @@ pub(crate) fn execute(step: &Step) -> (ze_result_t, u64, u64) {
             result = r;
         }
     }
-    let start = crate::access::device_ticks();
+    let start = crate::device::timestamp_ns();
     if result == ze_result_t::ZE_RESULT_SUCCESS {
         result = catch_unwind(AssertUnwindSafe(|| run_op(&step.op)))
             .unwrap_or(ze_result_t::ZE_RESULT_ERROR_UNKNOWN);
     }
-    (result, start, crate::access::device_ticks())
+    (result, start, crate::device::timestamp_ns())
 }
 
 const LOST: ze_result_t = ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST;
@@ -83,7 +83,7 @@ const LOST: ze_result_t = ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST;
 fn run_op(op: &Op) -> ze_result_t {
     match op {
         Op::Copy { dst, src, len } => {
-            if crate::copy_fault::completion_fails() {
+            if crate::fault::completion_fails() {
                 return LOST;
             }
             let (d, s) = (dst.driver_ptr(), src.driver_ptr());
@@ -101,7 +101,7 @@ fn run_op(op: &Op) -> ze_result_t {
             }
         }
         Op::Fill { dst, pattern, len } => {
-            if crate::copy_fault::completion_fails() {
+            if crate::fault::completion_fails() {
                 return LOST;
             }
             // SAFETY: `len` bytes of USM checked at append time and kept mapped; the
@@ -114,7 +114,7 @@ fn run_op(op: &Op) -> ze_result_t {
             src,
             src_region,
         } => {
-            if crate::copy_fault::completion_fails() {
+            if crate::fault::completion_fails() {
                 return LOST;
             }
             let host = !(dst.is_usm() && src.is_usm());
@@ -147,7 +147,7 @@ fn run_op(op: &Op) -> ze_result_t {
         Op::Nothing => {}
         Op::ResetEvent(e) => e.reset(),
         Op::WriteTimestamp { dst } => {
-            let now = crate::access::global_timestamp();
+            let now = crate::device::timestamp_ns();
             if let Err(code) = write_result(dst, 0, &now) {
                 return code;
             }

@@ -26,9 +26,8 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// The context's handle.
+    #[cfg(ze_api = "1.9")]
     pub(crate) fn handle(&self) -> ze_context_handle_t {
         self.handle as ze_context_handle_t
     }
@@ -36,13 +35,6 @@ impl Context {
     /// The handle's numeric value (the key allocations are filed under).
     pub(crate) fn id(&self) -> usize {
         self.handle
-    }
-
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
-    /// The devices of the context.
-    pub(crate) fn devices(&self) -> &[Arc<Device>] {
-        &self.devices
     }
 
     /// Marks work that uses the context, so that destroying it answers
@@ -62,19 +54,26 @@ static CONTEXTS: Registry<Context> = Registry::new(Kind::Context);
 /// The driver's default context (`zeDriverGetDefaultContext`), once asked for.
 static DEFAULT: OnceLock<ZeResult<usize>> = OnceLock::new();
 
-/// The driver's default context: one context with every device of the driver, created
-/// at the first request; the same handle every time after.
+/// `zeDriverGetDefaultContext`: the driver's default context, one context with every
+/// device of the driver, created at the first request and the same handle every time
+/// after; null (with a last-error description) for a bad driver handle.
 #[cfg(ze_api = "1.14")]
-pub(crate) fn default_context(driver: &driver::Driver) -> ZeResult<ze_context_handle_t> {
-    let handle = DEFAULT.get_or_init(|| {
-        let (handle, _) = CONTEXTS.insert_with(|handle: ze_context_handle_t| Context {
-            handle: handle as usize,
-            devices: driver.devices.clone(),
-            busy: Busy::default(),
+unsafe extern "C" fn get_default_context(driver: ze_driver_handle_t) -> ze_context_handle_t {
+    let mut context = std::ptr::null_mut();
+    guard(|| {
+        let driver = driver::get(driver)?;
+        let handle = DEFAULT.get_or_init(|| {
+            let (handle, _) = CONTEXTS.insert_with(|handle: ze_context_handle_t| Context {
+                handle: handle as usize,
+                devices: driver.devices.clone(),
+                busy: Busy::default(),
+            });
+            Ok(handle as usize)
         });
-        Ok(handle as usize)
+        context = (*handle)? as ze_context_handle_t;
+        Ok(())
     });
-    handle.map(|h| h as ze_context_handle_t)
+    context
 }
 
 /// The context named by `handle`.
@@ -155,7 +154,8 @@ unsafe extern "C" fn context_destroy(context: ze_context_handle_t) -> ze_result_
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
         let context = CONTEXTS.remove(context)?;
-        memory::free_all(&context);
+        memory::free_all(context.id());
+        crate::virtual_memory::release_context(context.id());
         Ok(())
     })
 }
@@ -211,4 +211,15 @@ pub(crate) fn fill_table(t: &mut ze_context_dditable_t) {
     t.pfnSystemBarrier = Some(system_barrier);
     t.pfnMakeMemoryResident = Some(make_memory_resident);
     t.pfnEvictMemory = Some(make_memory_resident);
+}
+
+/// Fills the driver table's entry that makes a context: `zeDriverGetDefaultContext`.
+pub(crate) fn fill_driver_table(t: &mut ze_driver_dditable_t) {
+    #[cfg(ze_api = "1.14")]
+    {
+        t.pfnGetDefaultContext = Some(get_default_context);
+    }
+    // Headers before API 1.14 have no such entry.
+    #[cfg(not(ze_api = "1.14"))]
+    let _ = t;
 }

@@ -15,18 +15,15 @@ use crate::ffi::ZeResult;
 /// Copies and fills at least this large are split across cores.
 const SPLIT_THRESHOLD: usize = 4 << 20;
 /// At most this many threads share one copy.
-const MAX_SPLIT: usize = 4;
+const MAX_SPLIT: usize = crate::config::MAX_COPY_THREADS;
 
-/// How many threads share a large copy: `ZE_SOFT_COPY_THREADS` (1 to 4), else half the
-/// logical CPUs (at most 4, at least 1). Memory bandwidth, not the CPU, limits a large
-/// copy; on a 2-CPU machine one thread copies faster than two.
+/// How many threads share a large copy: `ZE_SOFT_COPY_THREADS` (see [`crate::config`]),
+/// else half the logical CPUs (at most 4, at least 1). Memory bandwidth, not the CPU,
+/// limits a large copy; on a 2-CPU machine one thread copies faster than two.
 fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| {
-        let configured = std::env::var("ZE_SOFT_COPY_THREADS")
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .filter(|&n| n > 0);
+        let configured = crate::config::get().ok().and_then(|c| c.copy_threads);
         configured
             .unwrap_or_else(|| {
                 std::thread::available_parallelism()

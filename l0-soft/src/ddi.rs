@@ -15,12 +15,11 @@
 #![allow(non_snake_case)]
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use level_zero_sys::*;
 
 use crate::ffi::{guard, ZeResult};
-use crate::{cmdlist, context, device, driver, event, fence, memory, queue};
+use crate::{append, cmdlist, context, device, driver, event, fence, mem, queue, virtual_mem};
 
 /// One entry of a table as the loader lays it out: a nullable function pointer.
 type Entry = Option<unsafe extern "C" fn()>;
@@ -49,12 +48,15 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 }
 
+/// `table => fill, fill, ...;`: the table's `Wire` runs each fill in turn. A table may
+/// take entries from several modules (the driver table's default context is the
+/// context module's), and no module fills a table for another.
 macro_rules! wire {
-    ($($(#[$attr:meta])* $table:ty => $fill:path;)*) => {$(
+    ($($(#[$attr:meta])* $table:ty => $($fill:path),+;)*) => {$(
         $(#[$attr])*
         impl Wire for $table {
             fn wire(&mut self) {
-                $fill(self);
+                $($fill(self);)+
             }
         }
     )*};
@@ -62,31 +64,20 @@ macro_rules! wire {
 
 wire! {
     ze_global_dditable_t => driver::fill_global_table;
-    ze_driver_dditable_t => driver::fill_table;
-    ze_device_dditable_t => device::fill_table;
+    ze_driver_dditable_t => driver::fill_table, context::fill_driver_table;
+    ze_device_dditable_t => device::fill_table, driver::fill_device_table;
     ze_context_dditable_t => context::fill_table;
     ze_command_queue_dditable_t => queue::fill_table;
-    ze_command_list_dditable_t => cmdlist::fill_table;
+    ze_command_list_dditable_t => cmdlist::fill_table, append::fill_table;
     #[cfg(ze_api = "1.9")]
-    ze_command_list_exp_dditable_t => crate::append::fill_exp_table;
+    ze_command_list_exp_dditable_t => append::fill_exp_table;
     ze_event_dditable_t => event::fill_table;
     ze_event_exp_dditable_t => event::fill_exp_table;
     ze_event_pool_dditable_t => event::fill_pool_table;
-    ze_fence_dditable_t => fence::fill_table;
-    ze_mem_dditable_t => memory::fill_table;
-}
-
-/// The API version the loader asked for in `zeGetGlobalProcAddrTable` (0: not yet).
-static NEGOTIATED: AtomicU32 = AtomicU32::new(0);
-
-/// The API version this driver implements towards the loader that opened it: the
-/// headers' version, or the loader's when that is older (its tables, and so the entry
-/// points it can reach, are those of its version).
-pub(crate) fn api_version() -> ze_api_version_t {
-    match NEGOTIATED.load(Ordering::Relaxed) {
-        0 => HEADER_API_VERSION,
-        v => ze_api_version_t(v.min(HEADER_API_VERSION.0)),
-    }
+    ze_fence_dditable_t => fence::fill_table, queue::fill_fence_table;
+    ze_mem_dditable_t => mem::fill_table;
+    ze_virtual_mem_dditable_t => virtual_mem::fill_virtual_table;
+    ze_physical_mem_dditable_t => virtual_mem::fill_physical_table;
 }
 
 /// `ZE_RESULT_ERROR_UNSUPPORTED_VERSION` unless `version` has this driver's major version
@@ -125,7 +116,7 @@ pub(crate) unsafe fn provide<T: Table + Wire>(
         }
         check_version(version)?;
         if T::NAME == "ze_global_dditable_t" {
-            NEGOTIATED.store(version.0, Ordering::Relaxed);
+            driver::negotiated(version);
         }
         let mut full = T::default();
         full.fill_unsupported();

@@ -21,7 +21,6 @@ use level_zero_sys::*;
 
 use crate::arena::{Arena, GRANULE};
 use crate::config::Config;
-use crate::driver;
 use crate::ffi::{self, guard, ZeResult};
 use crate::handle::{Kind, Registry};
 
@@ -36,19 +35,6 @@ pub(crate) struct QueueGroup {
     /// Largest fill pattern, in bytes.
     pub max_fill_pattern_size: usize,
 }
-
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
-/// Ordinal of the compute group (compute and copy).
-pub(crate) const COMPUTE_ORDINAL: u32 = 0;
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
-/// Ordinal of the main copy engine group.
-pub(crate) const MAIN_COPY_ORDINAL: u32 = 1;
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
-/// Ordinal of the link copy engines group.
-pub(crate) const LINK_COPY_ORDINAL: u32 = 2;
 
 const COPY: u32 =
     ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0;
@@ -121,7 +107,7 @@ pub(crate) fn get(handle: ze_device_handle_t) -> ZeResult<Arc<Device>> {
 /// Creates and registers device number `index`.
 pub(crate) fn create(index: u32, config: &Config) -> ZeResult<Arc<Device>> {
     let arena = Arena::new(config.device_memory).map_err(|e| {
-        eprintln!("level-zero-soft: cannot reserve device memory: {e}");
+        eprintln!("ze-soft: cannot reserve device memory: {e}");
         ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY
     })?;
     let mut uuid = *b"ze-soft-device\0\0";
@@ -134,22 +120,6 @@ pub(crate) fn create(index: u32, config: &Config) -> ZeResult<Arc<Device>> {
         arena,
     });
     Ok(device)
-}
-
-fn devices_of(driver: ze_driver_handle_t) -> ZeResult<Vec<Arc<Device>>> {
-    Ok(driver::get(driver)?.devices.clone())
-}
-
-unsafe extern "C" fn device_get(
-    driver: ze_driver_handle_t,
-    count: *mut u32,
-    devices: *mut ze_device_handle_t,
-) -> ze_result_t {
-    guard(|| {
-        let handles: Vec<_> = devices_of(driver)?.iter().map(|d| d.handle()).collect();
-        // SAFETY: the caller passes a count and an array of *count handles (or null).
-        unsafe { ffi::fill_array(count, devices, &handles) }
-    })
 }
 
 unsafe extern "C" fn get_sub_devices(
@@ -209,7 +179,6 @@ unsafe extern "C" fn get_global_timestamps(
     })
 }
 
-/// Fills the device table.
 /// `zeDeviceGetRootDevice`: every device of this driver is a root device (there are no
 /// sub-devices), so the answer is null, as Intel's driver answers for root devices and
 /// for every device in its flat hierarchy.
@@ -225,8 +194,8 @@ unsafe extern "C" fn get_root_device(
     })
 }
 
+/// Fills the device table (but `zeDeviceGet`, which asks the driver: see `driver`).
 pub(crate) fn fill_table(t: &mut ze_device_dditable_t) {
-    t.pfnGet = Some(device_get);
     t.pfnGetSubDevices = Some(get_sub_devices);
     t.pfnCanAccessPeer = Some(can_access_peer);
     properties::fill_table(t);

@@ -1,11 +1,13 @@
-//! The driver object: `zeInit`, `zeDriverGet` and the driver's properties.
+//! The driver object: `zeInit`, `zeDriverGet`, the driver's properties, `zeDeviceGet`
+//! (the driver's devices) and the API version negotiated with the loader.
 //!
-//! There is one driver per process. `zeInit` reads the configuration ([`crate::config`])
-//! and creates the devices; `zeInit` with flags that exclude GPUs (`ZE_INIT_FLAG_VPU_ONLY`
+//! There is one driver per process. `zeInit` reads the configuration ([`crate::config`];
+//! a malformed one answers `ZE_RESULT_ERROR_UNINITIALIZED`) and creates the devices; `zeInit` with flags that exclude GPUs (`ZE_INIT_FLAG_VPU_ONLY`
 //! alone) answers `ZE_RESULT_ERROR_UNINITIALIZED`, as Intel's GPU driver does, and the
 //! loader then reports no driver.
 
 use std::ffi::{c_char, c_void, CStr};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use level_zero_sys::*;
@@ -67,6 +69,24 @@ impl Driver {
     }
 }
 
+/// The API version the loader asked for in `zeGetGlobalProcAddrTable` (0: not yet).
+static NEGOTIATED: AtomicU32 = AtomicU32::new(0);
+
+/// Records the API version the loader asked for its global table (`ddi::provide`).
+pub(crate) fn negotiated(version: ze_api_version_t) {
+    NEGOTIATED.store(version.0, Ordering::Relaxed);
+}
+
+/// The API version this driver implements towards the loader that opened it: the
+/// headers' version, or the loader's when that is older (its tables, and so the entry
+/// points it can reach, are those of its version).
+fn api_version() -> ze_api_version_t {
+    match NEGOTIATED.load(Ordering::Relaxed) {
+        0 => HEADER_API_VERSION,
+        v => ze_api_version_t(v.min(HEADER_API_VERSION.0)),
+    }
+}
+
 static DRIVERS: Registry<Driver> = Registry::new(Kind::Driver);
 static DRIVER: OnceLock<Result<Arc<Driver>, ze_result_t>> = OnceLock::new();
 
@@ -88,7 +108,7 @@ fn create() -> Result<Arc<Driver>, ze_result_t> {
     let config = config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
     if config.visible.is_empty() {
         eprintln!(
-            "level-zero-soft: ZE_AFFINITY_MASK names none of the {} devices",
+            "ze-soft: ZE_AFFINITY_MASK names none of the {} devices",
             config.devices
         );
         return Err(ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED);
@@ -134,6 +154,19 @@ unsafe extern "C" fn driver_get(count: *mut u32, drivers: *mut ze_driver_handle_
     })
 }
 
+/// `zeDeviceGet`: the driver's devices.
+unsafe extern "C" fn device_get(
+    driver: ze_driver_handle_t,
+    count: *mut u32,
+    devices: *mut ze_device_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        let handles: Vec<_> = get(driver)?.devices.iter().map(|d| d.handle()).collect();
+        // SAFETY: the caller passes a count and an array of *count handles (or null).
+        unsafe { ffi::fill_array(count, devices, &handles) }
+    })
+}
+
 unsafe extern "C" fn get_api_version(
     driver: ze_driver_handle_t,
     version: *mut ze_api_version_t,
@@ -141,7 +174,7 @@ unsafe extern "C" fn get_api_version(
     guard(|| {
         get(driver)?;
         // SAFETY: the caller passes a writable version or null.
-        unsafe { ffi::write(version, crate::ddi::api_version()) }
+        unsafe { ffi::write(version, api_version()) }
     })
 }
 
@@ -289,19 +322,6 @@ unsafe extern "C" fn get_last_error_description(
     }
 }
 
-/// `zeDriverGetDefaultContext`: the driver's default context, or null (with a last-error
-/// description) for a bad driver handle.
-#[cfg(ze_api = "1.14")]
-unsafe extern "C" fn get_default_context(driver: ze_driver_handle_t) -> ze_context_handle_t {
-    let mut context = std::ptr::null_mut();
-    guard(|| {
-        let driver = get(driver)?;
-        context = crate::context::default_context(&driver)?;
-        Ok(())
-    });
-    context
-}
-
 /// Fills the global table (`zeInit`, `zeInitDrivers`).
 pub(crate) fn fill_global_table(t: &mut ze_global_dditable_t) {
     t.pfnInit = Some(ze_init);
@@ -323,8 +343,9 @@ pub(crate) fn fill_table(t: &mut ze_driver_dditable_t) {
     {
         t.pfnGetLastErrorDescription = Some(get_last_error_description);
     }
-    #[cfg(ze_api = "1.14")]
-    {
-        t.pfnGetDefaultContext = Some(get_default_context);
-    }
+}
+
+/// Fills the device table's entry that asks the driver: `zeDeviceGet`.
+pub(crate) fn fill_device_table(t: &mut ze_device_dditable_t) {
+    t.pfnGet = Some(device_get);
 }

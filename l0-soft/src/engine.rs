@@ -14,12 +14,44 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use level_zero_sys::ze_result_t;
+use level_zero_sys::*;
 
 use crate::busy::BusyGuard;
 use crate::command::{execute, Step};
+use crate::device::Device;
 use crate::event::Event;
+use crate::ffi::{check_flags, check_stype, ZeResult};
 use crate::sync::{lock, Completion, Deadline};
+
+/// The queue flags the specification defines (API 1.17), accepted whatever the headers
+/// the driver was built with, as Intel's driver accepts them: `EXPLICIT_ONLY`, and for
+/// immediate lists `IN_ORDER` (bit 1; commands already run in order here) and
+/// `COPY_OFFLOAD_HINT` (bit 2; a hint).
+const QUEUE_FLAGS: u32 =
+    ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY.0 | 1 << 1 | 1 << 2;
+
+/// Checks a queue descriptor (also used by immediate command lists) against the
+/// device; returns whether it asks for synchronous mode.
+pub(crate) fn check_queue_desc(device: &Device, desc: &ze_command_queue_desc_t) -> ZeResult<bool> {
+    check_flags(desc.flags, QUEUE_FLAGS)?;
+    if desc.mode.0 > ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS.0
+        || desc.priority.0 > ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_HIGH.0
+    {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION);
+    }
+    check_stype(
+        desc.stype,
+        ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC,
+    )?;
+    let groups = device.queue_groups();
+    let group = groups
+        .get(desc.ordinal as usize)
+        .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
+    if desc.index >= group.num_queues {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    Ok(desc.mode == ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS)
+}
 
 /// One submission: steps to run in order, then a fence to signal.
 pub(crate) struct Job {
@@ -152,7 +184,7 @@ pub(crate) struct Engine {
 /// cores (a GPU's scheduler does the same with its engines): low +10, normal 0, high -5.
 /// Raising a thread's priority (a negative niceness) needs the right to (root or
 /// `CAP_SYS_NICE`); without it a high-priority queue runs at normal priority.
-pub(crate) fn niceness(priority: level_zero_sys::ze_command_queue_priority_t) -> i32 {
+pub(crate) fn niceness(priority: ze_command_queue_priority_t) -> i32 {
     use level_zero_sys::ze_command_queue_priority_t as P;
     match priority {
         P::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_LOW => 10,

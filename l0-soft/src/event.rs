@@ -22,7 +22,8 @@ use std::sync::{Arc, Mutex, Weak};
 
 use level_zero_sys::*;
 
-use crate::access::{self, Context};
+use crate::context::{self, Context};
+use crate::device;
 use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
 use crate::handle::{Kind, Registry};
 use crate::sync::{lock, status, Completion};
@@ -97,11 +98,10 @@ impl Event {
         self.slot.completion.reset();
     }
 
-    /// The start and end of the command that signaled it, masked to the device's kernel
-    /// timestamp bits.
+    /// The start and end of the command that signaled it (all 64 bits are valid:
+    /// `kernelTimestampValidBits` is 64).
     pub(crate) fn times(&self) -> Option<(u64, u64)> {
-        let mask = access::kernel_timestamp_mask();
-        lock(&self.slot.times).map(|(s, e)| (s & mask, e & mask))
+        *lock(&self.slot.times)
     }
 }
 
@@ -129,7 +129,7 @@ unsafe extern "C" fn pool_create(
     ph_pool: *mut ze_event_pool_handle_t,
 ) -> ze_result_t {
     guard(|| {
-        let context = access::context(h_context)?;
+        let context = context::get(h_context)?;
         // SAFETY: the caller passes a valid descriptor or null.
         let desc = unsafe { input(desc) }?;
         if ph_pool.is_null() {
@@ -149,8 +149,8 @@ unsafe extern "C" fn pool_create(
         for i in 0..num_devices as usize {
             // SAFETY: the caller passes `num_devices` handles.
             let h = unsafe { *ph_devices.add(i) };
-            let device = access::device(h)?;
-            if !access::context_has_device(&context, &device) {
+            let device = device::get(h)?;
+            if !context.has_device(&device) {
                 return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
             }
         }
@@ -233,7 +233,7 @@ unsafe extern "C" fn event_destroy(h: ze_event_handle_t) -> ze_result_t {
 unsafe extern "C" fn host_signal(h: ze_event_handle_t) -> ze_result_t {
     guard(|| {
         let event = EVENTS.get(h)?;
-        let now = access::device_ticks();
+        let now = crate::device::timestamp_ns();
         event.signal_from_device(now, now, ze_result_t::ZE_RESULT_SUCCESS);
         Ok(())
     })
@@ -292,7 +292,7 @@ unsafe fn timestamp_packets(
     count: *mut u32,
 ) -> ZeResult<Option<Arc<Event>>> {
     let event = EVENTS.get(h)?;
-    access::device(device)?;
+    device::get(device)?;
     // SAFETY: the caller's guarantee.
     let count = unsafe { crate::ffi::output(count) }?;
     if *count == 0 || *count > PACKETS {

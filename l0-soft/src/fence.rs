@@ -19,7 +19,6 @@ use level_zero_sys::*;
 use crate::busy::Busy;
 use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
 use crate::handle::{Kind, Registry};
-use crate::queue::Queue;
 use crate::sync::{status, Completion};
 
 static FENCES: Registry<Fence> = Registry::new(Kind::Fence);
@@ -61,32 +60,35 @@ impl Fence {
     }
 }
 
-unsafe extern "C" fn create(
-    h_queue: ze_command_queue_handle_t,
+/// `zeFenceCreate` for the queue with handle value `queue` (the queue module checked the
+/// handle and owns the entry point).
+///
+/// # Safety
+///
+/// `desc` is null or a valid descriptor; `ph_fence` is null or writable.
+pub(crate) unsafe fn create(
+    queue: usize,
     desc: *const ze_fence_desc_t,
     ph_fence: *mut ze_fence_handle_t,
-) -> ze_result_t {
-    guard(|| {
-        let _queue: Arc<Queue> = Queue::get(h_queue)?;
-        // SAFETY: the caller passes a valid descriptor or null.
-        let desc = unsafe { input(desc) }?;
-        if ph_fence.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
-        }
-        check_flags(desc.flags, SIGNALED)?;
-        check_stype(
-            desc.stype,
-            ze_structure_type_t::ZE_STRUCTURE_TYPE_FENCE_DESC,
-        )?;
-        let fence = Fence {
-            queue: h_queue as usize,
-            completion: Arc::new(Completion::new(desc.flags & SIGNALED != 0)),
-            submitted: AtomicBool::new(false),
-            busy: Busy::default(),
-        };
-        // SAFETY: checked non-null; room for one handle.
-        unsafe { write(ph_fence, FENCES.insert(Arc::new(fence))) }
-    })
+) -> ZeResult {
+    // SAFETY: the caller passes a valid descriptor or null.
+    let desc = unsafe { input(desc) }?;
+    if ph_fence.is_null() {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+    }
+    check_flags(desc.flags, SIGNALED)?;
+    check_stype(
+        desc.stype,
+        ze_structure_type_t::ZE_STRUCTURE_TYPE_FENCE_DESC,
+    )?;
+    let fence = Fence {
+        queue,
+        completion: Arc::new(Completion::new(desc.flags & SIGNALED != 0)),
+        submitted: AtomicBool::new(false),
+        busy: Busy::default(),
+    };
+    // SAFETY: checked non-null; room for one handle.
+    unsafe { write(ph_fence, FENCES.insert(Arc::new(fence))) }
 }
 
 unsafe extern "C" fn destroy(h: ze_fence_handle_t) -> ze_result_t {
@@ -125,10 +127,8 @@ unsafe extern "C" fn reset(h: ze_fence_handle_t) -> ze_result_t {
     })
 }
 
-/// Overrides the entries of the fence table this module implements (called after every
-/// entry was set to "unsupported feature").
+/// Fills the fence table (but `zeFenceCreate`, which names a queue: see `queue`).
 pub(crate) fn fill_table(t: &mut ze_fence_dditable_t) {
-    t.pfnCreate = Some(create);
     t.pfnDestroy = Some(destroy);
     t.pfnHostSynchronize = Some(host_synchronize);
     t.pfnQueryStatus = Some(query_status);

@@ -24,8 +24,6 @@ use level_zero_sys::*;
 
 use crate::ffi::ZeResult;
 
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
 /// The kind of object a handle names; part of the handle's value, so that a handle of one
 /// kind is never found in the registry of another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +45,8 @@ pub(crate) enum Kind {
     Event,
     /// `ze_fence_handle_t`.
     Fence,
+    /// `ze_physical_mem_handle_t`.
+    PhysicalMemory,
 }
 
 /// A raw Level Zero handle type (`*mut _ze_*_handle_t`).
@@ -79,6 +79,7 @@ raw_handles!(
     ze_event_pool_handle_t,
     ze_event_handle_t,
     ze_fence_handle_t,
+    ze_physical_mem_handle_t,
 );
 
 /// Handle values are `serial << 8 | kind`, never 0, never reused within a process.
@@ -105,8 +106,6 @@ impl<T> Registry<T> {
         self.objects.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// Registers `object` and returns its new handle.
     pub(crate) fn insert<H: RawHandle>(&self, object: Arc<T>) -> H {
         let serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
@@ -143,14 +142,19 @@ impl<T> Registry<T> {
             .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
     }
 
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
-    /// Every live object with its handle value, in creation order.
-    pub(crate) fn all(&self) -> Vec<(usize, Arc<T>)> {
-        self.lock()
-            .iter()
-            .map(|(k, v)| (*k, Arc::clone(v)))
-            .collect()
+    /// Unregisters every object that `matches` (when their owner goes away).
+    pub(crate) fn remove_where(&self, matches: impl Fn(&T) -> bool) {
+        let removed: Vec<Arc<T>> = {
+            let mut objects = self.lock();
+            let gone: Vec<usize> = objects
+                .iter()
+                .filter(|(_, o)| matches(o))
+                .map(|(&k, _)| k)
+                .collect();
+            gone.iter().filter_map(|k| objects.remove(k)).collect()
+        };
+        // Dropped outside the lock: an object's drop may take other locks.
+        drop(removed);
     }
 
     fn check<H: RawHandle>(&self, handle: H) -> ZeResult<usize> {

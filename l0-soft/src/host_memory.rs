@@ -20,6 +20,13 @@ use level_zero_sys::ze_result_t;
 
 use crate::ffi::ZeResult;
 
+/// The host's page size.
+pub(crate) fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).unwrap_or(4096).max(4096)
+}
+
 /// The answer of an append whose host memory cannot be used, as Intel's driver answers
 /// when it cannot pin the memory of a copy.
 const UNUSABLE: ze_result_t = ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY;
@@ -34,7 +41,7 @@ static UNAVAILABLE: AtomicBool = AtomicBool::new(false);
 /// The pages `[start, end)` covering `[addr, addr + len)` (at least one byte), or `None`
 /// when the range wraps around the address space.
 fn pages(addr: usize, len: usize) -> Option<(usize, usize)> {
-    let page = crate::memory::host_page_size();
+    let page = page_size();
     let end = addr
         .checked_add(len.max(1))?
         .checked_next_multiple_of(page)?;
@@ -47,7 +54,7 @@ fn pages(addr: usize, len: usize) -> Option<(usize, usize)> {
 /// when the command runs.
 pub(crate) fn check_mapped(addr: usize, len: usize) -> ZeResult {
     let (start, end) = pages(addr, len).ok_or(UNUSABLE)?;
-    let count = (end - start) / crate::memory::host_page_size();
+    let count = (end - start) / page_size();
     let mut residency = vec![0u8; count];
     // SAFETY: mincore only inspects the page tables of our own address space and writes
     // one byte per page into `residency`, which has room for all of them.
@@ -68,7 +75,7 @@ pub(crate) fn check_readable(addr: usize, len: usize) -> ZeResult {
     if UNAVAILABLE.load(Ordering::Relaxed) {
         return Ok(());
     }
-    let page = crate::memory::host_page_size();
+    let page = page_size();
     let (start, end) = pages(addr, len).ok_or(UNUSABLE)?;
     let mut scratch = [0u8; PROBE_BATCH];
     let mut next = start;
@@ -168,7 +175,7 @@ mod tests {
 
     /// A private anonymous mapping of `pages` pages with protection `prot`.
     fn map(pages: usize, prot: i32) -> *mut u8 {
-        let len = pages * crate::memory::host_page_size();
+        let len = pages * page_size();
         // SAFETY: a fresh private anonymous mapping; it overlaps nothing.
         let p = unsafe {
             libc::mmap(
@@ -186,7 +193,7 @@ mod tests {
 
     #[test]
     fn unreadable_and_unmapped_ranges_are_refused_readable_ones_accepted() {
-        let page = crate::memory::host_page_size();
+        let page = page_size();
         let good = vec![1u8; 3 * page];
         assert_eq!(check_readable(good.as_ptr() as usize, good.len()), Ok(()));
         let none = map(2, libc::PROT_NONE);
@@ -198,7 +205,7 @@ mod tests {
 
     #[test]
     fn a_copy_into_read_only_or_from_protected_memory_fails_without_faulting() {
-        let page = crate::memory::host_page_size();
+        let page = page_size();
         let read_only = map(1, libc::PROT_READ);
         let none = map(1, libc::PROT_NONE);
         let mut buf = vec![7u8; page];

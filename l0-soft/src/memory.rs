@@ -12,22 +12,17 @@
 //! returned [`Region`] keeps the allocation's memory mapped while it is held, even if the
 //! application frees it meanwhile.
 
-mod calls;
-mod ipc;
-
 use std::collections::BTreeMap;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use level_zero_sys::*;
 
-use crate::context::Context;
 use crate::device::{Device, DEVICE_PAGE_SIZE};
 use crate::ffi::ZeResult;
+use crate::host_memory::page_size as host_page_size;
 use crate::{config, driver, fault};
-
-pub(crate) use calls::fill_table;
 
 /// The kind of a USM allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +62,25 @@ enum Backing {
     Arena { offset: usize },
     /// A private anonymous host mapping.
     Host { map: usize, map_len: usize },
+    /// Physical memory mapped into a reservation of address space
+    /// ([`virtual_memory`](crate::virtual_memory)).
+    Mapped(MappedPages),
+}
+
+/// The pages under a mapping of physical memory into reserved address space, as
+/// [`insert_mapping`] records them.
+pub(crate) struct MappedPages {
+    /// The device whose memory the pages are; `None` for host memory.
+    pub device: Option<Arc<Device>>,
+    /// The address the driver reads and writes for the mapping's first byte.
+    pub driver_base: usize,
+    /// The driver view the mapping is part of (its address): mappings of one view that
+    /// touch are one range for the driver.
+    pub view: usize,
+    /// Keeps the pages alive while the mapping, or a command using it, lives.
+    pub _owner: Arc<dyn std::any::Any + Send + Sync>,
+    /// Set while the mapping is in the table; cleared when it is removed.
+    pub in_use: Arc<AtomicBool>,
 }
 
 /// One live USM allocation.
@@ -89,20 +103,31 @@ pub(crate) struct Allocation {
 }
 
 impl Allocation {
-    // Part of the crate-internal API for command lists, queues and events.
-    #[allow(dead_code)]
     /// The address the driver reads and writes for `base`.
     pub(crate) fn driver_base(&self) -> usize {
         match (&self.backing, &self.device) {
             (Backing::Arena { .. }, Some(device)) => device.arena.driver_address(self.base),
+            (Backing::Mapped(pages), _) => pages.driver_base,
             _ => self.base,
         }
+    }
+
+    /// Counts one opening of an IPC handle of the allocation.
+    pub(crate) fn open_ipc(&self) {
+        self.ipc_opened.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Closes one opening of an IPC handle; false when none is open.
+    pub(crate) fn close_ipc(&self) -> bool {
+        self.ipc_opened
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// The page size reported for the allocation.
     pub(crate) fn page_size(&self) -> usize {
         match self.backing {
-            Backing::Arena { .. } => DEVICE_PAGE_SIZE,
+            Backing::Arena { .. } | Backing::Mapped(_) => DEVICE_PAGE_SIZE,
             Backing::Host { .. } => host_page_size(),
         }
     }
@@ -121,6 +146,8 @@ impl Drop for Allocation {
                 // once, after the last reference to the allocation went away.
                 unsafe { libc::munmap(map as *mut c_void, map_len) };
             }
+            // The pages go with the last holder of their owner.
+            Backing::Mapped(_) => {}
         }
     }
 }
@@ -138,11 +165,9 @@ fn write_table() -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, Arc<All
     ALLOCATIONS.write().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The host's page size.
-pub(crate) fn host_page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(n).unwrap_or(4096).max(4096)
+/// The live allocation with this id (`Allocation::id`), of any context.
+pub(crate) fn find_by_id(id: u64) -> Option<Arc<Allocation>> {
+    read_table().values().find(|a| a.id == id).cloned()
 }
 
 /// The allocation (of any context) that contains `addr`.
@@ -152,8 +177,6 @@ pub(crate) fn find(addr: usize) -> Option<Arc<Allocation>> {
     (addr - a.base < a.size).then(|| Arc::clone(a))
 }
 
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
 /// A range inside one allocation, as [`lookup`] found it. Holding it keeps the
 /// allocation's memory mapped.
 pub(crate) struct Region {
@@ -161,29 +184,7 @@ pub(crate) struct Region {
     offset: usize,
 }
 
-// Part of the crate-internal API for command lists, queues and events.
-#[allow(dead_code)]
 impl Region {
-    /// Host, device or shared.
-    pub(crate) fn kind(&self) -> MemoryKind {
-        self.allocation.kind
-    }
-
-    /// The device of device memory (and of shared memory bound to a device).
-    pub(crate) fn device(&self) -> Option<&Arc<Device>> {
-        self.allocation.device.as_ref()
-    }
-
-    /// The allocation's base address, as the application sees it.
-    pub(crate) fn base(&self) -> usize {
-        self.allocation.base
-    }
-
-    /// The allocation's size.
-    pub(crate) fn size(&self) -> usize {
-        self.allocation.size
-    }
-
     /// The address the driver may read and write for the start of the range: the
     /// read/write alias for device memory, the pointer itself for host and shared memory.
     pub(crate) fn driver_ptr(&self) -> *mut u8 {
@@ -214,7 +215,8 @@ pub(crate) fn lookup(ptr: *const c_void, len: usize) -> ZeResult<Option<Region>>
     let Some(allocation) = find(addr) else {
         let in_device_memory = driver::initialized()
             .map(|d| d.devices.iter().any(|dev| dev.arena.contains(addr)))
-            .unwrap_or(false);
+            .unwrap_or(false)
+            || is_reserved(addr);
         return if in_device_memory {
             Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
         } else {
@@ -222,10 +224,33 @@ pub(crate) fn lookup(ptr: *const c_void, len: usize) -> ZeResult<Option<Region>>
         };
     };
     let offset = addr - allocation.base;
-    if len > allocation.size - offset {
+    if len > allocation.size - offset && !mappings_continue(&allocation, addr + len) {
         return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE);
     }
     Ok(Some(Region { allocation, offset }))
+}
+
+/// Whether mappings of `first`'s driver view follow it without a gap up to `end`, so that
+/// a range from inside `first` to `end` is one range of the view (see
+/// [`virtual_memory`](crate::virtual_memory)).
+fn mappings_continue(first: &Allocation, end: usize) -> bool {
+    let Backing::Mapped(pages) = &first.backing else {
+        return false;
+    };
+    let table = read_table();
+    let mut reached = first.base + first.size;
+    for (&base, next) in table.range(reached..) {
+        if reached >= end {
+            break;
+        }
+        match &next.backing {
+            Backing::Mapped(p) if p.view == pages.view && base == reached => {
+                reached = base + next.size;
+            }
+            _ => return false,
+        }
+    }
+    reached >= end
 }
 
 /// What the application asked for.
@@ -238,8 +263,9 @@ pub(crate) struct Request {
     pub relaxed: bool,
 }
 
-/// Checks a request against the limits and allocates; returns the new base address.
-pub(crate) fn allocate(context: &Context, request: Request) -> ZeResult<usize> {
+/// Checks a request against the limits and allocates in the context with handle value
+/// `context`; returns the new base address.
+pub(crate) fn allocate(context: usize, request: Request) -> ZeResult<usize> {
     let config = config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
     let Request {
         kind,
@@ -284,7 +310,7 @@ pub(crate) fn allocate(context: &Context, request: Request) -> ZeResult<usize> {
         kind,
         base,
         size,
-        context: context.id(),
+        context,
         device,
         backing,
         ipc_opened: AtomicU32::new(0),
@@ -347,23 +373,144 @@ pub(crate) fn free(ptr: *mut c_void) -> ZeResult {
     if ptr.is_null() {
         return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
     }
-    let removed = write_table().remove(&(ptr as usize));
+    let mut table = write_table();
+    // Mapped physical memory is unmapped with `zeVirtualMemUnmap`, never freed.
+    if let Some(Backing::Mapped(_)) = table.get(&(ptr as usize)).map(|a| &a.backing) {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    let removed = table.remove(&(ptr as usize));
+    drop(table);
     // The memory is released when the last `Region` holding it is dropped.
     removed
         .map(drop)
         .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
 }
 
-/// Frees every allocation of `context` (when it is destroyed).
-pub(crate) fn free_all(context: &Context) {
+/// Ranges of reserved address space (`zeVirtualMemReserve`), base → size: device address
+/// space where nothing is mapped unless the table says so.
+static RESERVED: RwLock<BTreeMap<usize, usize>> = RwLock::new(BTreeMap::new());
+
+/// Records `base .. base + size` as reserved address space.
+pub(crate) fn reserve_range(base: usize, size: usize) {
+    RESERVED
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(base, size);
+}
+
+/// Forgets the reserved range at `base`.
+pub(crate) fn unreserve_range(base: usize) {
+    RESERVED
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&base);
+}
+
+/// Whether `addr` lies in reserved address space.
+fn is_reserved(addr: usize) -> bool {
+    let reserved = RESERVED.read().unwrap_or_else(|e| e.into_inner());
+    reserved
+        .range(..=addr)
+        .next_back()
+        .is_some_and(|(&base, &size)| addr - base < size)
+}
+
+/// Records a mapping of physical memory at `base .. base + size` as device memory of
+/// `context`; `ZE_RESULT_ERROR_INVALID_ARGUMENT` when the range overlaps an allocation or
+/// mapping already there.
+pub(crate) fn insert_mapping(
+    context: usize,
+    base: usize,
+    size: usize,
+    pages: MappedPages,
+) -> ZeResult {
+    let mut table = write_table();
+    let end = base + size;
+    let overlaps = table
+        .range(..end)
+        .next_back()
+        .is_some_and(|(_, a)| a.base + a.size > base);
+    if overlaps {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    let allocation = Arc::new(Allocation {
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        kind: match pages.device {
+            Some(_) => MemoryKind::Device,
+            None => MemoryKind::Host,
+        },
+        base,
+        size,
+        context,
+        device: pages.device.clone(),
+        backing: Backing::Mapped(pages),
+        ipc_opened: AtomicU32::new(0),
+    });
+    table.insert(base, allocation);
+    Ok(())
+}
+
+/// A mapping [`remove_mappings`] removed.
+pub(crate) struct Unmapped {
+    /// Its address in the reservation.
+    pub base: usize,
+    /// Its size.
+    pub size: usize,
+    /// Its address in the driver view.
+    pub driver_base: usize,
+    /// Whether it was host memory (mapped for the host at `base` too).
+    pub host: bool,
+}
+
+/// Removes every mapping that lies wholly inside `start .. start + size` (as Intel's
+/// driver unmaps); their physical memory can be mapped again at once.
+pub(crate) fn remove_mappings(start: usize, size: usize) -> Vec<Unmapped> {
+    let end = start.saturating_add(size);
+    let removed: Vec<Arc<Allocation>> = {
+        let mut table = write_table();
+        let bases: Vec<usize> = table
+            .range(start..end)
+            .filter(|(_, a)| matches!(a.backing, Backing::Mapped(_)) && a.base + a.size <= end)
+            .map(|(&b, _)| b)
+            .collect();
+        bases.iter().filter_map(|b| table.remove(b)).collect()
+    };
+    release_mappings(&removed);
+    removed
+        .iter()
+        .filter_map(|a| match &a.backing {
+            Backing::Mapped(pages) => Some(Unmapped {
+                base: a.base,
+                size: a.size,
+                driver_base: pages.driver_base,
+                host: pages.device.is_none(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Marks the physical memory of removed mappings as free to map again.
+fn release_mappings(removed: &[Arc<Allocation>]) {
+    for a in removed {
+        if let Backing::Mapped(pages) = &a.backing {
+            pages.in_use.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// Frees every allocation of the context with handle value `context` (when it is
+/// destroyed).
+pub(crate) fn free_all(context: usize) {
     let removed: Vec<Arc<Allocation>> = {
         let mut table = write_table();
         let bases: Vec<usize> = table
             .values()
-            .filter(|a| a.context == context.id())
+            .filter(|a| a.context == context)
             .map(|a| a.base)
             .collect();
         bases.iter().filter_map(|b| table.remove(b)).collect()
     };
+    release_mappings(&removed);
     drop(removed);
 }

@@ -4,7 +4,8 @@
 //!
 //! * `ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS`: `zeCommandQueueExecuteCommandLists` returns when
 //!   the lists have run, with the first failure among them. `DEFAULT` and `ASYNCHRONOUS`
-//!   return at once. Priorities are accepted and have no effect.
+//!   return at once. Priorities set the niceness of the queue's worker thread
+//!   ([`crate::engine::niceness`]).
 //! * An immediate list, a list of another queue group ordinal, or a list of another
 //!   device answers `ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE`; an open (not closed) list
 //!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`. A list of another context of the driver runs, as
@@ -19,22 +20,16 @@ use std::sync::Arc;
 
 use level_zero_sys::*;
 
-use crate::access::{self, Context, Device};
 use crate::cmdlist::CommandList;
-use crate::engine::{Engine, Job};
+use crate::context::{self, Context};
+use crate::device::{self, Device};
+use crate::engine::{check_queue_desc, Engine, Job};
 use crate::fence::Fence;
-use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
+use crate::ffi::{guard, input, write};
 use crate::handle::{Kind, Registry};
 use crate::sync::{status, Completion};
 
 static QUEUES: Registry<Queue> = Registry::new(Kind::CommandQueue);
-
-/// The queue flags the specification defines (API 1.17), accepted whatever the headers
-/// the driver was built with, as Intel's driver accepts them: `EXPLICIT_ONLY`, and for
-/// immediate lists `IN_ORDER` (bit 1; commands already run in order here) and
-/// `COPY_OFFLOAD_HINT` (bit 2; a hint).
-const QUEUE_FLAGS: u32 =
-    ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY.0 | 1 << 1 | 1 << 2;
 
 /// A command queue.
 pub(crate) struct Queue {
@@ -45,36 +40,6 @@ pub(crate) struct Queue {
     engine: Engine,
 }
 
-impl Queue {
-    /// The queue a handle names.
-    pub(crate) fn get(h: ze_command_queue_handle_t) -> ZeResult<Arc<Queue>> {
-        QUEUES.get(h)
-    }
-}
-
-/// Checks a queue descriptor (also used by immediate command lists) against the
-/// device; returns whether it asks for synchronous mode.
-pub(crate) fn check_queue_desc(device: &Device, desc: &ze_command_queue_desc_t) -> ZeResult<bool> {
-    check_flags(desc.flags, QUEUE_FLAGS)?;
-    if desc.mode.0 > ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS.0
-        || desc.priority.0 > ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_HIGH.0
-    {
-        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION);
-    }
-    check_stype(
-        desc.stype,
-        ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC,
-    )?;
-    let groups = access::queue_groups(device);
-    let group = groups
-        .get(desc.ordinal as usize)
-        .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
-    if desc.index >= group.num_queues {
-        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
-    }
-    Ok(desc.mode == ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS)
-}
-
 unsafe extern "C" fn create(
     h_context: ze_context_handle_t,
     h_device: ze_device_handle_t,
@@ -82,15 +47,15 @@ unsafe extern "C" fn create(
     ph_queue: *mut ze_command_queue_handle_t,
 ) -> ze_result_t {
     guard(|| {
-        let context = access::context(h_context)?;
-        let device = access::device(h_device)?;
+        let context = context::get(h_context)?;
+        let device = device::get(h_device)?;
         // SAFETY: the caller passes a valid descriptor or null.
         let desc = unsafe { input(desc) }?;
         if ph_queue.is_null() {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
         }
         let synchronous = check_queue_desc(&device, desc)?;
-        if !access::context_has_device(&context, &device) {
+        if !context.has_device(&device) {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
         let queue = Queue {
@@ -102,6 +67,20 @@ unsafe extern "C" fn create(
         };
         // SAFETY: checked non-null; room for one handle.
         unsafe { write(ph_queue, QUEUES.insert(Arc::new(queue))) }
+    })
+}
+
+/// `zeFenceCreate`: a fence of this queue.
+unsafe extern "C" fn fence_create(
+    h_queue: ze_command_queue_handle_t,
+    desc: *const ze_fence_desc_t,
+    ph_fence: *mut ze_fence_handle_t,
+) -> ze_result_t {
+    guard(|| {
+        QUEUES.get(h_queue)?;
+        // SAFETY: the caller passes a valid descriptor or null, and a writable handle or
+        // null.
+        unsafe { crate::fence::create(h_queue as usize, desc, ph_fence) }
     })
 }
 
@@ -186,4 +165,9 @@ pub(crate) fn fill_table(t: &mut ze_command_queue_dditable_t) {
     t.pfnDestroy = Some(destroy);
     t.pfnExecuteCommandLists = Some(execute);
     t.pfnSynchronize = Some(synchronize);
+}
+
+/// Fills the fence table's entry that names a queue: `zeFenceCreate`.
+pub(crate) fn fill_fence_table(t: &mut ze_fence_dditable_t) {
+    t.pfnCreate = Some(fence_create);
 }

@@ -2,7 +2,7 @@
 //! status becomes an entry point's result.
 //!
 //! A [`Completion`] is "not signaled", "signaled" or "signaled with an error" (a command
-//! that failed, see the fault injection in `copy_fault`). Waiting follows the
+//! that failed, see the fault injection in `fault`). Waiting follows the
 //! specification's timeout argument: `0` only queries, `u64::MAX` waits forever, any
 //! other value waits at most that many nanoseconds and then answers `NOT_READY`.
 

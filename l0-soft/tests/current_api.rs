@@ -81,8 +81,8 @@ fn the_timestamp_extensions_are_reported() {
     )));
     let names: Vec<String> = list
         .iter()
-        // SAFETY: the driver NUL-terminates every name.
         .map(|e| {
+            // SAFETY: the driver NUL-terminates every name.
             unsafe { CStr::from_ptr(e.name.as_ptr()) }
                 .to_string_lossy()
                 .into_owned()

@@ -289,29 +289,3 @@ fn failed_completions_reach_fences_queue_synchronize_and_synchronous_appends() {
     ok(ze!(zeCommandListDestroy(list)));
     ok(ze!(zeCommandListDestroy(imm)));
 }
-
-#[test]
-fn a_malformed_fault_variable_refuses_copies() {
-    if !in_child() {
-        return run_in_child(
-            "a_malformed_fault_variable_refuses_copies",
-            &[("ZE_SOFT_FAIL_COPY", "often")],
-        );
-    }
-    let (src, dst) = (alloc_host(8), alloc_host(8));
-    let list = immediate(COMPUTE, SYNC);
-    assert_rc(
-        ze!(zeCommandListAppendMemoryCopy(
-            list,
-            dst,
-            src,
-            8,
-            no_event(),
-            0,
-            none()
-        )),
-        ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED,
-    );
-    ok(ze!(zeCommandListAppendBarrier(list, no_event(), 0, none())));
-    ok(ze!(zeCommandListDestroy(list)));
-}

@@ -110,26 +110,37 @@ pub fn alloc_free(
         ..Default::default()
     };
     let mut p: *mut c_void = ptr::null_mut();
-    // SAFETY (all three): live context and device handles, typed descriptors, a live
-    // out-pointer; the default alignment (0).
     let (call, code) = match kind {
-        UsmKind::Device => ("zeMemAllocDevice", unsafe {
-            api.zeMemAllocDevice(context.raw(), &device_desc, len, 0, device.raw(), &mut p)
-        }),
-        UsmKind::Shared => ("zeMemAllocShared", unsafe {
-            api.zeMemAllocShared(
-                context.raw(),
-                &device_desc,
-                &host_desc,
-                len,
-                0,
-                device.raw(),
-                &mut p,
-            )
-        }),
-        UsmKind::Host => ("zeMemAllocHost", unsafe {
-            api.zeMemAllocHost(context.raw(), &host_desc, len, 0, &mut p)
-        }),
+        UsmKind::Device => (
+            "zeMemAllocDevice",
+            // SAFETY: live context and device handles, a typed descriptor, a live
+            // out-pointer; the default alignment (0).
+            unsafe {
+                api.zeMemAllocDevice(context.raw(), &device_desc, len, 0, device.raw(), &mut p)
+            },
+        ),
+        UsmKind::Shared => (
+            "zeMemAllocShared",
+            // SAFETY: live context and device handles, typed descriptors, a live
+            // out-pointer; the default alignment (0).
+            unsafe {
+                api.zeMemAllocShared(
+                    context.raw(),
+                    &device_desc,
+                    &host_desc,
+                    len,
+                    0,
+                    device.raw(),
+                    &mut p,
+                )
+            },
+        ),
+        UsmKind::Host => (
+            "zeMemAllocHost",
+            // SAFETY: a live context handle, a typed descriptor, a live out-pointer; the
+            // default alignment (0).
+            unsafe { api.zeMemAllocHost(context.raw(), &host_desc, len, 0, &mut p) },
+        ),
     };
     ok(call, code)?;
     // SAFETY: `p` was just allocated in this context and is freed exactly once.

@@ -27,9 +27,10 @@ macro_rules! ze {
 pub fn loader_with(vars: &[(&str, &str)]) -> &'static Loader {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        for (k, _) in std::env::vars() {
-            if k.starts_with("ZE_SOFT_") && k != "ZE_SOFT_LIBRARY" {
-                std::env::remove_var(k);
+        for (k, _) in std::env::vars_os() {
+            let name = k.to_string_lossy();
+            if name.starts_with("ZE_SOFT_") && name != "ZE_SOFT_LIBRARY" {
+                std::env::remove_var(&k);
             }
         }
         for (k, v) in vars {

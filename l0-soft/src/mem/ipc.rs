@@ -4,14 +4,13 @@
 //! answer `ZE_RESULT_ERROR_INVALID_ARGUMENT`.
 
 use std::ffi::c_void;
-use std::sync::atomic::Ordering;
 
 use level_zero_sys::*;
 
-use super::{find, read_table};
 use crate::context;
 use crate::device;
 use crate::ffi::{self, guard, ZeResult};
+use crate::memory::{find, find_by_id};
 
 const MAGIC: &[u8; 8] = b"zesoft\0\x01";
 
@@ -75,12 +74,8 @@ unsafe extern "C" fn open_ipc_handle(
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
         let id = decode(&handle)?;
-        let a = read_table()
-            .values()
-            .find(|a| a.id == id)
-            .cloned()
-            .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
-        a.ipc_opened.fetch_add(1, Ordering::AcqRel);
+        let a = find_by_id(id).ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
+        a.open_ipc();
         // SAFETY: checked non-null; the caller passes a writable pointer.
         unsafe { ffi::write(out, a.base as *mut c_void) }
     })
@@ -98,10 +93,11 @@ unsafe extern "C" fn close_ipc_handle(
         let a = find(ptr as usize)
             .filter(|a| a.base == ptr as usize)
             .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
-        a.ipc_opened
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-            .map(|_| ())
-            .map_err(|_| ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+        if a.close_ipc() {
+            Ok(())
+        } else {
+            Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+        }
     })
 }
 

@@ -1,15 +1,17 @@
-//! The `zeMem*` entry points: parameter checks, then the allocation model of the parent
-//! module.
+//! The memory table (`zeMem*`): parameter checks, then the allocation model of
+//! [`crate::memory`]; `ipc` has the IPC handle entries.
+
+mod ipc;
 
 use std::ffi::c_void;
+use std::sync::Arc;
 
 use level_zero_sys::*;
 
-use super::{allocate, find, free, ipc, MemoryKind, Request};
 use crate::context::{self, Context};
 use crate::device::{self, Device};
 use crate::ffi::{self, guard, ZeResult};
-use std::sync::Arc;
+use crate::memory::{allocate, find, free, MemoryKind, Request};
 
 const DEVICE_FLAGS: u32 = 0x7;
 const HOST_FLAGS: u32 = 0xf;
@@ -52,7 +54,7 @@ fn device_in(context: &Context, device: ze_device_handle_t) -> ZeResult<Arc<Devi
 ///
 /// `out` is null or valid for a write.
 unsafe fn allocate_into(context: &Context, request: Request, out: *mut *mut c_void) -> ZeResult {
-    let addr = allocate(context, request)?;
+    let addr = allocate(context.id(), request)?;
     // SAFETY: the caller guarantees `out` is null or writable.
     unsafe { ffi::write(out, addr as *mut c_void) }
 }
