@@ -36,7 +36,8 @@ fn check(rc: Result<ze_result_t, MissingFunction>, what: &str) {
 
 impl Driver {
     fn open() -> Driver {
-        ze_soft::enable_for_process().expect("libze_soft.so is built");
+        // SAFETY: called from the bench's `main` before it starts threads or the loader.
+        unsafe { ze_soft::enable_for_process() }.expect("libze_soft.so is built");
         let l = Loader::global().expect("libze_loader.so.1 is installed");
         // SAFETY: the calls get valid out-pointers and descriptors.
         unsafe {

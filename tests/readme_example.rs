@@ -4,7 +4,9 @@ use usm_core::{Context, Queue, UsmDevice, UsmHost, UsmKind, UsmMemory};
 
 #[test]
 fn the_readme_example_runs() -> Result<(), usm_core::Error> {
-    ze_soft::enable_for_process().expect("the software driver is built");
+    // SAFETY: the only test of this binary: no other thread reads the environment, and
+    // the loader is not open yet.
+    unsafe { ze_soft::enable_for_process() }.expect("the software driver is built");
     let (context, device) = Context::default_gpu()?;
     let queue = Queue::new(&context, &device)?;
     let mut on_device = UsmDevice::new(&context, &device, 1 << 20)?;

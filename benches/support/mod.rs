@@ -17,7 +17,10 @@ pub struct Setup {
 /// `USM_TEST_DRIVER=system`), and its first GPU device with the default context.
 pub fn setup() -> Setup {
     if std::env::var("USM_TEST_DRIVER").map_or(true, |v| v != "system") {
-        ze_soft::enable_for_process().expect("the software driver library");
+        // SAFETY: criterion runs every bench on the main thread, which starts no other
+        // thread that reads the environment; only the first call sets the variable, before
+        // the loader opens (later calls find it set and only read it).
+        unsafe { ze_soft::enable_for_process() }.expect("the software driver library");
     }
     let (context, device) = Context::default_gpu().expect("a GPU device");
     Setup {

@@ -15,6 +15,13 @@
 //!   neither freed nor touched; [`Queue::copy_async`] and its siblings return a
 //!   [`Pending`] handle that owns the memory until the work is done. Both go through one
 //!   submission routine and wait on each other through one dependency type, [`EventRef`].
+//! * Waiting and hints: [`Queue::synchronize`] (SYCL's `queue.wait()`);
+//!   [`Queue::prefetch`] and [`Queue::mem_advise`] with [`MemAdvice`], also in a scope and
+//!   owned ([`Queue::prefetch_async`]). Work appended to [`Queue::raw_list`] is ordered
+//!   before later synchronous calls.
+//! * Interop: [`Context::from_raw_borrowed`] / [`Context::from_raw_owned`],
+//!   [`Queue::from_raw_borrowed`] / [`Queue::from_raw_owned`], [`EventRef::from_raw`],
+//!   [`Driver::from_raw_checked`], [`Device::from_raw_checked`].
 //! * Classification: [`Context::classify`] and [`as_usm_memory`] for any pointer.
 //! * Errors: [`Error`], with every Level Zero result code named ([`ResultCode`],
 //!   [`ZeError`]), [`UsmAllocationError`] for allocations and [`TransferError`] for refused
@@ -81,8 +88,8 @@ pub use memory::{
     UsmShared, UsmSource, UsmView,
 };
 pub use queue::{
-    pending, ChosenEngine, Engine, EventRef, Failed, Mode, Pending, PendingResult, Queue,
-    QueueOptions,
+    pending, ChosenEngine, Engine, EventRef, Failed, MemAdvice, Mode, Pending, PendingResult,
+    Queue, QueueOptions,
 };
 pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
 pub use suai::{SuaiDict, SuaiError, SuaiView};

@@ -36,7 +36,9 @@ pub fn loader_with(vars: &[(&str, &str)]) -> &'static Loader {
         for (k, v) in vars {
             std::env::set_var(k, v);
         }
-        ze_soft::enable_for_process().expect("libze_soft.so is built next to the tests");
+        // SAFETY: every test opens the loader through this `OnceLock` (C code reading the
+        // environment starts only after it); other threads use `std::env`, which locks it.
+        unsafe { ze_soft::enable_for_process() }.expect("libze_soft.so is built next to the tests");
     });
     Loader::global().expect("libze_loader.so.1 is installed (bash ci/deps)")
 }

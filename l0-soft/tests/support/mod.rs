@@ -113,7 +113,10 @@ pub fn env() -> &'static Env {
 
 fn init() -> Env {
     {
-        ze_soft::enable_for_process().expect("libze_soft.so is built next to the tests");
+        // SAFETY: every test reaches the loader through the `OnceLock` that runs this (C
+        // code reading the environment starts only after it); other threads use
+        // `std::env`, which locks it.
+        unsafe { ze_soft::enable_for_process() }.expect("libze_soft.so is built next to the tests");
         let l = Loader::global().expect("libze_loader.so.1 is installed (bash ci/deps)");
         // SAFETY: plain calls with valid out-pointers.
         unsafe {

@@ -110,7 +110,7 @@ impl<T> fmt::Debug for Pending<T> {
 impl<T> Pending<T> {
     /// A handle owning `value`, before its work is submitted (dropping it waits for
     /// nothing).
-    fn unsubmitted(value: T) -> Pending<T> {
+    pub(super) fn unsubmitted(value: T) -> Pending<T> {
         Pending {
             value: Some(value),
             event: None,
@@ -121,7 +121,7 @@ impl<T> Pending<T> {
 
     /// Takes the event of the work just submitted (and what it waits for): from now on,
     /// dropping the handle waits for the work.
-    fn submitted(&mut self, submission: Submission) {
+    pub(super) fn submitted(&mut self, submission: Submission) {
         self.event = Some(submission.event);
         self.after = submission.after;
         self.trace = submission.trace;
@@ -338,7 +338,10 @@ impl Queue {
 }
 
 /// The handle of submitted work, or the error with the values given back.
-fn finish_submission<T>(submitted: Result<()>, mut handle: Pending<T>) -> PendingResult<T> {
+pub(super) fn finish_submission<T>(
+    submitted: Result<()>,
+    mut handle: Pending<T>,
+) -> PendingResult<T> {
     match submitted {
         Ok(()) => Ok(handle),
         // Refused or not appended: nothing of the handle's is in use.

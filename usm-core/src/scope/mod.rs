@@ -2,6 +2,7 @@
 //! tokens of held memory.
 
 mod held;
+mod hint;
 
 use std::marker::PhantomData;
 use std::ops::Deref;

@@ -17,6 +17,20 @@ pub struct Gate {
 impl Gate {
     /// Closes a gate in front of the work submitted to `queue` from now on.
     pub fn close(context: &Context, queue: &Queue) -> Gate {
+        let gate = Gate::detached(context);
+        let api = api().unwrap();
+        let mut waits = [gate.event];
+        // SAFETY: no other thread uses the queue; the event lives until `Drop`, after the
+        // test drained the queue.
+        let outcome =
+            unsafe { api.zeCommandListAppendWaitOnEvents(queue.raw_list(), 1, waits.as_mut_ptr()) };
+        check("zeCommandListAppendWaitOnEvents", outcome, String::new).unwrap();
+        gate
+    }
+
+    /// A closed gate in front of nothing yet: its event ([`Gate::raw`]) is for work to
+    /// wait on.
+    pub fn detached(context: &Context) -> Gate {
         let api = api().unwrap();
         let desc = ze_event_pool_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_POOL_DESC,
@@ -41,13 +55,12 @@ impl Gate {
         // SAFETY: the pool just made, index in range, out-parameter.
         let outcome = unsafe { api.zeEventCreate(pool, &desc, &mut event) };
         check("zeEventCreate", outcome, String::new).unwrap();
-        let mut waits = [event];
-        // SAFETY: no other thread uses the queue; the event lives until `Drop`, after the
-        // test drained the queue.
-        let outcome =
-            unsafe { api.zeCommandListAppendWaitOnEvents(queue.raw_list(), 1, waits.as_mut_ptr()) };
-        check("zeCommandListAppendWaitOnEvents", outcome, String::new).unwrap();
         Gate { pool, event }
+    }
+
+    /// The gate's event.
+    pub fn raw(&self) -> ze_event_handle_t {
+        self.event
     }
 
     /// Lets the work behind the gate run.

@@ -49,7 +49,10 @@ pub fn init_with(soft_config: &[(&str, &str)]) {
             for (name, value) in soft_config {
                 std::env::set_var(name, value);
             }
-            ze_soft::enable_for_process()?;
+            // SAFETY: every test reaches Level Zero through this `OnceLock` (the loader,
+            // C code reading the environment, starts only after it); the harness's other
+            // threads read the environment only through `std::env`, which locks it.
+            unsafe { ze_soft::enable_for_process() }.map_err(|e| e.to_string())?;
         }
         usm_core::init().map_err(|e| e.to_string())
     });
