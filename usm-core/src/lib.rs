@@ -43,6 +43,7 @@
 
 #![warn(missing_docs)]
 
+mod adopt;
 pub mod classify;
 pub mod context;
 pub mod device;
@@ -58,6 +59,7 @@ mod result;
 mod scope;
 pub mod suai;
 pub mod transfer;
+mod typed;
 
 /// The former name of [`diagnostics`], kept so that `usm_core::trace::...` paths still work.
 #[doc(hidden)]
@@ -72,17 +74,16 @@ pub use device::{
 pub use diagnostics::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
 pub use driver::{Driver, DriverProperties, Extension, RELAXED_ALLOCATION_LIMITS_EXTENSION};
 pub use error::{
-    check, AllocationFailure, Error, Operand, PatternRule, Result, ResultCode, TransferError,
-    UsmAllocationError, ZeError,
+    check, AllocationFailure, Error, Failed, Operand, PatternRule, Result, ResultCode,
+    TransferError, UsmAllocationError, ZeError,
 };
 pub use init::{api, init, loader};
 pub use memory::{
-    AllocOptions, CacheBias, Placement, UsmDestination, UsmDevice, UsmHost, UsmKind, UsmMemory,
-    UsmShared, UsmSource, UsmView,
+    AllocOptions, CacheBias, ElementType, Placement, UsmAllocator, UsmDestination, UsmDevice,
+    UsmHost, UsmKind, UsmMemory, UsmRange, UsmShared, UsmSource, UsmView, UsmViewMut,
 };
 pub use queue::{
-    pending, ChosenEngine, Engine, EventRef, Failed, Mode, Pending, PendingResult, Queue,
-    QueueOptions,
+    pending, ChosenEngine, Engine, EventRef, Mode, Pending, PendingResult, Queue, QueueOptions,
 };
 pub use scope::{scope, Event, HeldMut, HeldRef, Scope};
 pub use suai::{SuaiDict, SuaiError, SuaiView};
@@ -90,6 +91,16 @@ pub use transfer::{Extent, Region};
 
 /// The raw Level Zero bindings usm-core is built on.
 pub use level_zero_sys as sys;
+
+/// The plain-old-data traits typed memory needs (`Pod`, `Zeroable`) and their derives, so
+/// that users need no dependency of their own: derive with
+/// `#[derive(usm_core::bytemuck::Pod, usm_core::bytemuck::Zeroable)]` and
+/// `#[bytemuck(crate = "usm_core::bytemuck")]` (see the crate docs).
+pub use bytemuck;
+
+/// The allocator interface [`UsmAllocator`] implements, and the collections that take it
+/// (`allocator_api2::vec::Vec`, `allocator_api2::boxed::Box`).
+pub use allocator_api2;
 
 // Proof at compile time that queues, scopes, events and pending work cross threads.
 const _: fn() = || {
@@ -101,4 +112,7 @@ const _: fn() = || {
     send_sync::<HeldMut<'static>>();
     send_sync::<EventRef>();
     send::<Pending<(UsmDevice, Vec<u8>)>>();
+    send_sync::<UsmDevice<f32>>();
+    send_sync::<UsmViewMut<'static, u32>>();
+    send_sync::<UsmAllocator>();
 };

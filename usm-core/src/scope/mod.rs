@@ -15,6 +15,7 @@ pub use held::{HeldMut, HeldRef};
 #[cfg(doc)]
 use crate::error::TransferError;
 use crate::error::{Error, Result};
+use crate::memory::{UsmView, UsmViewMut};
 use crate::queue::{
     copy_async_span, fill_async_span, report, Command, EventRef, Queue, Submission,
 };
@@ -304,6 +305,29 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         HeldMut {
             hold: self.new_hold(),
             side: Side::usm(&*memory),
+            _scope: PhantomData,
+        }
+    }
+
+    /// Holds a shared view for reading by the device until the scope ends. The view is
+    /// taken by value: its borrow of the memory lasts the whole scope, so the view may be
+    /// made inside the scope's closure (`s.hold_view(memory.slice(0..4)?)`).
+    pub fn hold_view<T>(&'scope self, view: UsmView<'scope, T>) -> HeldRef<'scope> {
+        HeldRef {
+            hold: self.new_hold(),
+            side: Side::usm(&view),
+            _scope: PhantomData,
+        }
+    }
+
+    /// Holds a mutable view for reading and writing by the device until the scope ends,
+    /// taken by value as in [`hold_view`](Self::hold_view). Each hold is ordered on its
+    /// own: work on non-overlapping views of one allocation (from `split_at_mut`) may be in
+    /// flight at the same time, while work on one view is ordered as on any held memory.
+    pub fn hold_view_mut<T>(&'scope self, view: UsmViewMut<'scope, T>) -> HeldMut<'scope> {
+        HeldMut {
+            hold: self.new_hold(),
+            side: Side::usm(&view),
             _scope: PhantomData,
         }
     }
