@@ -80,11 +80,9 @@ impl ViewParts {
         if !self.kind.is_host_accessible() {
             return Err(Error::NotHostAccessible { kind: self.kind });
         }
-        if self.len == 0 {
-            return Ok(&[]);
-        }
         // SAFETY: host-accessible USM of `len` bytes, alive and unwritten for the slice
-        // (the caller's promise).
+        // (the caller's promise); the pointer is never null (views are made over
+        // allocations, and adoption refuses null), so an empty slice keeps its address.
         Ok(unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) })
     }
 
@@ -96,9 +94,6 @@ impl ViewParts {
     unsafe fn bytes_mut<'b>(&mut self) -> Result<&'b mut [u8]> {
         if !self.kind.is_host_accessible() {
             return Err(Error::NotHostAccessible { kind: self.kind });
-        }
-        if self.len == 0 {
-            return Ok(&mut []);
         }
         // SAFETY: as in `bytes`, and the caller's promise of exclusive access.
         Ok(unsafe { std::slice::from_raw_parts_mut(self.ptr.cast::<u8>(), self.len) })
@@ -234,7 +229,7 @@ impl<T> Clone for UsmView<'_, T> {
     /// Another view of the same elements (a dependent handle of the context, not a user
     /// one).
     fn clone(&self) -> Self {
-        UsmView::from_view_parts(self.parts.narrowed(self.offset(), self.parts.len))
+        UsmView::from_view_parts(self.parts.narrowed(0, self.parts.len))
     }
 }
 
@@ -409,7 +404,7 @@ impl<'a, T> UsmView<'a, T> {
     ///
     /// [`Error::ElementRange`] when `mid` is past the end.
     pub fn split_at(&self, mid: usize) -> Result<(UsmView<'a, T>, UsmView<'a, T>)> {
-        let whole = self.parts.narrowed(self.offset(), self.parts.len);
+        let whole = self.parts.narrowed(0, self.parts.len);
         let (left, right) = whole.split::<T>(mid)?;
         Ok((
             UsmView::from_view_parts(left),
@@ -446,13 +441,13 @@ impl<'a, T: Pod> UsmView<'a, T> {
 impl<'a, T> UsmViewMut<'a, T> {
     /// A shared view of all of this view, borrowing it.
     pub fn as_view(&self) -> UsmView<'_, T> {
-        UsmView::from_view_parts(self.parts.narrowed(self.offset(), self.parts.len))
+        UsmView::from_view_parts(self.parts.narrowed(0, self.parts.len))
     }
 
     /// A mutable view of all of this view, borrowing it (so that this view can be used
     /// again afterwards).
     pub fn reborrow(&mut self) -> UsmViewMut<'_, T> {
-        UsmViewMut::from_view_parts(self.parts.narrowed(self.offset(), self.parts.len))
+        UsmViewMut::from_view_parts(self.parts.narrowed(0, self.parts.len))
     }
 
     /// A mutable view of the elements `range` of this view, borrowing it.
