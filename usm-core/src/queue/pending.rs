@@ -35,6 +35,17 @@
 //!     let pending = queue.read_async(memory.view(0, 4).unwrap(), &[]);
 //! }
 //! ```
+//!
+//!   Typed views are refused the same way (below); owned work on part of an allocation
+//!   owns it through a
+//!   [`UsmRange`](crate::UsmRange) (`memory.into_range(2..6)?`), which
+//!   [`UsmRange::into_inner`](crate::UsmRange::into_inner) gives back.
+//!
+//! ```compile_fail,E0521
+//! fn f(queue: &usm_core::Queue, memory: &mut usm_core::UsmDevice<u32>) {
+//!     let pending = queue.fill_async(memory.slice_mut(0..4).unwrap(), &[0], &[]);
+//! }
+//! ```
 //! * The handle gives the memory back only from [`Pending::wait`], after the work is done;
 //!   dropping the handle waits first, then frees. The handle exists before the work is
 //!   submitted, so a panic during submission (a tracing subscriber is the user's code)

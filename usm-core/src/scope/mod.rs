@@ -139,6 +139,64 @@ use crate::transfer::{
 /// # }
 /// ```
 ///
+/// Views follow the same rules. Memory cannot be freed, nor read by the host, while a
+/// view of it is held:
+///
+/// ```compile_fail,E0505
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::<u32>::alloc(context, 8)?;
+/// usm_core::scope(|s| {
+///     s.memset(queue, s.hold_view_mut(h.slice_mut(0..4)?), 1, &[])?;
+///     drop(h);
+///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// ```compile_fail,E0502
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::<u32>::alloc(context, 8)?;
+/// usm_core::scope(|s| {
+///     s.memset(queue, s.hold_view_mut(h.slice_mut(0..4)?), 1, &[])?;
+///     assert_eq!(h[6], 0);
+///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// and two overlapping mutable views cannot be held at once:
+///
+/// ```compile_fail,E0499
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::<u32>::alloc(context, 8)?;
+/// usm_core::scope(|s| {
+///     let a = s.hold_view_mut(h.slice_mut(0..4)?);
+///     let b = s.hold_view_mut(h.slice_mut(2..6)?);
+///     s.memset(queue, a, 1, &[])?;
+///     s.memset(queue, b, 2, &[])?;
+///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// Non-overlapping ones can, and their work is in flight at the same time (each held view
+/// is ordered on its own):
+///
+/// ```no_run
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::<u32>::alloc(context, 8)?;
+/// usm_core::scope(|s| {
+///     let (low, high) = h.split_at_mut(4)?;
+///     s.memset(queue, s.hold_view_mut(low), 1, &[])?;
+///     s.memset(queue, s.hold_view_mut(high), 2, &[])?;
+///     Ok(())
+/// })?;
+/// assert_eq!(h[..], [0x0101_0101, 0x0101_0101, 0x0101_0101, 0x0101_0101,
+///                    0x0202_0202, 0x0202_0202, 0x0202_0202, 0x0202_0202]);
+/// # Ok(())
+/// # }
+/// ```
+///
 /// The same code compiles once the memory outlives the scope and is read after it:
 ///
 /// ```no_run
