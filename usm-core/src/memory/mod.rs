@@ -1,8 +1,15 @@
 //! USM memory: the kinds ([`UsmKind`]), the three owned kinds ([`UsmDevice`],
-//! [`UsmShared`], [`UsmHost`]), the non-owning [`UsmView`], the traits they share
-//! ([`UsmMemory`], and [`UsmSource`] / [`UsmDestination`] for what the device may read and
-//! write), and allocation options. The one place where memory is allocated and freed is
-//! here too.
+//! [`UsmShared`], [`UsmHost`]), typed by their element (`u8` by default), the borrowed views
+//! ([`UsmView`], [`UsmViewMut`]), owned ranges for owned asynchronous work ([`UsmRange`]),
+//! the traits they share ([`UsmMemory`], [`ElementType`], and [`UsmSource`] /
+//! [`UsmDestination`] for what the device may read and write), the USM allocator of
+//! `allocator_api2` ([`UsmAllocator`]), and allocation options. The one place where memory
+//! is allocated and freed is here too. (Allocating zeroed device memory and upload and
+//! download through a queue are in the crate's `typed` module; adopting memory allocated
+//! elsewhere in its `adopt` module: `UsmDevice::from_raw_parts`, `UsmView::adopt`.)
+//!
+//! For the counterparts of cudarc's API (`CudaSlice<T>`, views, `alloc_zeros`,
+//! `memcpy_*`, `upgrade_device_ptr`), see the "Coming from cudarc" table of the README.
 //!
 //! # Coming from dpctl.memory
 //!
@@ -12,7 +19,8 @@
 //! | `MemoryUSMShared`, `MemoryUSMHost` | [`UsmShared`], [`UsmHost`] (host memory is bound to the context only) |
 //! | `USMAllocationError` | [`UsmAllocationError`](crate::UsmAllocationError), with kind, size, alignment, device and the driver's code |
 //! | `nbytes`, `_pointer`, `get_usm_type()`, `sycl_device` | [`UsmMemory::len`], [`UsmMemory::as_ptr`], [`UsmMemory::kind`], [`UsmMemory::device`] |
-//! | buffer protocol (host-accessible kinds only) | `as_slice`/`as_mut_slice` and typed `as_slice_of` on [`UsmShared`] and [`UsmHost`] only |
+//! | buffer protocol (host-accessible kinds only) | [`UsmShared<T>`] and [`UsmHost<T>`] deref to `[T]` (`as_slice`/`as_mut_slice`; `as_slice_of` reinterprets); [`UsmDevice`] never does |
+//! | `memoryview(m)[a:b]` | typed views: `m.slice(a..b)?`, `m.slice_mut(a..b)?`, `m.split_at_mut(mid)?` ([`UsmView`], [`UsmViewMut`]) |
 //! | `as_usm_memory(obj)` | [`as_usm_memory`](crate::as_usm_memory)`(&context, ptr, len)`: a [`UsmView`] |
 //!
 //! # Zero-sized allocations and bad alignments
