@@ -257,14 +257,26 @@ fn eventually(done: impl Fn() -> bool) -> bool {
     false
 }
 
-#[test]
-fn non_overlapping_mutable_views_of_one_allocation_are_in_flight_together() {
+/// Two queues on two engines, 1024 zeroed `u32` of device memory, and a closed gate in
+/// front of the first queue (its work cannot run before the gate opens).
+fn gated_pair() -> (
+    usm_core::Context,
+    Queue,
+    Queue,
+    UsmDevice<u32>,
+    gate_support::Gate,
+) {
     let (context, device) = support::context();
     let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
     let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
-    let mut memory = UsmDevice::<u32>::alloc_zeroed(&q1, 1024).unwrap();
-    // Work on q1 cannot run before the gate opens.
+    let memory = UsmDevice::<u32>::alloc_zeroed(&q1, 1024).unwrap();
     let gate = gate_support::Gate::close(&context, &q1);
+    (context, q1, q2, memory, gate)
+}
+
+#[test]
+fn non_overlapping_mutable_views_of_one_allocation_are_in_flight_together() {
+    let (_context, q1, q2, mut memory, gate) = gated_pair();
     scope(|s| {
         let _open = OpenOnDrop(&gate);
         let (low, high) = memory.split_at_mut(512)?;
@@ -290,11 +302,7 @@ fn non_overlapping_mutable_views_of_one_allocation_are_in_flight_together() {
 
 #[test]
 fn work_on_one_view_stays_ordered() {
-    let (context, device) = support::context();
-    let q1 = queue(&context, &device, Engine::MainCopy, Mode::Asynchronous);
-    let q2 = queue(&context, &device, Engine::LinkCopy, Mode::Asynchronous);
-    let mut memory = UsmDevice::<u32>::alloc_zeroed(&q1, 1024).unwrap();
-    let gate = gate_support::Gate::close(&context, &q1);
+    let (_context, q1, q2, mut memory, gate) = gated_pair();
     scope(|s| {
         let _open = OpenOnDrop(&gate);
         let (_, high) = memory.split_at_mut(512)?;

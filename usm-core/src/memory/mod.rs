@@ -198,6 +198,89 @@ macro_rules! impl_usm_memory {
     };
 }
 
+/// The constructors of the kinds bound to a device (device and shared memory): in bytes
+/// (`new`, `with_options`, the `u8` case) and in elements (`alloc`, `alloc_with_options`).
+macro_rules! impl_device_bound {
+    ($ty:ident, $kind:expr, $what:literal) => {
+        impl $ty {
+            #[doc = concat!("Allocates `nbytes` of ", $what, " memory bound to `device`, with the driver's alignment.")]
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Allocation`](crate::Error::Allocation) for size 0 or the driver's
+            /// refusal (out of memory, unsupported size); initialisation errors.
+            #[track_caller]
+            pub fn new(
+                context: &$crate::context::Context,
+                device: &$crate::names::Device,
+                nbytes: usize,
+            ) -> $crate::Result<Self> {
+                Self::with_options(context, device, nbytes, &$crate::memory::AllocOptions::new())
+            }
+
+            #[doc = concat!("Allocates `nbytes` of ", $what, " memory bound to `device` as `options` say.")]
+            ///
+            /// # Errors
+            ///
+            /// As [`new`](Self::new); also, as [`Error::Allocation`](crate::Error::Allocation),
+            /// an alignment that is not a power of two, a device that is not in the context,
+            /// and relaxed limits on a driver without them.
+            #[track_caller]
+            pub fn with_options(
+                context: &$crate::context::Context,
+                device: &$crate::names::Device,
+                nbytes: usize,
+                options: &$crate::memory::AllocOptions,
+            ) -> $crate::Result<Self> {
+                Self::alloc_with_options(context, device, nbytes, options)
+            }
+        }
+
+        impl<T: bytemuck::Pod> $ty<T> {
+            #[doc = concat!("Allocates `len` elements of `T` of ", $what, " memory bound to `device` (contents")]
+            /// unspecified; any bytes are a valid `T`), aligned at least for `T`.
+            ///
+            /// # Errors
+            ///
+            /// As `new`: 0 elements (or a zero-sized `T`) is
+            /// [`AllocationFailure::ZeroSize`](crate::AllocationFailure::ZeroSize), a byte
+            /// size that overflows is
+            /// [`AllocationFailure::LargerThanAddressSpace`](crate::AllocationFailure::LargerThanAddressSpace).
+            #[track_caller]
+            pub fn alloc(
+                context: &$crate::context::Context,
+                device: &$crate::names::Device,
+                len: usize,
+            ) -> $crate::Result<Self> {
+                Self::alloc_with_options(context, device, len, &$crate::memory::AllocOptions::new())
+            }
+
+            /// Allocates `len` elements of `T` bound to `device` as `options` say (an
+            /// alignment below `T`'s is raised to it).
+            ///
+            /// # Errors
+            ///
+            /// As [`alloc`](Self::alloc) and `with_options`.
+            #[track_caller]
+            pub fn alloc_with_options(
+                context: &$crate::context::Context,
+                device: &$crate::names::Device,
+                len: usize,
+                options: &$crate::memory::AllocOptions,
+            ) -> $crate::Result<Self> {
+                let raw = $crate::memory::RawAllocation::new_elements::<T>(
+                    context,
+                    Some(device),
+                    $kind,
+                    len,
+                    options,
+                )?;
+                Ok(Self::from_raw_allocation(raw))
+            }
+        }
+    };
+}
+
 /// Adds host slices and `Deref` to `[T]` to an owned host-accessible type.
 macro_rules! impl_host_access {
     ($ty:ident) => {

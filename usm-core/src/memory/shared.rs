@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use bytemuck::Pod;
 
-use super::{AllocOptions, RawAllocation, UsmKind};
+use super::{RawAllocation, UsmKind};
 use crate::context::Context;
 use crate::error::Result;
 use crate::names::Device;
@@ -53,66 +53,7 @@ pub struct UsmShared<T = u8> {
     _elem: PhantomData<T>,
 }
 
-impl UsmShared {
-    /// Allocates `nbytes` of shared memory bound to `device`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Allocation`](crate::Error::Allocation) for size 0 or the driver's refusal;
-    /// initialisation errors.
-    #[track_caller]
-    pub fn new(context: &Context, device: &Device, nbytes: usize) -> Result<Self> {
-        Self::with_options(context, device, nbytes, &AllocOptions::new())
-    }
-
-    /// Allocates `nbytes` of shared memory bound to `device` as `options` say.
-    ///
-    /// # Errors
-    ///
-    /// As [`UsmShared::new`]; also, as [`Error::Allocation`](crate::Error::Allocation), an
-    /// alignment that is not a power of two, a device that is not in the context, and
-    /// relaxed limits on a driver without them.
-    #[track_caller]
-    pub fn with_options(
-        context: &Context,
-        device: &Device,
-        nbytes: usize,
-        options: &AllocOptions,
-    ) -> Result<Self> {
-        Self::alloc_with_options(context, device, nbytes, options)
-    }
-}
-
 impl<T: Pod> UsmShared<T> {
-    /// Allocates `len` elements of `T` bound to `device` (contents unspecified; any bytes
-    /// are a valid `T`), aligned at least for `T`.
-    ///
-    /// # Errors
-    ///
-    /// As [`UsmDevice::alloc`](crate::UsmDevice::alloc).
-    #[track_caller]
-    pub fn alloc(context: &Context, device: &Device, len: usize) -> Result<Self> {
-        Self::alloc_with_options(context, device, len, &AllocOptions::new())
-    }
-
-    /// Allocates `len` elements of `T` bound to `device` as `options` say (an alignment
-    /// below `T`'s is raised to it).
-    ///
-    /// # Errors
-    ///
-    /// As [`UsmShared::alloc`] and [`UsmShared::with_options`].
-    #[track_caller]
-    pub fn alloc_with_options(
-        context: &Context,
-        device: &Device,
-        len: usize,
-        options: &AllocOptions,
-    ) -> Result<Self> {
-        let raw =
-            RawAllocation::new_elements::<T>(context, Some(device), UsmKind::Shared, len, options)?;
-        Ok(Self::from_raw_allocation(raw))
-    }
-
     /// Allocates `len` zeroed elements of `T` bound to `device` (zeroed by the host).
     ///
     /// # Errors
@@ -138,5 +79,6 @@ impl<T: Pod> UsmShared<T> {
     }
 }
 
+impl_device_bound!(UsmShared, UsmKind::Shared, "shared");
 impl_usm_memory!(UsmShared);
 impl_host_access!(UsmShared);
