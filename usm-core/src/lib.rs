@@ -3,9 +3,15 @@
 //! * Discovery: [`Driver::all`], [`Driver::devices`], [`Device::properties`],
 //!   [`Device::queue_groups`]; one process-wide [`init()`].
 //! * Contexts: [`Context::new`] over chosen devices, or [`Context::default_gpu`].
-//! * Memory: [`UsmDevice`], [`UsmShared`], [`UsmHost`] (freed on drop; they keep their
-//!   context alive), sharing the [`UsmMemory`] trait; [`AllocOptions`] for alignment and
-//!   flags. Shared and host memory offer byte and typed slices.
+//! * Memory: [`UsmDevice<T>`], [`UsmShared<T>`], [`UsmHost<T>`] of any plain-old-data `T`
+//!   (`u8` by default: the byte API is that case), freed on drop, keeping their context
+//!   alive, sharing the [`UsmMemory`] trait; [`AllocOptions`] for alignment and flags.
+//!   Shared and host memory deref to `[T]`; device memory never does. Typed views
+//!   ([`UsmView`], [`UsmViewMut`]) of sub-ranges, checked once when made, are operands of
+//!   every copy, fill and scope; [`UsmRange`] gives part of an allocation to owned work;
+//!   [`UsmAllocator`] puts [`allocator_api2`] collections in host or shared memory; memory
+//!   allocated elsewhere is adopted with [`UsmDevice::from_raw_parts`] (owned, with the
+//!   caller's release) or [`UsmView::adopt`] (borrowed).
 //! * Copies and fills: a [`Queue`] (an immediate command list on a copy or compute
 //!   engine, see [`queue::engine`]) copies between any kinds and host slices, fills with
 //!   patterns, copies 2-D/3-D regions, reads memory into a `Vec` ([`Queue::to_vec`]);
@@ -27,6 +33,29 @@
 //!
 //! The crate's layers and module graph are described in `ARCHITECTURE.md` at the
 //! repository root.
+//!
+//! Element types of one's own derive the plain-old-data traits through this crate's
+//! re-export of bytemuck, with no dependency of their own:
+//!
+//! ```no_run
+//! use usm_core::{Context, Queue, UsmDevice};
+//!
+//! #[derive(Debug, Clone, Copy, PartialEq, usm_core::bytemuck::Pod, usm_core::bytemuck::Zeroable)]
+//! #[bytemuck(crate = "usm_core::bytemuck")]
+//! #[repr(C)]
+//! struct Pair {
+//!     key: u32,
+//!     value: f32,
+//! }
+//!
+//! let (context, device) = Context::default_gpu()?;
+//! let queue = Queue::new(&context, &device)?;
+//! let pairs = UsmDevice::from_slice(&queue, &[Pair { key: 1, value: 0.5 }; 16])?;
+//! let (first, rest) = pairs.split_at(1)?;
+//! assert_eq!((first.len(), rest.len()), (1, 15));
+//! assert_eq!(pairs.download(&queue)?[15], Pair { key: 1, value: 0.5 });
+//! # Ok::<(), usm_core::Error>(())
+//! ```
 //!
 //! ```no_run
 //! use usm_core::{Context, UsmDevice, UsmShared, UsmMemory, UsmKind};

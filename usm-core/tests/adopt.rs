@@ -279,6 +279,7 @@ fn adopted_views_are_used_and_never_freed() {
         // SAFETY: as above.
         let empty = unsafe { UsmView::<f32>::adopt(&context, ptr.cast(), 0) }.unwrap();
         assert!(empty.is_empty());
+        // SAFETY: refused before any use.
         let e = unsafe { UsmView::<f32>::adopt(&context, ptr.cast(), 65) }.unwrap_err();
         assert!(
             matches!(

@@ -150,3 +150,23 @@ fn clones_share_their_blocks_and_the_last_one_frees_what_is_left() {
     drop(clone);
     assert_eq!(context.stats().live_count(), 0);
 }
+
+#[test]
+fn clones_allocate_and_free_from_many_threads() {
+    let (context, device) = support::context();
+    let allocator = UsmAllocator::shared(&context, &device).unwrap();
+    std::thread::scope(|t| {
+        for seed in 0..4u32 {
+            let allocator = allocator.clone();
+            t.spawn(move || {
+                for round in 0..50u32 {
+                    let mut v: UsmVec<u32, _> = UsmVec::new_in(allocator.clone());
+                    v.extend((0..(round * 7 + 1)).map(|i| i ^ seed));
+                    assert!(v.iter().enumerate().all(|(i, &x)| x == i as u32 ^ seed));
+                }
+            });
+        }
+    });
+    assert_eq!(allocator.live_blocks(), 0);
+    assert_eq!(context.stats().live_count(), 0);
+}

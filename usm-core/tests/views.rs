@@ -366,3 +366,19 @@ fn owned_ranges_serve_pending_work_and_come_back() {
 fn data_of(values: &[u32]) -> Vec<u8> {
     values.iter().flat_map(|x| x.to_ne_bytes()).collect()
 }
+
+#[test]
+fn split_views_are_written_from_two_threads_at_once() {
+    let (context, device) = support::context();
+    let queue = Queue::new(&context, &device).unwrap();
+    let mut memory = UsmShared::<u64>::alloc_zeroed(&context, &device, 1 << 16).unwrap();
+    let (mut low, mut high) = memory.split_at_mut(1 << 15).unwrap();
+    std::thread::scope(|t| {
+        t.spawn(|| low.as_mut_slice().unwrap().fill(1));
+        t.spawn(|| {
+            queue.fill_with(&mut high, 0, 1 << 18, 2u64).unwrap();
+        });
+    });
+    assert!(memory[..1 << 15].iter().all(|&x| x == 1));
+    assert!(memory[1 << 15..].iter().all(|&x| x == 2));
+}
