@@ -203,3 +203,33 @@ fn typed_memory_describes_itself_with_its_typestr() {
     assert_eq!(view_dict.layout().shape, [4]);
     assert_eq!(view_dict.pointer(), memory.as_ptr() as usize + 8);
 }
+
+#[test]
+fn bytes_that_are_not_whole_elements_are_refused_as_typed_views() {
+    let (context, device) = support::context();
+    let queue = Queue::new(&context, &device).unwrap();
+    let bytes = UsmShared::from_slice(&context, &device, &[1u8, 2, 3, 4, 5, 6, 7]).unwrap();
+    let e = queue.to_vec_of::<u32, _>(&bytes).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::TypedView {
+                type_name: "u32",
+                len: 7,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(matches!(
+        bytes.as_slice_of::<u16>(),
+        Err(Error::TypedView { len: 7, .. })
+    ));
+    // A misaligned sub-range of the bytes, reinterpreted: refused, not read.
+    let odd = bytes.slice(1..5).unwrap();
+    assert!(matches!(
+        odd.as_slice_of::<u32>(),
+        Err(Error::TypedView { len: 4, .. })
+    ));
+    assert_eq!(odd.as_slice().unwrap(), &[2, 3, 4, 5]);
+}
