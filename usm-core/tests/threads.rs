@@ -112,3 +112,70 @@ fn shared_memory_is_read_from_several_threads_at_once() {
     let expected: u64 = (0..1024u64).map(|i| i % 251).sum();
     assert_eq!(sums, vec![expected; 4]);
 }
+
+/// Synchronous calls use one list per thread: concurrent threads each get their own, and a
+/// thread's list goes back to the queue when the thread exits, for the next thread.
+#[test]
+fn synchronous_lists_follow_threads_and_are_reused() {
+    let (context, device) = support::context();
+    let queue = usm_core::Queue::new(&context, &device).unwrap();
+    assert_eq!(queue.sync_lists_created(), 0);
+    const THREADS: usize = 4;
+    let gate = std::sync::Barrier::new(THREADS);
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (context, device, queue, gate) = (&context, &device, &queue, &gate);
+            s.spawn(move || {
+                let mut on_device = UsmDevice::new(context, device, 256).unwrap();
+                // Every thread has made its first call before any makes its second, so
+                // each one takes a list while the others hold theirs.
+                queue.memset(&mut on_device, 0, 256, t as u8).unwrap();
+                gate.wait();
+                for i in 0..50u8 {
+                    let pattern = vec![i ^ t as u8; 256];
+                    queue.write_from_slice(&mut on_device, &pattern).unwrap();
+                    assert_eq!(queue.to_vec(&on_device).unwrap(), pattern);
+                }
+            });
+        }
+    });
+    assert_eq!(queue.sync_lists_created(), THREADS);
+    // Threads that come one after another reuse the lists the first ones gave back.
+    for t in 0..10u8 {
+        let (context, device, queue) = (&context, &device, &queue);
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                let mut on_device = UsmDevice::new(context, device, 16).unwrap();
+                queue.memset(&mut on_device, 0, 16, t).unwrap();
+                assert_eq!(queue.to_vec(&on_device).unwrap(), [t; 16]);
+            });
+        });
+    }
+    assert_eq!(queue.sync_lists_created(), THREADS);
+}
+
+/// One thread using more queues than it keeps lists for, in turns, and queues dropped
+/// while the thread still holds their lists, then new queues (possibly at the same
+/// addresses): every call lands on a live list of its own queue (the driver refuses a
+/// destroyed list's handle) and each queue keeps one list.
+#[test]
+fn one_thread_many_queues_and_dropped_queues() {
+    let (context, device) = support::context();
+    let mut memory = UsmDevice::new(&context, &device, 64).unwrap();
+    for round in 0..3u8 {
+        let queues: Vec<_> = (0..7)
+            .map(|_| usm_core::Queue::new(&context, &device).unwrap())
+            .collect();
+        for turn in 0..5u8 {
+            for (i, queue) in queues.iter().enumerate() {
+                let value = round ^ turn ^ i as u8;
+                queue.memset(&mut memory, 0, 64, value).unwrap();
+                assert_eq!(queue.to_vec(&memory).unwrap(), [value; 64]);
+            }
+        }
+        for queue in &queues {
+            assert_eq!(queue.sync_lists_created(), 1);
+        }
+        // Dropped here while this thread's table still names some of them.
+    }
+}

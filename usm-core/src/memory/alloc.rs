@@ -94,67 +94,61 @@ impl RawAllocation {
             return Err(fail(AllocationFailure::RelaxedLimitsUnsupported));
         }
         let api = context.api();
-        let relaxed = ze_relaxed_allocation_limits_exp_desc_t {
+        let relaxed = relaxed_limits.then(|| ze_relaxed_allocation_limits_exp_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_RELAXED_ALLOCATION_LIMITS_EXP_DESC,
             pNext: std::ptr::null(),
             flags: ze_relaxed_allocation_limits_exp_flag_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_FLAG_MAX_SIZE.0,
-        };
-        let relaxed_ptr: *const c_void =
-            (&relaxed as *const ze_relaxed_allocation_limits_exp_desc_t).cast();
+        });
         // The specification chains the relaxed-limits descriptor to the device descriptor of
         // device and shared allocations, and to the host descriptor of host allocations.
-        let device_desc = ze_device_mem_alloc_desc_t {
+        let chained: *const c_void = relaxed.as_ref().map_or(std::ptr::null(), |r| {
+            (r as *const ze_relaxed_allocation_limits_exp_desc_t).cast()
+        });
+        let device_desc = |next| ze_device_mem_alloc_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC,
-            pNext: if relaxed_limits && kind != UsmKind::Host {
-                relaxed_ptr
-            } else {
-                std::ptr::null()
-            },
+            pNext: next,
             flags: options.device_flags(),
             ordinal: options.ordinal(),
         };
-        let host_desc = ze_host_mem_alloc_desc_t {
+        let host_desc = |next| ze_host_mem_alloc_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_HOST_MEM_ALLOC_DESC,
-            pNext: if relaxed_limits && kind == UsmKind::Host {
-                relaxed_ptr
-            } else {
-                std::ptr::null()
-            },
+            pNext: next,
             flags: options.host_flags(kind == UsmKind::Shared),
         };
         let device_handle = device.map_or(std::ptr::null_mut(), Device::raw);
         let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
         let start = debug.then(Instant::now);
-        let (call, allocated) = match kind {
+        let allocated = match kind {
             // SAFETY: (all three) valid context and device handles (see `Context`,
-            // `Device`), typed descriptors (and the chained relaxed-limits descriptor) living
-            // across the call; size and alignment were checked above.
-            UsmKind::Device => ("zeMemAllocDevice", unsafe {
+            // `Device`), typed descriptors (and the chained relaxed-limits descriptor, which
+            // lives until the end of this function) living across the call; size and
+            // alignment were checked above.
+            UsmKind::Device => unsafe {
                 result::memory::alloc_device(
                     api,
                     context.raw(),
-                    &device_desc,
+                    &device_desc(chained),
                     len,
                     alignment,
                     device_handle,
                 )
-            }),
+            },
             // SAFETY: as above.
-            UsmKind::Shared => ("zeMemAllocShared", unsafe {
+            UsmKind::Shared => unsafe {
                 result::memory::alloc_shared(
                     api,
                     context.raw(),
-                    &device_desc,
-                    &host_desc,
+                    &device_desc(chained),
+                    &host_desc(std::ptr::null()),
                     len,
                     alignment,
                     device_handle,
                 )
-            }),
+            },
             // SAFETY: as above.
-            UsmKind::Host => ("zeMemAllocHost", unsafe {
-                result::memory::alloc_host(api, context.raw(), &host_desc, len, alignment)
-            }),
+            UsmKind::Host => unsafe {
+                result::memory::alloc_host(api, context.raw(), &host_desc(chained), len, alignment)
+            },
         };
         let ptr = match allocated {
             Ok(ptr) => ptr,
@@ -162,6 +156,11 @@ impl RawAllocation {
             Err(other) => return Err(other),
         };
         let Some(ptr) = NonNull::new(ptr) else {
+            let call = match kind {
+                UsmKind::Device => "zeMemAllocDevice",
+                UsmKind::Shared => "zeMemAllocShared",
+                UsmKind::Host => "zeMemAllocHost",
+            };
             let e = ZeError::new(
                 level_zero_sys::ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
                 call,

@@ -7,7 +7,7 @@ use std::time::Instant;
 use level_zero_sys::{ze_command_list_handle_t, ze_event_handle_t};
 use tracing::span::EnteredSpan;
 
-use super::{create_list, Engine, Mode, Queue, QueueInner};
+use super::{Engine, Queue, QueueInner};
 use crate::error::Result;
 use crate::result::command_list::{self, RegionSide};
 use crate::transfer::{CheckedRegionCopy, Side};
@@ -64,27 +64,16 @@ impl Queue {
     ///
     /// The addresses in `command` must be valid for the accesses it makes until it
     /// returns, and no other code may access the destination meanwhile.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn run(&self, command: &Command<'_>) -> Result<()> {
-        let inner = &*self.inner;
-        let list = match inner.mode {
-            Mode::Synchronous => inner.lock_list(),
-            Mode::Asynchronous => {
-                let mut list = inner.lock_sync_list();
-                if list.is_null() {
-                    *list = create_list(
-                        &inner.context,
-                        &inner.device,
-                        &inner.chosen,
-                        Mode::Synchronous,
-                    )?;
-                }
-                list
+        self.with_sync_list(|list| {
+            // SAFETY: forwarded from the caller; the list is synchronous, so the work is
+            // done when the append returns; no other thread appends to it meanwhile.
+            unsafe {
+                self.inner
+                    .append_to(list, command, std::ptr::null_mut(), &[])
             }
-        };
-        // SAFETY: forwarded from the caller; the list is synchronous, so the work is done
-        // when the append returns; the guard keeps other threads off the list.
-        unsafe { inner.append_to(*list, command, std::ptr::null_mut(), &[]) }
+        })
     }
 }
 
@@ -113,7 +102,7 @@ impl QueueInner {
     ///
     /// As [`QueueInner::append`]; `list` is one of this queue's lists, which the caller
     /// keeps other threads off.
-    #[inline]
+    #[inline(always)]
     unsafe fn append_to(
         &self,
         list: ze_command_list_handle_t,

@@ -295,8 +295,39 @@ impl Queue {
     }
 
     /// Checks and runs a copy between two equal ranges.
+    ///
+    /// The common case (two USM ranges of the queue's context, of equal non-zero size, not
+    /// sharing a byte, tracing off) is decided by one short test and goes straight to the
+    /// list; everything else (plain host memory, which needs a look at other contexts'
+    /// allocations, refusals, empty copies, tracing) takes the full path.
     #[inline]
     fn copy_sides(&self, dst: Side, src: Side) -> Result<()> {
+        let queue_context = Some(self.context_addr());
+        let plain = dst.context == queue_context
+            && src.context == queue_context
+            && dst.len == src.len
+            && dst.len > 0
+            && (dst.addr >= src.addr + src.len || src.addr >= dst.addr + dst.len)
+            && !tracing::enabled!(target: "usm_core::copy", tracing::Level::DEBUG);
+        if !plain {
+            return self.copy_sides_checked(dst, src);
+        }
+        let command = Command::Copy {
+            dst: dst.ptr(),
+            src: src.ptr(),
+            len: dst.len,
+        };
+        // SAFETY: both ranges lie in memory the caller borrows (the caller checked the
+        // bounds; the test above the rest): the destination exclusively, the source
+        // unwritten, until `run` returns after the copy completed.
+        unsafe { self.run(&command) }
+    }
+
+    /// [`copy_sides`](Self::copy_sides) for everything but the common case: every check,
+    /// with its error.
+    #[cold]
+    #[inline(never)]
+    fn copy_sides_checked(&self, dst: Side, src: Side) -> Result<()> {
         check_copy(self.context_addr(), &dst, &src)?;
         if dst.len == 0 {
             return Ok(());

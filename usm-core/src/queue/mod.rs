@@ -1,15 +1,15 @@
 //! Queues: a device, a context and immediate command lists on a chosen engine, made once
 //! and reused for every copy and fill.
 //!
-//! In [`Mode::Synchronous`] a [`Queue`] has one synchronous immediate list: every append
-//! returns after its work is done, asynchronous work included. In [`Mode::Asynchronous`]
-//! (the default) asynchronous work ([`scope`](crate::scope()), [`Pending`])
-//! goes to an asynchronous immediate list, in submission order, and synchronous calls
-//! ([`Queue::copy`] and friends) to a second, synchronous list of the same engine, made at
-//! the first such call. Synchronous calls need no order with the asynchronous work in
-//! flight: that work holds its memory borrowed or owned until it is done, so no
-//! synchronous call can reach the same memory. See [`engine`] for which engine a queue
-//! uses.
+//! A [`Queue`] has one immediate list of its mode, where asynchronous work
+//! ([`scope`](crate::scope()), [`Pending`]) goes in submission order: in
+//! [`Mode::Asynchronous`] (the default) it returns at once and completes through events; in
+//! [`Mode::Synchronous`] every append returns after its work is done. Synchronous calls
+//! ([`Queue::copy`] and friends) go to synchronous lists of the same engine, one per
+//! thread that makes them, so that they take no lock ([`Queue::sync_lists_created`]). Synchronous calls
+//! need no order with the asynchronous work in flight: that work holds its memory borrowed
+//! or owned until it is done, so no synchronous call can reach the same memory. See
+//! [`engine`] for which engine a queue uses.
 //!
 //! All of a queue's API lives here: making it ([`Queue::with_options`]), its synchronous
 //! copies and fills (`copy`), its owned asynchronous work ([`pending`]), and the one
@@ -22,6 +22,7 @@ pub mod engine;
 mod events;
 pub mod pending;
 mod submit;
+mod sync_lists;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -132,9 +133,8 @@ pub struct Queue {
 pub(crate) struct QueueInner {
     /// The list of the queue's mode.
     list: Mutex<ze_command_list_handle_t>,
-    /// In asynchronous mode: the synchronous list for synchronous calls (null until the
-    /// first one).
-    sync_list: Mutex<ze_command_list_handle_t>,
+    /// The synchronous lists of synchronous calls, one per thread (see `sync_lists`).
+    sync_lists: sync_lists::SyncLists,
     events: Mutex<EventPool>,
     chosen: ChosenEngine,
     mode: Mode,
@@ -143,8 +143,9 @@ pub(crate) struct QueueInner {
     context: Context,
 }
 
-// SAFETY: each command list handle is only used under its mutex (Level Zero forbids
-// appending to one list from simultaneous threads, which the mutex rules out); events are
+// SAFETY: the list of the queue's mode is only used under its mutex, and each synchronous
+// list by the one thread holding it (Level Zero forbids appending to one list from
+// simultaneous threads, which both rule out); events are
 // handed out under the `events` mutex; event waits and queries are free-threaded. The
 // handles stay valid until `Drop`, which runs once no `Queue` or scope refers to them.
 unsafe impl Send for QueueInner {}
@@ -154,13 +155,8 @@ unsafe impl Sync for QueueInner {}
 impl Drop for QueueInner {
     fn drop(&mut self) {
         let api = self.context.api();
-        let lists = [
-            *self.list.get_mut().unwrap_or_else(PoisonError::into_inner),
-            *self
-                .sync_list
-                .get_mut()
-                .unwrap_or_else(PoisonError::into_inner),
-        ];
+        let mut lists = self.sync_lists.take_all();
+        lists.push(*self.list.get_mut().unwrap_or_else(PoisonError::into_inner));
         for list in lists.into_iter().filter(|l| !l.is_null()) {
             // SAFETY: the list came from zeCommandListCreateImmediate and no work is in
             // flight: synchronous calls wait before returning, and scopes and pending work
@@ -225,7 +221,7 @@ impl Queue {
         let queue = Queue {
             inner: Arc::new(QueueInner {
                 list: Mutex::new(list),
-                sync_list: Mutex::new(std::ptr::null_mut()),
+                sync_lists: sync_lists::SyncLists::default(),
                 events: Mutex::new(EventPool::new(context.raw(), context.api())),
                 chosen,
                 mode: options.mode,
@@ -306,13 +302,6 @@ impl QueueInner {
     #[inline]
     fn lock_list(&self) -> MutexGuard<'_, ze_command_list_handle_t> {
         self.list.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    #[inline]
-    fn lock_sync_list(&self) -> MutexGuard<'_, ze_command_list_handle_t> {
-        self.sync_list
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_events(&self) -> MutexGuard<'_, EventPool> {
