@@ -94,7 +94,7 @@ impl RawAllocation {
             return Err(fail(AllocationFailure::RelaxedLimitsUnsupported));
         }
         let api = context.api();
-        let relaxed = relaxed_limits.then(|| ze_relaxed_allocation_limits_exp_desc_t {
+        let relaxed = relaxed_limits.then_some(ze_relaxed_allocation_limits_exp_desc_t {
             stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_RELAXED_ALLOCATION_LIMITS_EXP_DESC,
             pNext: std::ptr::null(),
             flags: ze_relaxed_allocation_limits_exp_flag_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_FLAG_MAX_SIZE.0,
