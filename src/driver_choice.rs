@@ -46,10 +46,14 @@ impl Selected {
 
 /// Applies the choice to this process's environment. Must run before the loader initialises
 /// (before any usm-core call), while the process has a single thread.
+///
+/// A `ZE_ENABLE_ALT_DRIVERS` the user set is used only once each library it names has been
+/// checked to be a Level Zero driver (`ze_soft::check_alt_drivers`).
 pub fn apply(choice: DriverChoice) -> Result<Selected, CliError> {
-    let user_list = std::env::var(ALT_DRIVERS_ENV)
-        .ok()
-        .filter(|v| !v.is_empty());
+    let user_list = match choice {
+        DriverChoice::Soft => None,
+        _ => ze_soft::check_alt_drivers()?,
+    };
     match choice {
         DriverChoice::System => Ok(match user_list {
             Some(list) => Selected::UserAltDrivers(list),
@@ -75,6 +79,12 @@ pub fn apply(choice: DriverChoice) -> Result<Selected, CliError> {
 
 fn use_soft() -> Result<Selected, CliError> {
     let path = ze_soft::library_path().ok_or(CliError::SoftDriverMissing)?;
+    let variable = if std::env::var_os(ze_soft::LIBRARY_VAR).is_some() {
+        ze_soft::LIBRARY_VAR
+    } else {
+        "the library search"
+    };
+    ze_soft::check_driver_file(&path, variable)?;
     // The tool is still single-threaded here, and the loader reads the variable only when
     // it initialises, which happens later.
     std::env::set_var(ALT_DRIVERS_ENV, &path);

@@ -14,10 +14,22 @@ pub enum CliError {
     NoDriver(String),
     /// The software driver was asked for but its library is not where it is built.
     #[error(
-        "the software driver libze_soft.so was not found next to the executable \
-         (build the workspace with `cargo build`, or set ZE_SOFT_LIBRARY to its path)"
+        "the software driver libze_soft.so was not found next to the executable nor \
+         installed (build it with `cargo build -p ze-soft` and run \
+         `usm driver install`, or set ZE_SOFT_LIBRARY to its path)"
     )]
     SoftDriverMissing,
+    /// A driver library named by the environment, found, or given is not usable.
+    #[error(transparent)]
+    DriverSetup(#[from] ze_soft::DriverSetupError),
+    /// Installing the software driver failed.
+    #[error("cannot install the software driver to {}: {source}", .path.display())]
+    Install {
+        /// Where it was to go.
+        path: std::path::PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
     /// An array interface dict was refused.
     #[error(transparent)]
     Suai(#[from] usm_core::SuaiError),
@@ -53,7 +65,7 @@ impl CliError {
         match self {
             CliError::Usm(usm_core::Error::Load(_)) => 3,
             CliError::Usm(usm_core::Error::NoDevice { .. }) | CliError::NoDriver(_) => 4,
-            CliError::SoftDriverMissing => 3,
+            CliError::SoftDriverMissing | CliError::DriverSetup(_) => 3,
             _ => 1,
         }
     }

@@ -8,6 +8,7 @@ mod demo;
 mod driver_choice;
 mod error;
 mod info;
+mod install;
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -47,6 +48,16 @@ enum Command {
     Demo,
     /// Copy bandwidth and latency, and allocation latency, against same-run baselines.
     Bench(bench::BenchArgs),
+    /// The software driver library, for crates and binaries outside this workspace.
+    #[command(subcommand)]
+    Driver(DriverCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DriverCommand {
+    /// Install libze_soft.so to `<prefix>/lib/level-zero-usm/` (default prefix
+    /// `$HOME/.local`) and print the `export ZE_ENABLE_ALT_DRIVERS=...` line.
+    Install(install::InstallArgs),
 }
 
 fn init_logging(verbose: u8, default: &str) {
@@ -67,6 +78,13 @@ fn init_logging(verbose: u8, default: &str) {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
+    if let Command::Driver(DriverCommand::Install(args)) = &cli.command {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        install::run(args, &mut out)?;
+        out.flush()?;
+        return Ok(());
+    }
     let selected = driver_choice::apply(cli.driver)?;
     let default_log = match cli.command {
         // The demo shows the allocation diagnostics by default.
@@ -92,6 +110,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let report = bench::run(&args, &context, &device)?;
             report.write(args.output_format(), &mut out)?;
         }
+        // Handled above, before a driver is chosen.
+        Command::Driver(_) => {}
     }
     out.flush()?;
     Ok(())

@@ -35,17 +35,54 @@ fn missing_loader_is_one_line_naming_the_library_and_exit_code_3() {
 
 #[test]
 fn system_driver_without_any_driver_says_so_with_exit_code_4() {
-    // An alternative-driver list naming a library that does not exist leaves the loader
-    // with no driver at all, as on a machine without a GPU driver.
+    // The software driver refusing its configuration (more devices than it makes) leaves
+    // the loader with no driver at all, as on a machine without a GPU driver.
+    let soft = ze_soft::library_path().expect("the software driver is built");
+    let soft = soft.to_str().expect("a UTF-8 path");
     let out = usm(
         &["--driver", "system", "info"],
-        &[("ZE_ENABLE_ALT_DRIVERS", "/nonexistent/libze_none.so")],
+        &[("ZE_ENABLE_ALT_DRIVERS", soft), ("ZE_SOFT_DEVICES", "1000")],
     );
     assert_eq!(out.status.code(), Some(4));
     let lines = stderr_lines(&out);
+    // The driver's own line about its configuration, then the tool's one line.
+    assert_eq!(lines.len(), 2, "stderr: {lines:?}");
+    assert!(lines[0].contains("ZE_SOFT_DEVICES=1000"));
+    assert!(lines[1].contains("no Level Zero driver could be initialised"));
+    assert!(lines[1].contains("--driver soft"));
+}
+
+#[test]
+fn an_alt_driver_that_does_not_exist_is_refused_with_exit_code_3() {
+    for choice in ["system", "auto"] {
+        let out = usm(
+            &["--driver", choice, "info"],
+            &[("ZE_ENABLE_ALT_DRIVERS", "/nonexistent/libze_none.so")],
+        );
+        assert_eq!(out.status.code(), Some(3));
+        let lines = stderr_lines(&out);
+        assert_eq!(
+            lines,
+            ["usm: /nonexistent/libze_none.so (from ZE_ENABLE_ALT_DRIVERS) does not exist"]
+        );
+    }
+}
+
+#[test]
+fn etc_passwd_as_an_alt_driver_is_refused_with_exit_code_3() {
+    let soft = ze_soft::library_path().expect("the software driver is built");
+    // Also when a real driver comes first in the list.
+    let list = format!("{},/etc/passwd", soft.display());
+    let out = usm(&["info"], &[("ZE_ENABLE_ALT_DRIVERS", &list)]);
+    assert_eq!(out.status.code(), Some(3));
+    let lines = stderr_lines(&out);
     assert_eq!(lines.len(), 1, "stderr: {lines:?}");
-    assert!(lines[0].contains("no Level Zero driver could be initialised"));
-    assert!(lines[0].contains("--driver soft"));
+    assert_eq!(
+        lines[0],
+        "usm: /etc/passwd (from ZE_ENABLE_ALT_DRIVERS) is not a Level Zero driver: not an \
+         ELF file"
+    );
+    assert!(out.stdout.is_empty());
 }
 
 #[test]

@@ -53,8 +53,11 @@
 //! * `config::get()`: the configuration, read once; `fault::allocation_fails`,
 //!   `check_submission`, `completion_fails`: deterministic "fail the Nth / every Nth".
 //!
-//! The Rust library (`rlib`) also offers [`library_path`] and [`enable_for_process`], so
-//! that tests of other crates can point the loader at the built driver.
+//! The Rust library (`rlib`) also offers [`library_path`] and [`enable_for_process`]
+//! (`unsafe`: it sets an environment variable), so that tests and binaries of other crates
+//! can point the loader at the built or installed driver; [`check_driver_file`] and
+//! [`check_alt_drivers`] check, without loading anything, that a file is a Level Zero
+//! driver.
 
 #![warn(missing_docs)]
 
@@ -84,6 +87,12 @@ pub(crate) mod sync;
 pub(crate) mod virtual_mem;
 pub(crate) mod virtual_memory;
 
+mod driver_file;
 mod locate;
 
-pub use locate::{enable_for_process, library_path, ALT_DRIVERS_VAR, LIBRARY_VAR};
+pub use driver_file::DRIVER_SYMBOL;
+pub use locate::{
+    check_alt_drivers, check_driver_file, enable_for_process, install_path, installed_paths,
+    library_path, search_paths, DriverSetupError, ALT_DRIVERS_VAR, FILE_NAME, INSTALL_DIR,
+    LIBRARY_VAR,
+};

@@ -71,9 +71,6 @@ pub fn enable(config: Config<'_>) -> Result<(), String> {
         for (name, value) in vars {
             std::env::set_var(name, value);
         }
-        // `enable_for_process` becomes `unsafe` (it sets the environment); the block is
-        // ready for it.
-        #[allow(unused_unsafe)]
         // SAFETY: every test and benchmark reaches Level Zero through this `OnceLock`
         // (the loader, C code reading the environment, starts only after it); other
         // threads of the harness read the environment only through `std::env`, which

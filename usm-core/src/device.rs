@@ -1,7 +1,8 @@
 //! Level Zero devices: properties, memory, queue groups and sub-devices.
 
 use level_zero_sys::{
-    ze_command_queue_group_property_flag_t, ze_device_property_flag_t, ze_device_type_t,
+    ze_command_queue_group_property_flag_t, ze_device_handle_t, ze_device_property_flag_t,
+    ze_device_type_t,
 };
 
 pub use crate::names::Device;
@@ -194,6 +195,28 @@ impl QueueGroup {
 }
 
 impl Device {
+    /// The device (or sub-device) of `driver` with a raw handle obtained elsewhere (a SYCL
+    /// runtime, another library), checked: it must be one of the driver's devices or their
+    /// sub-devices, which are compared by value, so any handle is safe to pass.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the driver has no
+    /// such device; the codes of `zeDeviceGet` and `zeDeviceGetSubDevices`.
+    pub fn from_raw_checked(driver: &Driver, handle: ze_device_handle_t) -> Result<Device> {
+        let mut todo = driver.devices()?;
+        while let Some(d) = todo.pop() {
+            if d.raw() == handle {
+                return Ok(d);
+            }
+            todo.extend(d.sub_devices()?);
+        }
+        Err(crate::Error::InvalidArgument {
+            name: "handle",
+            reason: format!("{handle:p} is not a device of {driver:?}"),
+        })
+    }
+
     /// The device's properties.
     ///
     /// # Errors

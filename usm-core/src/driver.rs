@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use level_zero_sys::version_parts;
+use level_zero_sys::{version_parts, ze_driver_handle_t};
 
 pub use crate::names::Driver;
 
@@ -33,6 +33,24 @@ pub struct Extension {
 pub const RELAXED_ALLOCATION_LIMITS_EXTENSION: &str = crate::error::RELAXED_LIMITS;
 
 impl Driver {
+    /// The driver of a raw handle obtained elsewhere (a SYCL runtime, another library),
+    /// checked: it must be one of the drivers the loader lists, which is compared by value,
+    /// so any handle is safe to pass.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the loader lists no
+    /// such driver; as [`Driver::all`].
+    pub fn from_raw_checked(handle: ze_driver_handle_t) -> Result<Driver> {
+        Driver::all()?
+            .into_iter()
+            .find(|d| d.raw() == handle)
+            .ok_or_else(|| crate::Error::InvalidArgument {
+                name: "handle",
+                reason: format!("{handle:p} is not a driver of the loader"),
+            })
+    }
+
     /// Every driver the loader found, in the loader's order.
     ///
     /// # Errors

@@ -126,3 +126,42 @@ fn a_panic_on_the_queue_created_event_destroys_its_list() {
     assert!(unwound);
     assert_released(&seen, "queue created", "command list destroyed");
 }
+
+#[test]
+fn a_panic_on_the_queue_adopted_event_leaves_the_list_with_the_caller() {
+    use usm_core::sys::{ze_command_queue_desc_t, ze_result_t, ze_structure_type_t};
+    use usm_core::{Engine, QueueOptions};
+    let (context, device) = kit::context();
+    let api = usm_core::api().unwrap();
+    let compute = device
+        .queue_groups()
+        .unwrap()
+        .into_iter()
+        .find(|g| g.is_compute())
+        .unwrap();
+    let desc = ze_command_queue_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC,
+        ordinal: compute.ordinal,
+        ..Default::default()
+    };
+    let mut list = std::ptr::null_mut();
+    // SAFETY: live context and device of it, typed descriptor, out-parameter.
+    let outcome =
+        unsafe { api.zeCommandListCreateImmediate(context.raw(), device.raw(), &desc, &mut list) };
+    assert_eq!(outcome, Ok(ze_result_t::ZE_RESULT_SUCCESS));
+    let options = QueueOptions::new().engine(Engine::Compute);
+    let (unwound, seen) = under_panicking_subscriber("queue adopted", "list", || {
+        // SAFETY: a live asynchronous list on the compute group of `device`; the queue would
+        // own it, but the panic comes before it does.
+        let _ = unsafe { Queue::from_raw_owned(&context, &device, list, options) };
+    });
+    assert!(unwound);
+    assert!(
+        !seen.iter().any(|(m, _)| m == "command list destroyed"),
+        "{seen:?}"
+    );
+    // Still the caller's: destroying it succeeds (once).
+    // SAFETY: the live list, with no work in flight.
+    let outcome = unsafe { api.zeCommandListDestroy(list) };
+    assert_eq!(outcome, Ok(ze_result_t::ZE_RESULT_SUCCESS));
+}

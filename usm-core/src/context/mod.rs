@@ -1,5 +1,6 @@
 //! Contexts: the owner of USM allocations, over one or several devices of a driver.
 
+mod adopt;
 pub(crate) mod tracker;
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -76,6 +77,9 @@ pub(crate) struct ContextInner {
     id: OnceLock<u64>,
     drop_errors: Mutex<Vec<Error>>,
     relaxed_limits: OnceLock<bool>,
+    /// Whether dropping destroys the Level Zero context: `false` for a context adopted as
+    /// borrowed ([`Context::from_raw_borrowed`]).
+    destroy_on_drop: bool,
 }
 
 // SAFETY: the context handle is an opaque name valid until `Drop` destroys it, which only
@@ -88,8 +92,13 @@ unsafe impl Sync for ContextInner {}
 
 impl Drop for ContextInner {
     fn drop(&mut self) {
-        // SAFETY: the handle came from zeContextCreate(Ex) and nothing made from it is
-        // alive (every such object holds an Arc of this value).
+        if !self.destroy_on_drop {
+            tracing::debug!(context = ?self.handle, "borrowed context released");
+            return;
+        }
+        // SAFETY: the handle came from zeContextCreate(Ex) (or was adopted as owned, with
+        // that promise) and nothing made from it is alive (every such object holds an Arc
+        // of this value).
         match unsafe { result::context::destroy(self.api, self.handle) } {
             Ok(()) => tracing::debug!(context = ?self.handle, "context destroyed"),
             Err(e) => tracing::error!(error = %e, "cannot destroy a Level Zero context"),
@@ -184,24 +193,38 @@ impl Context {
             // SAFETY: a driver of the initialised loader and devices of it (checked above).
             unsafe { result::context::create_ex(api, driver.raw(), &raw) }?
         };
+        let context = Context::register(handle, api, *driver, devices, reachable, true);
+        // From here on, whatever unwinds (a tracing subscriber is the user's code) drops
+        // `context`, which destroys the Level Zero context.
+        tracing::debug!(context = ?handle, devices = ?context.devices(), "context created");
+        Ok(context)
+    }
+
+    /// The owning handle of a new context value over `handle`, registered among the live
+    /// contexts. Nothing in it can fail or unwind.
+    fn register(
+        handle: ze_context_handle_t,
+        api: &'static Api,
+        driver: Driver,
+        devices: Vec<Device>,
+        reachable: Vec<Device>,
+        destroy_on_drop: bool,
+    ) -> Context {
         let inner = Arc::new(ContextInner {
             handle,
             api,
-            driver: *driver,
+            driver,
             devices,
             reachable,
             tracker: Tracker::default(),
             id: OnceLock::new(),
             drop_errors: Mutex::new(Vec::new()),
             relaxed_limits: OnceLock::new(),
+            destroy_on_drop,
         });
         let id = CONTEXTS.register(&inner, handle as usize);
         let _ = inner.id.set(id);
-        let context = Context::owning(inner);
-        // From here on, whatever unwinds (a tracing subscriber is the user's code) drops
-        // `context`, which destroys the Level Zero context.
-        tracing::debug!(context = ?handle, devices = ?context.devices(), "context created");
-        Ok(context)
+        Context::owning(inner)
     }
 
     fn owning(inner: Arc<ContextInner>) -> Context {

@@ -79,6 +79,29 @@ pub enum Error {
         /// Size of the allocation, in bytes.
         size: usize,
     },
+    /// A range of elements (of a typed view or owned range) is reversed or does not lie
+    /// in the elements it is taken from. Byte ranges are [`Error::OutOfBounds`].
+    #[error("element range {start}..{end} of [{type_name}] does not lie in its {len} elements")]
+    ElementRange {
+        /// The element type.
+        type_name: &'static str,
+        /// The first element asked for (`usize::MAX` when it overflowed).
+        start: usize,
+        /// One past the last element asked for (`usize::MAX` when it overflowed).
+        end: usize,
+        /// How many elements there are.
+        len: usize,
+    },
+    /// Foreign memory is USM of another kind than the one it was adopted as.
+    #[error("pointer {addr:#x} is {actual} memory, not {expected} memory")]
+    WrongKind {
+        /// The address that was adopted.
+        addr: usize,
+        /// The kind it was adopted as.
+        expected: UsmKind,
+        /// The kind the driver reports.
+        actual: UsmKind,
+    },
     /// The memory cannot be read or written by the host (device memory).
     #[error("{kind} memory is not accessible from the host")]
     NotHostAccessible {
@@ -119,6 +142,35 @@ impl Error {
             Error::Allocation(e) => e.code(),
             _ => None,
         }
+    }
+}
+
+/// Why something that took values by move failed (submitting or waiting for owned work,
+/// narrowing owned memory to a range), with the values given back.
+#[derive(Debug)]
+pub struct Failed<T> {
+    /// What went wrong.
+    pub error: Error,
+    /// The memory the work owned (after a failed wait: no longer in use by the device).
+    pub value: T,
+}
+
+impl<T> std::fmt::Display for Failed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<T: std::fmt::Debug> std::error::Error for Failed<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl<T> From<Box<Failed<T>>> for Error {
+    /// Keeps the error; the values are dropped (freed).
+    fn from(f: Box<Failed<T>>) -> Error {
+        f.error
     }
 }
 

@@ -1,4 +1,5 @@
-//! The one place where USM memory is allocated and freed.
+//! The one place where USM memory is allocated and freed (and where memory allocated
+//! elsewhere is adopted, with the release its adopter gave).
 
 use std::ffi::c_void;
 use std::panic::Location;
@@ -19,8 +20,9 @@ use crate::error::{AllocationFailure, Error, Result, UsmAllocationError, ZeError
 use crate::names::{Device, UsmKind};
 use crate::result;
 
-/// An owned USM allocation: freed with `zeMemFree` on drop. Holds a dependent handle of its
-/// context, so the context is destroyed only after the memory is freed.
+/// An owned USM allocation: freed with `zeMemFree` on drop (or, when adopted, given to
+/// its adopter's release). Holds a dependent handle of its context, so the context is
+/// destroyed only after the memory is freed.
 pub(crate) struct RawAllocation {
     ptr: NonNull<c_void>,
     len: usize,
@@ -29,8 +31,22 @@ pub(crate) struct RawAllocation {
     context: Context,
     device: Option<Device>,
     location: &'static Location<'static>,
-    /// Where the context's tracker keeps this allocation's record.
-    slot: usize,
+    origin: Origin,
+}
+
+/// The release an adopter of foreign memory gave: called once, with the adopted pointer.
+pub(crate) type Release = Box<dyn FnOnce(*mut c_void) + Send>;
+
+/// Where an allocation came from, and so how it is released.
+enum Origin {
+    /// Allocated here; the context's tracker keeps its record in this slot.
+    Allocated { slot: usize },
+    /// Adopted (not in the tracker: usm-core did not allocate it); released by the
+    /// closure (behind a mutex only so that the allocation stays `Sync`: it is taken once,
+    /// in `Drop`).
+    Adopted {
+        release: std::sync::Mutex<Option<Release>>,
+    },
 }
 
 // SAFETY: the allocation is plain memory in the unified address space, reachable from any
@@ -183,12 +199,88 @@ impl RawAllocation {
             context: context.dependent(),
             device: device.cloned(),
             location,
-            slot,
+            origin: Origin::Allocated { slot },
         };
         if let Some(start) = start {
             allocation.report_alloc(start);
         }
         Ok(allocation)
+    }
+
+    /// Allocates `count` elements of `T`: `count * size_of::<T>()` bytes (a product that
+    /// overflows is refused as larger than the address space), aligned at least for `T`.
+    #[track_caller]
+    pub(crate) fn new_elements<T>(
+        context: &Context,
+        device: Option<&Device>,
+        kind: UsmKind,
+        count: usize,
+        options: &AllocOptions,
+    ) -> Result<Self> {
+        let requested = options.get_alignment();
+        let align = std::mem::align_of::<T>();
+        let options = if align > 1 && (requested == 0 || requested.is_power_of_two()) {
+            options.alignment(requested.max(align))
+        } else {
+            *options
+        };
+        match count.checked_mul(std::mem::size_of::<T>()) {
+            Some(bytes) => {
+                let allocation = RawAllocation::new(context, device, kind, bytes, &options)?;
+                let addr = allocation.ptr() as usize;
+                if addr % align != 0 {
+                    // A driver that ignored the alignment asked for: host slices of `T`
+                    // would be unsound. Dropping frees the memory.
+                    return Err(Error::TypedView {
+                        type_name: std::any::type_name::<T>(),
+                        addr,
+                        len: bytes,
+                        reason: format!(
+                            "the driver returned an address not aligned to {align} bytes"
+                        ),
+                    });
+                }
+                Ok(allocation)
+            }
+            None => Err(allocation_failed(
+                kind,
+                usize::MAX,
+                options.get_alignment(),
+                device,
+                Location::caller(),
+                AllocationFailure::LargerThanAddressSpace,
+            )),
+        }
+    }
+
+    /// Takes ownership of `len` bytes at `ptr`, foreign memory of `kind` in `context`
+    /// (classified by the caller), to be released by `release` when dropped.
+    ///
+    /// # Safety
+    ///
+    /// The range is USM memory of `context` that nothing else uses or frees while the
+    /// value lives, and `release` may be called with `ptr` once it is no longer used.
+    #[track_caller]
+    pub(crate) unsafe fn adopt(
+        context: &Context,
+        device: Option<Device>,
+        kind: UsmKind,
+        ptr: NonNull<c_void>,
+        len: usize,
+        release: Release,
+    ) -> Self {
+        RawAllocation {
+            ptr,
+            len,
+            kind,
+            alignment: address_alignment(ptr.as_ptr() as usize),
+            context: context.dependent(),
+            device,
+            location: Location::caller(),
+            origin: Origin::Adopted {
+                release: std::sync::Mutex::new(Some(release)),
+            },
+        }
     }
 
     /// The `debug` event of a new allocation. Out of line: the untraced path stays short.
@@ -314,13 +406,26 @@ fn allocation_failed(
 
 impl Drop for RawAllocation {
     fn drop(&mut self) {
+        let slot = match &mut self.origin {
+            Origin::Allocated { slot } => *slot,
+            Origin::Adopted { release } => {
+                let release = release
+                    .get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                if let Some(release) = release {
+                    release(self.ptr.as_ptr());
+                }
+                return;
+            }
+        };
         let addr = self.ptr.as_ptr() as usize;
         let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
         let start = debug.then(Instant::now);
         // Forget the allocation before the driver frees it: once freed, the driver may
         // hand the same address to another thread's allocation at once, and classification
         // must never see this (stale) owner for it.
-        self.context.tracker().on_free(self.slot);
+        self.context.tracker().on_free(slot);
         // SAFETY: the pointer came from a zeMemAlloc* call in this context, which is alive
         // (we hold a handle); no work uses it (work holds the memory borrowed or owned);
         // it is freed exactly once, here.

@@ -4,7 +4,9 @@
 use std::ffi::c_void;
 use std::time::Instant;
 
-use level_zero_sys::{ze_command_list_handle_t, ze_event_handle_t};
+use level_zero_sys::{
+    ze_command_list_handle_t, ze_device_handle_t, ze_event_handle_t, ze_memory_advice_t,
+};
 use tracing::span::EnteredSpan;
 
 use super::{Engine, Queue, QueueInner};
@@ -33,6 +35,15 @@ pub(crate) enum Command<'a> {
     },
     /// `zeCommandListAppendBarrier`: nothing but waits and a signal.
     Barrier,
+    /// `zeCommandListAppendMemoryPrefetch` (takes no events: see `append_hint`).
+    Prefetch { ptr: *const c_void, len: usize },
+    /// `zeCommandListAppendMemAdvise` (takes no events: see `append_hint`).
+    Advise {
+        device: ze_device_handle_t,
+        ptr: *const c_void,
+        len: usize,
+        advice: ze_memory_advice_t,
+    },
 }
 
 impl Command<'static> {
@@ -66,6 +77,7 @@ impl Queue {
     /// returns, and no other code may access the destination meanwhile.
     #[inline(always)]
     pub(crate) unsafe fn run(&self, command: &Command<'_>) -> Result<()> {
+        self.inner.order_after_raw_work()?;
         self.with_sync_list(|list| {
             // SAFETY: forwarded from the caller; the list is synchronous, so the work is
             // done when the append returns; no other thread appends to it meanwhile.
@@ -131,7 +143,55 @@ impl QueueInner {
             },
             // SAFETY: as for the first arm.
             Command::Barrier => unsafe { command_list::append_barrier(api, list, signal, waits) },
+            // SAFETY: as for the first arm.
+            Command::Prefetch { ptr, len } => unsafe {
+                self.append_hint(list, signal, waits, || {
+                    command_list::append_memory_prefetch(api, list, ptr, len)
+                })
+            },
+            Command::Advise {
+                device,
+                ptr,
+                len,
+                advice,
+            } => {
+                // SAFETY: as for the first arm; the device is the queue's.
+                unsafe {
+                    self.append_hint(list, signal, waits, || {
+                        command_list::append_mem_advise(api, list, device, ptr, len, advice)
+                    })
+                }
+            }
         }
+    }
+
+    /// A hint (prefetch or advice, which take no events) after `waits` and before
+    /// `signal`: a barrier that waits for `waits` when there are any, the hint, and a
+    /// barrier that signals `signal` when it is not null (a barrier without a wait list
+    /// waits for every command before it).
+    ///
+    /// # Safety
+    ///
+    /// As [`QueueInner::append_to`]; `hint` appends one command to `list`, whose safety
+    /// conditions the caller upholds.
+    unsafe fn append_hint(
+        &self,
+        list: ze_command_list_handle_t,
+        signal: ze_event_handle_t,
+        waits: &[ze_event_handle_t],
+        hint: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
+        let api = self.context.api();
+        if !waits.is_empty() {
+            // SAFETY: forwarded from the caller.
+            unsafe { command_list::append_barrier(api, list, std::ptr::null_mut(), waits) }?;
+        }
+        hint()?;
+        if signal.is_null() {
+            return Ok(());
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { command_list::append_barrier(api, list, signal, &[]) }
     }
 }
 

@@ -6,10 +6,13 @@
 //! [`Mode::Asynchronous`] (the default) it returns at once and completes through events; in
 //! [`Mode::Synchronous`] every append returns after its work is done. Synchronous calls
 //! ([`Queue::copy`] and friends) go to synchronous lists of the same engine, one per
-//! thread that makes them, so that they take no lock ([`Queue::sync_lists_created`]). Synchronous calls
-//! need no order with the asynchronous work in flight: that work holds its memory borrowed
-//! or owned until it is done, so no synchronous call can reach the same memory. See
-//! [`engine`] for which engine a queue uses.
+//! thread that makes them, so that they take no lock ([`Queue::sync_lists_created`]).
+//! Synchronous calls need no order with usm-core's asynchronous work in flight: that work
+//! holds its memory borrowed or owned until it is done, so no synchronous call can reach
+//! the same memory. Work appended by hand to [`Queue::raw_list`] (or by the owner of an
+//! adopted list) holds nothing, so once the list was handed out, synchronous calls first
+//! wait for it (see [`Queue::raw_list`] for the exact order). [`Queue::synchronize`] waits
+//! for everything. See [`engine`] for which engine a queue uses.
 //!
 //! All of a queue's API lives here: making it ([`Queue::with_options`]), its synchronous
 //! copies and fills (`copy`), its owned asynchronous work ([`pending`]), and the one
@@ -20,6 +23,9 @@ mod command;
 mod copy;
 pub mod engine;
 mod events;
+mod hint;
+mod interop;
+mod order;
 pub mod pending;
 mod submit;
 mod sync_lists;
@@ -33,6 +39,7 @@ use level_zero_sys::{
 
 pub(crate) use command::{copy_async_span, fill_async_span, report, start_clock, Command};
 pub use engine::{ChosenEngine, Engine};
+pub use hint::MemAdvice;
 pub use pending::{Failed, Pending, PendingResult};
 pub use submit::EventRef;
 pub(crate) use submit::Submission;
@@ -141,6 +148,8 @@ pub(crate) struct QueueInner {
     device: Device,
     // Dropped last: the list and the events are made in this context.
     context: Context,
+    /// Interop and ordering with `raw_list()` (see `order`).
+    raw: order::RawUse,
 }
 
 // SAFETY: the list of the queue's mode is only used under its mutex, and each synchronous
@@ -156,7 +165,10 @@ impl Drop for QueueInner {
     fn drop(&mut self) {
         let api = self.context.api();
         let mut lists = self.sync_lists.take_all();
-        lists.push(*self.list.get_mut().unwrap_or_else(PoisonError::into_inner));
+        // A borrowed list (`Queue::from_raw_borrowed`) is its owner's to destroy.
+        if self.raw.owns_list {
+            lists.push(*self.list.get_mut().unwrap_or_else(PoisonError::into_inner));
+        }
         for list in lists.into_iter().filter(|l| !l.is_null()) {
             // SAFETY: the list came from zeCommandListCreateImmediate and no work is in
             // flight: synchronous calls wait before returning, and scopes and pending work
@@ -218,17 +230,7 @@ impl Queue {
         let groups = device.queue_groups()?;
         let chosen = engine::choose(&groups, options.engine, options.index)?;
         let list = create_list(context, device, &chosen, options.mode)?;
-        let queue = Queue {
-            inner: Arc::new(QueueInner {
-                list: Mutex::new(list),
-                sync_lists: sync_lists::SyncLists::default(),
-                events: Mutex::new(EventPool::new(context.raw(), context.api())),
-                chosen,
-                mode: options.mode,
-                device: device.clone(),
-                context: context.dependent(),
-            }),
-        };
+        let queue = Queue::over(context, device, list, chosen, options.mode, true);
         // The queue owns its list before anything that may call the user's code (a
         // tracing subscriber, which may panic): unwinding from here destroys the list.
         tracing::debug!(
@@ -283,11 +285,33 @@ impl Queue {
     /// The raw immediate command list of the queue's mode (the one asynchronous work goes
     /// to), for calls usm-core does not wrap.
     ///
+    /// # Ordering of work appended to it
+    ///
+    /// * **With later synchronous calls** ([`Queue::copy`], [`Queue::fill`],
+    ///   [`Queue::prefetch`], ...): they run after it. In [`Mode::Synchronous`] the list is
+    ///   synchronous, so raw work is done when its append returns. In
+    ///   [`Mode::Asynchronous`], once `raw_list` has been called on a queue (or any of its
+    ///   clones), every later synchronous call first waits for everything on this list (a
+    ///   barrier signalling an event, awaited on the host) before it runs on the
+    ///   synchronous list: the order holds by construction, whenever the handle is used,
+    ///   at the cost of that wait. A queue whose list is never taken pays one atomic load.
+    /// * **With the queue's asynchronous work** ([`scope`](crate::scope()), [`Pending`]):
+    ///   only through events or barriers. Commands of one list start in the order they are
+    ///   appended, but Level Zero lets them overlap unless the list is in-order
+    ///   (`ZE_COMMAND_QUEUE_FLAG_IN_ORDER`, which usm-core does not set), and usm-core's
+    ///   asynchronous work waits only for the events it is given. So give it the event your
+    ///   raw work signals ([`EventRef::from_raw`]), and make raw work wait for usm-core's
+    ///   through [`EventRef::raw`] (or append a barrier, which waits for every command
+    ///   before it).
+    /// * **With [`Queue::synchronize`]**: it returns after all of it is done.
+    ///
     /// # Safety
     ///
     /// Level Zero forbids appending to one list from simultaneous threads: the caller must
-    /// not append while another thread uses this queue.
+    /// not append while another thread uses this queue. Work appended must leave the list
+    /// usable (not closed, not reset) and must be done before the queue's last clone drops.
     pub unsafe fn raw_list(&self) -> ze_command_list_handle_t {
+        self.inner.raw.mark_taken(self.inner.mode);
         *self.inner.lock_list()
     }
 
@@ -295,6 +319,32 @@ impl Queue {
     /// most ever in flight at once).
     pub fn events_created(&self) -> usize {
         self.inner.lock_events().created()
+    }
+}
+
+impl Queue {
+    /// The queue over `list`, an immediate list on `chosen` in `mode` of `device` in
+    /// `context`, which it destroys on drop when `owns_list`.
+    fn over(
+        context: &Context,
+        device: &Device,
+        list: ze_command_list_handle_t,
+        chosen: ChosenEngine,
+        mode: Mode,
+        owns_list: bool,
+    ) -> Queue {
+        Queue {
+            inner: Arc::new(QueueInner {
+                list: Mutex::new(list),
+                sync_lists: sync_lists::SyncLists::default(),
+                events: Mutex::new(EventPool::new(context.raw(), context.api())),
+                chosen,
+                mode,
+                device: device.clone(),
+                context: context.dependent(),
+                raw: order::RawUse::new(owns_list),
+            }),
+        }
     }
 }
 

@@ -35,6 +35,17 @@
 //!     let pending = queue.read_async(memory.view(0, 4).unwrap(), &[]);
 //! }
 //! ```
+//!
+//!   Typed views are refused the same way (below); owned work on part of an allocation
+//!   owns it through a
+//!   [`UsmRange`](crate::UsmRange) (`memory.into_range(2..6)?`), which
+//!   [`UsmRange::into_inner`](crate::UsmRange::into_inner) gives back.
+//!
+//! ```compile_fail,E0521
+//! fn f(queue: &usm_core::Queue, memory: &mut usm_core::UsmDevice<u32>) {
+//!     let pending = queue.fill_async(memory.slice_mut(0..4).unwrap(), &[0], &[]);
+//! }
+//! ```
 //! * The handle gives the memory back only from [`Pending::wait`], after the work is done;
 //!   dropping the handle waits first, then frees. The handle exists before the work is
 //!   submitted, so a panic during submission (a tracing subscriber is the user's code)
@@ -51,38 +62,11 @@ use std::fmt;
 
 use super::submit::{EventRef, Submission, Trace};
 use super::{copy_async_span, fill_async_span, report, Command, Queue};
+pub use crate::error::Failed;
 #[cfg(doc)]
 use crate::error::TransferError;
 use crate::error::{Error, Result};
 use crate::transfer::{check_copy, check_fill, direction, Side, UsmDestination, UsmSource};
-
-/// Why submitting or waiting for owned work failed, with the values it owned, given back.
-#[derive(Debug)]
-pub struct Failed<T> {
-    /// What went wrong.
-    pub error: Error,
-    /// The memory the work owned (after a failed wait: no longer in use by the device).
-    pub value: T,
-}
-
-impl<T> fmt::Display for Failed<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.error.fmt(f)
-    }
-}
-
-impl<T: fmt::Debug> std::error::Error for Failed<T> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
-    }
-}
-
-impl<T> From<Box<Failed<T>>> for Error {
-    /// Keeps the error; the values are dropped (freed).
-    fn from(f: Box<Failed<T>>) -> Error {
-        f.error
-    }
-}
 
 /// The outcome of submitting owned work: its handle, or why it was refused with the values
 /// given back.
@@ -110,7 +94,7 @@ impl<T> fmt::Debug for Pending<T> {
 impl<T> Pending<T> {
     /// A handle owning `value`, before its work is submitted (dropping it waits for
     /// nothing).
-    fn unsubmitted(value: T) -> Pending<T> {
+    pub(super) fn unsubmitted(value: T) -> Pending<T> {
         Pending {
             value: Some(value),
             event: None,
@@ -121,7 +105,7 @@ impl<T> Pending<T> {
 
     /// Takes the event of the work just submitted (and what it waits for): from now on,
     /// dropping the handle waits for the work.
-    fn submitted(&mut self, submission: Submission) {
+    pub(super) fn submitted(&mut self, submission: Submission) {
         self.event = Some(submission.event);
         self.after = submission.after;
         self.trace = submission.trace;
@@ -338,7 +322,10 @@ impl Queue {
 }
 
 /// The handle of submitted work, or the error with the values given back.
-fn finish_submission<T>(submitted: Result<()>, mut handle: Pending<T>) -> PendingResult<T> {
+pub(super) fn finish_submission<T>(
+    submitted: Result<()>,
+    mut handle: Pending<T>,
+) -> PendingResult<T> {
     match submitted {
         Ok(()) => Ok(handle),
         // Refused or not appended: nothing of the handle's is in use.

@@ -14,25 +14,45 @@ use std::time::Instant;
 use level_zero_sys::ze_event_handle_t;
 
 use super::{start_clock, Command, Queue, QueueInner};
+use crate::context::Context;
 use crate::error::{Result, TransferError};
 use crate::result;
 
-/// An event taken from a queue's pool; given back (reset) when the last reference drops,
-/// which happens only once its work and all work waiting on it are done.
-struct PooledEvent {
+/// The event behind an [`EventRef`]: one taken from a queue's pool, given back (reset)
+/// when the last reference drops, which happens only once its work and all work waiting on
+/// it are done; or one made elsewhere ([`EventRef::from_raw`]), left to its owner.
+struct RefEvent {
     raw: ze_event_handle_t,
-    queue: Arc<QueueInner>,
+    origin: Origin,
+}
+
+enum Origin {
+    /// From the pool of this queue.
+    Pool(Arc<QueueInner>),
+    /// Made elsewhere, in this context.
+    Foreign(Context),
+}
+
+impl RefEvent {
+    fn context(&self) -> &Context {
+        match &self.origin {
+            Origin::Pool(queue) => &queue.context,
+            Origin::Foreign(context) => context,
+        }
+    }
 }
 
 // SAFETY: the handle is only waited on, queried and finally reset, all free-threaded
-// calls; the queue is Send + Sync.
-unsafe impl Send for PooledEvent {}
-// SAFETY: as for Send; `&PooledEvent` only waits and queries.
-unsafe impl Sync for PooledEvent {}
+// calls; the queue and the context are Send + Sync.
+unsafe impl Send for RefEvent {}
+// SAFETY: as for Send; `&RefEvent` only waits and queries.
+unsafe impl Sync for RefEvent {}
 
-impl Drop for PooledEvent {
+impl Drop for RefEvent {
     fn drop(&mut self) {
-        self.queue.lock_events().release(self.raw);
+        if let Origin::Pool(queue) = &self.origin {
+            queue.lock_events().release(self.raw);
+        }
     }
 }
 
@@ -43,7 +63,7 @@ impl Drop for PooledEvent {
 /// Work that waits for an event keeps a clone of it until it is done itself, so an
 /// `EventRef` may be dropped at any time.
 #[derive(Clone)]
-pub struct EventRef(Arc<PooledEvent>);
+pub struct EventRef(Arc<RefEvent>);
 
 impl EventRef {
     /// Whether the work is done, without waiting.
@@ -52,8 +72,9 @@ impl EventRef {
     ///
     /// The code of `zeEventQueryStatus`.
     pub fn is_complete(&self) -> Result<bool> {
-        // SAFETY: the event lives as long as this reference (its pool's queue is kept).
-        unsafe { result::event::query_status(self.0.queue.context.api(), self.0.raw) }
+        // SAFETY: the event lives as long as this reference (its pool's queue is kept, or
+        // its owner keeps it alive, per `from_raw`'s contract).
+        unsafe { result::event::query_status(self.0.context().api(), self.0.raw) }
     }
 
     /// Waits until the work is done.
@@ -63,7 +84,7 @@ impl EventRef {
     /// The code of `zeEventHostSynchronize` (the work failed, or the device was lost).
     pub fn wait(&self) -> Result<()> {
         // SAFETY: as in `is_complete`.
-        unsafe { result::event::host_synchronize(self.0.queue.context.api(), self.0.raw) }
+        unsafe { result::event::host_synchronize(self.0.context().api(), self.0.raw) }
     }
 
     /// The raw handle, for calls usm-core does not wrap; valid while this reference lives.
@@ -73,7 +94,60 @@ impl EventRef {
 
     /// The raw handle of the event's context, as an address.
     pub(crate) fn context_addr(&self) -> usize {
-        self.0.queue.context_addr()
+        self.0.context().raw() as usize
+    }
+
+    /// An event made elsewhere (by raw Level Zero calls, a SYCL runtime, another library)
+    /// as a dependency of scoped work ([`Scope::adopt`](crate::Scope::adopt)) and owned
+    /// work ([`Queue::copy_async`] and friends): work waits for it on the device. usm-core
+    /// never resets nor destroys it.
+    ///
+    /// ```no_run
+    /// # fn f(queue: &usm_core::Queue, raw: usm_core::sys::ze_event_handle_t) -> usm_core::Result<()> {
+    /// use usm_core::{EventRef, UsmHost};
+    /// // SAFETY: `raw` is an event of the queue's context, signalled by work elsewhere and
+    /// // kept alive until the fill below is done.
+    /// let ready = unsafe { EventRef::from_raw(queue.context(), raw) }?;
+    /// let memory = UsmHost::new(queue.context(), 64)?;
+    /// let (memory, _) = queue.fill_async(memory, &[1], &[&ready])?.wait()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Safety
+    ///
+    /// * `raw` is a live event made in an event pool of `context` (the same Level Zero
+    ///   context).
+    /// * It is neither destroyed nor reset until this `EventRef` and all its clones are
+    ///   gone, and every piece of work given it as a dependency is done: every
+    ///   [`Pending`](super::Pending) that waits for it was waited for or dropped, and every
+    ///   [`scope`](crate::scope()) that adopted it has returned (each keeps a clone until
+    ///   then).
+    /// * Work waiting for an event that is never signalled never runs: the scope or handle
+    ///   waiting for that work then waits forever. [`EventRef::wait`] and
+    ///   [`EventRef::is_complete`] need an event of a host-visible pool (the driver
+    ///   answers with an error code otherwise).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a null handle.
+    pub unsafe fn from_raw(context: &Context, raw: ze_event_handle_t) -> Result<EventRef> {
+        if raw.is_null() {
+            return Err(crate::Error::InvalidArgument {
+                name: "raw",
+                reason: "a null event handle".into(),
+            });
+        }
+        Ok(EventRef(Arc::new(RefEvent {
+            raw,
+            origin: Origin::Foreign(context.dependent()),
+        })))
+    }
+
+    /// Whether the event was made elsewhere ([`EventRef::from_raw`]) rather than by a
+    /// queue of usm-core.
+    pub fn is_foreign(&self) -> bool {
+        matches!(self.0.origin, Origin::Foreign(_))
     }
 }
 
@@ -134,9 +208,9 @@ impl Queue {
             .map(|t| (tracing::Span::current(), t, bytes));
         let after: Vec<EventRef> = after.iter().map(|e| (*e).clone()).collect();
         let raw = self.inner.lock_events().acquire()?;
-        let event = EventRef(Arc::new(PooledEvent {
+        let event = EventRef(Arc::new(RefEvent {
             raw,
-            queue: Arc::clone(&self.inner),
+            origin: Origin::Pool(Arc::clone(&self.inner)),
         }));
         let command = if bytes == 0 {
             &Command::Barrier

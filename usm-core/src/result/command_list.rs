@@ -6,7 +6,7 @@ use std::ffi::c_void;
 
 use level_zero_sys::{
     ze_command_list_handle_t, ze_command_queue_desc_t, ze_context_handle_t, ze_copy_region_t,
-    ze_device_handle_t, ze_event_handle_t, Api,
+    ze_device_handle_t, ze_event_handle_t, ze_memory_advice_t, Api,
 };
 
 use crate::error::{check, Result};
@@ -210,5 +210,47 @@ pub(crate) unsafe fn append_barrier(
     let outcome = unsafe { api.zeCommandListAppendBarrier(list, signal, n, w) };
     check("zeCommandListAppendBarrier", outcome, || {
         format!("hCommandList={list:p}, hSignalEvent={signal:p}, numWaitEvents={n}")
+    })
+}
+
+/// `zeCommandListAppendMemoryPrefetch`.
+///
+/// # Safety
+///
+/// `list` is live and no other thread appends to it during the call; `ptr` is USM of the
+/// list's context valid for `size` bytes until the prefetch is done.
+pub(crate) unsafe fn append_memory_prefetch(
+    api: &Api,
+    list: ze_command_list_handle_t,
+    ptr: *const c_void,
+    size: usize,
+) -> Result<()> {
+    // SAFETY: forwarded from the caller.
+    let outcome = unsafe { api.zeCommandListAppendMemoryPrefetch(list, ptr, size) };
+    check("zeCommandListAppendMemoryPrefetch", outcome, || {
+        format!("hCommandList={list:p}, ptr={ptr:p}, size={size}")
+    })
+}
+
+/// `zeCommandListAppendMemAdvise`.
+///
+/// # Safety
+///
+/// As [`append_memory_prefetch`]; `device` is a live device handle of the list's driver.
+pub(crate) unsafe fn append_mem_advise(
+    api: &Api,
+    list: ze_command_list_handle_t,
+    device: ze_device_handle_t,
+    ptr: *const c_void,
+    size: usize,
+    advice: ze_memory_advice_t,
+) -> Result<()> {
+    // SAFETY: forwarded from the caller.
+    let outcome = unsafe { api.zeCommandListAppendMemAdvise(list, device, ptr, size, advice) };
+    check("zeCommandListAppendMemAdvise", outcome, || {
+        format!(
+            "hCommandList={list:p}, hDevice={device:p}, ptr={ptr:p}, size={size}, advice={}",
+            advice.0
+        )
     })
 }

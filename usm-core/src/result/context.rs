@@ -66,3 +66,16 @@ pub(crate) unsafe fn destroy(api: &Api, context: ze_context_handle_t) -> Result<
         format!("hContext={context:p}")
     })
 }
+
+/// `zeContextGetStatus`: `Ok` while the context is usable.
+///
+/// # Safety
+///
+/// `context` is a live context handle of the initialised loader.
+pub(crate) unsafe fn get_status(api: &Api, context: ze_context_handle_t) -> Result<()> {
+    // SAFETY: forwarded from the caller.
+    let outcome = unsafe { api.zeContextGetStatus(context) };
+    check("zeContextGetStatus", outcome, || {
+        format!("hContext={context:p}")
+    })
+}

@@ -2,6 +2,7 @@
 //! tokens of held memory.
 
 mod held;
+mod hint;
 
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -15,6 +16,7 @@ pub use held::{HeldMut, HeldRef};
 #[cfg(doc)]
 use crate::error::TransferError;
 use crate::error::{Error, Result};
+use crate::memory::{UsmView, UsmViewMut};
 use crate::queue::{
     copy_async_span, fill_async_span, report, Command, EventRef, Queue, Submission,
 };
@@ -135,6 +137,64 @@ use crate::transfer::{
 ///         Ok(())
 ///     })
 /// })
+/// # }
+/// ```
+///
+/// Views follow the same rules. Memory cannot be freed, nor read by the host, while a
+/// view of it is held:
+///
+/// ```compile_fail,E0505
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::<u32>::alloc(context, 8)?;
+/// usm_core::scope(|s| {
+///     s.memset(queue, s.hold_view_mut(h.slice_mut(0..4)?), 1, &[])?;
+///     drop(h);
+///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// ```compile_fail,E0502
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::<u32>::alloc(context, 8)?;
+/// usm_core::scope(|s| {
+///     s.memset(queue, s.hold_view_mut(h.slice_mut(0..4)?), 1, &[])?;
+///     assert_eq!(h[6], 0);
+///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// and two overlapping mutable views cannot be held at once:
+///
+/// ```compile_fail,E0499
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::<u32>::alloc(context, 8)?;
+/// usm_core::scope(|s| {
+///     let a = s.hold_view_mut(h.slice_mut(0..4)?);
+///     let b = s.hold_view_mut(h.slice_mut(2..6)?);
+///     s.memset(queue, a, 1, &[])?;
+///     s.memset(queue, b, 2, &[])?;
+///     Ok(())
+/// })
+/// # }
+/// ```
+///
+/// Non-overlapping ones can, and their work is in flight at the same time (each held view
+/// is ordered on its own):
+///
+/// ```no_run
+/// # fn f(queue: &usm_core::Queue, context: &usm_core::Context) -> usm_core::Result<()> {
+/// let mut h = usm_core::UsmHost::<u32>::alloc(context, 8)?;
+/// usm_core::scope(|s| {
+///     let (low, high) = h.split_at_mut(4)?;
+///     s.memset(queue, s.hold_view_mut(low), 1, &[])?;
+///     s.memset(queue, s.hold_view_mut(high), 2, &[])?;
+///     Ok(())
+/// })?;
+/// assert_eq!(h[..], [0x0101_0101, 0x0101_0101, 0x0101_0101, 0x0101_0101,
+///                    0x0202_0202, 0x0202_0202, 0x0202_0202, 0x0202_0202]);
+/// # Ok(())
 /// # }
 /// ```
 ///
@@ -304,6 +364,29 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         HeldMut {
             hold: self.new_hold(),
             side: Side::usm(&*memory),
+            _scope: PhantomData,
+        }
+    }
+
+    /// Holds a shared view for reading by the device until the scope ends. The view is
+    /// taken by value: its borrow of the memory lasts the whole scope, so the view may be
+    /// made inside the scope's closure (`s.hold_view(memory.slice(0..4)?)`).
+    pub fn hold_view<T>(&'scope self, view: UsmView<'scope, T>) -> HeldRef<'scope> {
+        HeldRef {
+            hold: self.new_hold(),
+            side: Side::usm(&view),
+            _scope: PhantomData,
+        }
+    }
+
+    /// Holds a mutable view for reading and writing by the device until the scope ends,
+    /// taken by value as in [`hold_view`](Self::hold_view). Each hold is ordered on its
+    /// own: work on non-overlapping views of one allocation (from `split_at_mut`) may be in
+    /// flight at the same time, while work on one view is ordered as on any held memory.
+    pub fn hold_view_mut<T>(&'scope self, view: UsmViewMut<'scope, T>) -> HeldMut<'scope> {
+        HeldMut {
+            hold: self.new_hold(),
+            side: Side::usm(&view),
             _scope: PhantomData,
         }
     }

@@ -3,8 +3,9 @@
 use super::error::SuaiError;
 use super::layout::ArrayLayout;
 use super::syclobj::SyclObj;
+use super::typestr::SuaiElement;
 use super::SuaiDict;
-use crate::memory::{UsmMemory, UsmView};
+use crate::memory::{ElementType, UsmMemory, UsmView};
 
 /// Whether the consumer may write the memory a dict describes (`data[1]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,6 +27,22 @@ impl SuaiDict {
     /// [`SuaiError::OutOfBounds`] for an empty view (an array touches at least one byte).
     pub fn of_memory<M: UsmMemory + ?Sized>(memory: &M) -> Result<SuaiDict, SuaiError> {
         SuaiDict::describe(memory, ArrayLayout::bytes(memory.len()), Access::ReadWrite)
+    }
+
+    /// The dict of all of typed memory as one dimension of its elements (`<f4` for
+    /// `UsmDevice<f32>`, C-contiguous, offset 0), writable; for element types that have a
+    /// type string ([`SuaiElement`]: the primitive integers, floats and `bool`).
+    ///
+    /// # Errors
+    ///
+    /// As [`of_memory`](Self::of_memory).
+    pub fn of_elements<M>(memory: &M) -> Result<SuaiDict, SuaiError>
+    where
+        M: ElementType + ?Sized,
+        M::Elem: SuaiElement,
+    {
+        let layout = ArrayLayout::of::<M::Elem>(vec![memory.elements()]);
+        SuaiDict::describe(memory, layout, Access::ReadWrite)
     }
 
     /// The dict of all of a view as bytes, like [`of_memory`](Self::of_memory) but marked
