@@ -19,6 +19,8 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::Mutex;
 
+use crate::host_memory::map_anonymous;
+
 /// Allocation granularity and reported page size of device memory: 64 KiB.
 pub(crate) const GRANULE: usize = 64 << 10;
 
@@ -42,25 +44,8 @@ const MAPPING_ALIGN: usize = 2 << 20;
 /// Maps `len` bytes of `fd` with `prot`, shared, at an address that is a multiple of
 /// [`MAPPING_ALIGN`].
 fn map(fd: &OwnedFd, len: usize, prot: i32) -> io::Result<usize> {
-    let total = len + MAPPING_ALIGN;
-    // SAFETY: a fresh inaccessible reservation chosen by the kernel; it overlaps no Rust
-    // object.
-    let reserved = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            total,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if reserved == libc::MAP_FAILED {
-        return Err(io::Error::last_os_error());
-    }
-    let reserved = reserved as usize;
-    let start = (reserved + MAPPING_ALIGN - 1) & !(MAPPING_ALIGN - 1);
-    // SAFETY: replaces part of our own reservation (MAP_FIXED inside it) with the memfd.
+    let start = map_anonymous(0, len, MAPPING_ALIGN, libc::PROT_NONE)?;
+    // SAFETY: replaces our own fresh reservation (MAP_FIXED over exactly it) with the memfd.
     let addr = unsafe {
         libc::mmap(
             start as *mut libc::c_void,
@@ -71,30 +56,13 @@ fn map(fd: &OwnedFd, len: usize, prot: i32) -> io::Result<usize> {
             0,
         )
     };
-    let result = if addr == libc::MAP_FAILED {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(start)
-    };
-    // SAFETY: gives back the parts of the reservation outside `start..start + len` (all of
-    // it on failure); nothing lives there.
-    unsafe {
-        match result {
-            Ok(_) => {
-                if start > reserved {
-                    libc::munmap(reserved as *mut libc::c_void, start - reserved);
-                }
-                let end = start + len;
-                if reserved + total > end {
-                    libc::munmap(end as *mut libc::c_void, reserved + total - end);
-                }
-            }
-            Err(_) => {
-                libc::munmap(reserved as *mut libc::c_void, total);
-            }
-        }
+    if addr == libc::MAP_FAILED {
+        let error = io::Error::last_os_error();
+        // SAFETY: gives back the reservation made above; nothing lives there.
+        unsafe { libc::munmap(start as *mut libc::c_void, len) };
+        return Err(error);
     }
-    result
+    Ok(start)
 }
 
 impl Arena {

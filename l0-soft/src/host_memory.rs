@@ -14,6 +14,7 @@
 //! rights), the copy falls back to `memcpy` on memory that was checked at append time.
 
 use std::ffi::c_void;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use level_zero_sys::ze_result_t;
@@ -25,6 +26,46 @@ pub(crate) fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(n).unwrap_or(4096).max(4096)
+}
+
+/// Maps `len` bytes (a multiple of the host page) of fresh private anonymous memory with
+/// `prot`, not reserved in swap, at an address that is a multiple of `align` (a power of
+/// two; the host page when smaller), at `hint` when that range is free. The driver's
+/// host memory, device memory reservations and driver views all start here.
+pub(crate) fn map_anonymous(hint: usize, len: usize, align: usize, prot: i32) -> io::Result<usize> {
+    let align = align.max(page_size());
+    let total = len
+        .checked_add(align - page_size())
+        .ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?;
+    // SAFETY: a fresh mapping; without MAP_FIXED the kernel never places it over an
+    // existing one, so it overlaps no Rust object.
+    let addr = unsafe {
+        libc::mmap(
+            hint as *mut c_void,
+            total,
+            prot,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if addr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let addr = addr as usize;
+    let start = (addr + align - 1) & !(align - 1);
+    // Give back the slack before and after the aligned range.
+    // SAFETY: both ranges lie inside the mapping just made and hold no object.
+    unsafe {
+        if start > addr {
+            libc::munmap(addr as *mut c_void, start - addr);
+        }
+        let end = start + len;
+        if addr + total > end {
+            libc::munmap(end as *mut c_void, addr + total - end);
+        }
+    }
+    Ok(start)
 }
 
 /// The answer of an append whose host memory cannot be used, as Intel's driver answers

@@ -323,39 +323,8 @@ pub(crate) fn allocate(context: usize, request: Request) -> ZeResult<usize> {
 fn map_host(size: usize, alignment: usize) -> Option<(usize, Backing)> {
     let page = host_page_size();
     let len = size.checked_add(page - 1)? & !(page - 1);
-    let slack = alignment.saturating_sub(page);
-    let total = len.checked_add(slack)?;
-    // SAFETY: a fresh private anonymous mapping chosen by the kernel; it overlaps nothing.
-    let addr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            total,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if addr == libc::MAP_FAILED {
-        return None;
-    }
-    let addr = addr as usize;
-    let start = if slack == 0 {
-        addr
-    } else {
-        (addr + alignment - 1) & !(alignment - 1)
-    };
-    // Give back the slack before and after the aligned range.
-    // SAFETY: both ranges lie inside the mapping just made and hold no object.
-    unsafe {
-        if start > addr {
-            libc::munmap(addr as *mut c_void, start - addr);
-        }
-        let end = start + len;
-        if addr + total > end {
-            libc::munmap(end as *mut c_void, addr + total - end);
-        }
-    }
+    let rw = libc::PROT_READ | libc::PROT_WRITE;
+    let start = crate::host_memory::map_anonymous(0, len, alignment, rw).ok()?;
     Some((
         start,
         Backing::Host {

@@ -37,6 +37,7 @@ use crate::arena::GRANULE;
 use crate::device::Device;
 use crate::ffi::ZeResult;
 use crate::handle::{Kind, Registry};
+use crate::host_memory::map_anonymous;
 use crate::memory;
 
 /// The page size of virtual and physical memory: the device's page size (64 KiB), for
@@ -62,14 +63,9 @@ struct DriverView {
 }
 
 impl DriverView {
+    /// A view of `size` bytes, all scratch pages until mappings replace them.
     fn new(size: usize) -> Option<DriverView> {
-        let base = map_reservation(0, size)?;
-        // SAFETY: the range was just reserved for the view, and holds nothing.
-        if !unsafe { scratch(base, size) } {
-            // SAFETY: as above; nothing else knows the range.
-            unsafe { libc::munmap(base as *mut c_void, size) };
-            return None;
-        }
+        let base = map_anonymous(0, size, PAGE, READ_WRITE).ok()?;
         Some(DriverView { base, size })
     }
 }
@@ -81,19 +77,23 @@ impl Drop for DriverView {
     }
 }
 
-/// Puts zeroed private read/write pages over `addr .. addr + len`; `false` when the
-/// system refuses.
+/// Read/write protection: of driver views' pages and of mapped host memory.
+const READ_WRITE: i32 = libc::PROT_READ | libc::PROT_WRITE;
+
+/// Puts fresh private pages with `prot` over `addr .. addr + len`: scratch pages
+/// (`READ_WRITE`) in a driver view, or inaccessible ones (`PROT_NONE`) in a reservation
+/// after a host mapping; `false` when the system refuses.
 ///
 /// # Safety
 ///
-/// The range must be part of a driver view, holding no Rust object.
-unsafe fn scratch(addr: usize, len: usize) -> bool {
+/// The range must be part of a driver view or a reservation, holding no Rust object.
+unsafe fn replace_anonymous(addr: usize, len: usize, prot: i32) -> bool {
     // SAFETY: the caller guarantees the range is the driver's own address space.
     let mapped = unsafe {
         libc::mmap(
             addr as *mut c_void,
             len,
-            libc::PROT_READ | libc::PROT_WRITE,
+            prot,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED,
             -1,
             0,
@@ -174,26 +174,6 @@ unsafe fn map_file(at: usize, len: usize, prot: i32, fd: BorrowedFd<'_>, offset:
     mapped != libc::MAP_FAILED
 }
 
-/// Makes `addr .. addr + len` of a reservation inaccessible again (after a host mapping).
-///
-/// # Safety
-///
-/// As [`map_file`].
-unsafe fn inaccessible(addr: usize, len: usize) -> bool {
-    // SAFETY: as the caller guarantees.
-    let mapped = unsafe {
-        libc::mmap(
-            addr as *mut c_void,
-            len,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED,
-            -1,
-            0,
-        )
-    };
-    mapped != libc::MAP_FAILED
-}
-
 /// A memfd of `size` bytes of zeroed host memory.
 fn host_pages(size: usize) -> Option<OwnedFd> {
     // SAFETY: a NUL-terminated name and valid flags; the result is checked.
@@ -256,46 +236,12 @@ fn reservation_holding(
     Ok(base)
 }
 
-/// Reserves `size` bytes of inaccessible address space aligned to [`PAGE`], at `hint` when
-/// that range is free.
-fn map_reservation(hint: usize, size: usize) -> Option<usize> {
-    let total = size.checked_add(PAGE)?;
-    // SAFETY: a fresh inaccessible mapping; without MAP_FIXED the kernel never places it
-    // over an existing one, so it overlaps no Rust object.
-    let addr = unsafe {
-        libc::mmap(
-            hint as *mut c_void,
-            total,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if addr == libc::MAP_FAILED {
-        return None;
-    }
-    let addr = addr as usize;
-    let start = (addr + PAGE - 1) & !(PAGE - 1);
-    // SAFETY: both ranges lie inside the mapping just made and hold nothing.
-    unsafe {
-        if start > addr {
-            libc::munmap(addr as *mut c_void, start - addr);
-        }
-        let end = start + size;
-        if addr + total > end {
-            libc::munmap(end as *mut c_void, addr + total - end);
-        }
-    }
-    Some(start)
-}
-
 /// `zeVirtualMemReserve` for context `context`: the base of `size` bytes of new reserved
 /// address space, at `hint` when that range is free.
 pub(crate) fn reserve(context: usize, hint: usize, size: usize) -> ZeResult<usize> {
     check_size(size)?;
-    let base = map_reservation(hint & !(PAGE - 1), size)
-        .ok_or(ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY)?;
+    let base = map_anonymous(hint & !(PAGE - 1), size, PAGE, libc::PROT_NONE)
+        .map_err(|_| ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY)?;
     memory::reserve_range(base, size);
     reservations().insert(
         base,
@@ -442,13 +388,13 @@ pub(crate) fn map(
         return Err(e);
     }
     let (fd, at) = object.file(offset);
-    let rw = libc::PROT_READ | libc::PROT_WRITE;
     // SAFETY: the targets are part of this reservation and of its driver view (the range
     // lies in the reservation, checked above) where no other mapping is (the insert above
     // refused overlaps); the source is the physical object's pages. Host memory is mapped
     // for the host too, at the reservation's own addresses.
     let mapped = unsafe {
-        map_file(driver_base, size, rw, fd, at) && (exclusive || map_file(ptr, size, rw, fd, at))
+        map_file(driver_base, size, READ_WRITE, fd, at)
+            && (exclusive || map_file(ptr, size, READ_WRITE, fd, at))
     };
     if !mapped {
         unmap_locked(ptr, size);
@@ -511,9 +457,9 @@ fn unmap_locked(start: usize, size: usize) {
         // reservation's view, which both live (the caller holds the reservations' lock);
         // commands still running over them now reach scratch pages.
         unsafe {
-            scratch(m.driver_base, m.size);
+            replace_anonymous(m.driver_base, m.size, READ_WRITE);
             if m.host {
-                inaccessible(m.base, m.size);
+                replace_anonymous(m.base, m.size, libc::PROT_NONE);
             }
         }
     }
