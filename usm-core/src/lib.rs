@@ -79,6 +79,22 @@
 
 #![warn(missing_docs)]
 
+/// Whether `debug` events of `target` are wanted: `tracing::enabled!`, with its common
+/// answer (no subscriber wants `debug` anywhere: one load and a compare) inline and the
+/// per-callsite question out of line, so that hot paths stay short.
+macro_rules! debug_enabled {
+    ($target:literal) => {
+        tracing::level_enabled!(tracing::Level::DEBUG) && {
+            #[cold]
+            #[inline(never)]
+            fn callsite_enabled() -> bool {
+                tracing::enabled!(target: $target, tracing::Level::DEBUG)
+            }
+            callsite_enabled()
+        }
+    };
+}
+
 mod adopt;
 pub mod classify;
 pub mod context;

@@ -202,9 +202,25 @@ pub fn check(
 ) -> Result<()> {
     match outcome {
         Ok(rc) if rc.is_success() => Ok(()),
-        Ok(rc) => Err(Error::Ze(ZeError::new(rc, call, params()))),
-        Err(missing) => Err(Error::MissingFunction(missing)),
+        Ok(rc) => Err(code_error(call, rc, params)),
+        Err(missing) => Err(missing_function(missing)),
     }
+}
+
+/// The error of a call that answered `rc`. Out of line, as [`missing_function`]: the
+/// successful path of [`check`] stays a compare and a branch, and the parameters are
+/// formatted only when the call failed.
+#[cold]
+#[inline(never)]
+fn code_error(call: &'static str, rc: ze_result_t, params: impl FnOnce() -> String) -> Error {
+    Error::Ze(ZeError::new(rc, call, params()))
+}
+
+/// The error of a call the loader does not have.
+#[cold]
+#[inline(never)]
+fn missing_function(missing: MissingFunction) -> Error {
+    Error::MissingFunction(missing)
 }
 
 #[cfg(test)]

@@ -43,9 +43,9 @@ enum Origin {
     Allocated { slot: usize },
     /// Adopted (not in the tracker: usm-core did not allocate it); released by the
     /// closure (behind a mutex only so that the allocation stays `Sync`: it is taken once,
-    /// in `Drop`).
+    /// in `Drop`). Boxed: adoption is rare, and every allocation moves this enum.
     Adopted {
-        release: std::sync::Mutex<Option<Release>>,
+        release: Box<std::sync::Mutex<Option<Release>>>,
     },
 }
 
@@ -66,6 +66,26 @@ impl RawAllocation {
         len: usize,
         options: &AllocOptions,
     ) -> Result<Self> {
+        Self::allocate(context, device, kind, len, options, ("u8", 1), |raw| raw)
+    }
+
+    /// Allocates `len` bytes of `kind` at an address aligned for its elements (`element`:
+    /// their type's name and alignment, a power of two; a driver that ignores the
+    /// alignment asked for is an error) and returns `wrap(allocation)`.
+    ///
+    /// The typed constructors pass their own constructor as `wrap`, so that the new
+    /// value is built once, where it is returned, instead of being moved out of one
+    /// `Result` into the next (a measurable part of a small allocation's cost).
+    #[track_caller]
+    fn allocate<W>(
+        context: &Context,
+        device: Option<&Device>,
+        kind: UsmKind,
+        len: usize,
+        options: &AllocOptions,
+        element: (&'static str, usize),
+        wrap: impl FnOnce(RawAllocation) -> W,
+    ) -> Result<W> {
         let location = Location::caller();
         let alignment = options.get_alignment();
         let fail = |reason: AllocationFailure| -> Error {
@@ -116,7 +136,7 @@ impl RawAllocation {
             flags: options.host_flags(kind == UsmKind::Shared),
         };
         let device_handle = device.map_or(std::ptr::null_mut(), Device::raw);
-        let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
+        let debug = debug_enabled!("usm_core::alloc");
         let start = debug.then(Instant::now);
         let allocated = match kind {
             // SAFETY: (all three) valid context and device handles (see `Context`,
@@ -204,19 +224,24 @@ impl RawAllocation {
         if let Some(start) = start {
             allocation.report_alloc(start);
         }
-        Ok(allocation)
+        if addr % element.1 != 0 {
+            return Err(misaligned_elements(allocation, element));
+        }
+        Ok(wrap(allocation))
     }
 
     /// Allocates `count` elements of `T`: `count * size_of::<T>()` bytes (a product that
-    /// overflows is refused as larger than the address space), aligned at least for `T`.
+    /// overflows is refused as larger than the address space), aligned at least for `T`,
+    /// and returns `wrap(allocation)` (see [`RawAllocation::allocate`]).
     #[track_caller]
-    pub(crate) fn new_elements<T>(
+    pub(crate) fn new_elements<T, W>(
         context: &Context,
         device: Option<&Device>,
         kind: UsmKind,
         count: usize,
         options: &AllocOptions,
-    ) -> Result<Self> {
+        wrap: impl FnOnce(RawAllocation) -> W,
+    ) -> Result<W> {
         let requested = options.get_alignment();
         let align = std::mem::align_of::<T>();
         let options = if align > 1 && (requested == 0 || requested.is_power_of_two()) {
@@ -226,21 +251,8 @@ impl RawAllocation {
         };
         match count.checked_mul(std::mem::size_of::<T>()) {
             Some(bytes) => {
-                let allocation = RawAllocation::new(context, device, kind, bytes, &options)?;
-                let addr = allocation.ptr() as usize;
-                if addr % align != 0 {
-                    // A driver that ignored the alignment asked for: host slices of `T`
-                    // would be unsound. Dropping frees the memory.
-                    return Err(Error::TypedView {
-                        type_name: std::any::type_name::<T>(),
-                        addr,
-                        len: bytes,
-                        reason: format!(
-                            "the driver returned an address not aligned to {align} bytes"
-                        ),
-                    });
-                }
-                Ok(allocation)
+                let element = (std::any::type_name::<T>(), align);
+                Self::allocate(context, device, kind, bytes, &options, element, wrap)
             }
             None => Err(allocation_failed(
                 kind,
@@ -278,7 +290,7 @@ impl RawAllocation {
             device,
             location: Location::caller(),
             origin: Origin::Adopted {
-                release: std::sync::Mutex::new(Some(release)),
+                release: Box::new(std::sync::Mutex::new(Some(release))),
             },
         }
     }
@@ -364,6 +376,23 @@ impl RawAllocation {
     }
 }
 
+/// The error of an allocation whose address is not aligned for its elements (a driver
+/// that ignored the alignment asked for: host slices of the elements would be unsound).
+/// Dropping `allocation` frees the memory.
+#[cold]
+#[inline(never)]
+fn misaligned_elements(
+    allocation: RawAllocation,
+    (type_name, align): (&'static str, usize),
+) -> Error {
+    Error::TypedView {
+        type_name,
+        addr: allocation.ptr() as usize,
+        len: allocation.len(),
+        reason: format!("the driver returned an address not aligned to {align} bytes"),
+    }
+}
+
 /// Builds (and reports at `debug`) the error of a failed allocation. Kept out of line: the
 /// allocation path only pays for it when it fails.
 #[cold]
@@ -420,7 +449,7 @@ impl Drop for RawAllocation {
             }
         };
         let addr = self.ptr.as_ptr() as usize;
-        let debug = tracing::enabled!(target: "usm_core::alloc", tracing::Level::DEBUG);
+        let debug = debug_enabled!("usm_core::alloc");
         let start = debug.then(Instant::now);
         // Forget the allocation before the driver frees it: once freed, the driver may
         // hand the same address to another thread's allocation at once, and classification

@@ -75,8 +75,14 @@ impl<T: Pod> UsmHost<T> {
         len: usize,
         options: &AllocOptions,
     ) -> Result<Self> {
-        let raw = RawAllocation::new_elements::<T>(context, None, UsmKind::Host, len, options)?;
-        Ok(Self::from_raw_allocation(raw))
+        RawAllocation::new_elements::<T, _>(
+            context,
+            None,
+            UsmKind::Host,
+            len,
+            options,
+            Self::from_raw_allocation,
+        )
     }
 
     /// Allocates `len` zeroed elements of `T` in `context` (zeroed by the host).

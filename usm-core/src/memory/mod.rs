@@ -268,14 +268,14 @@ macro_rules! impl_device_bound {
                 len: usize,
                 options: &$crate::memory::AllocOptions,
             ) -> $crate::Result<Self> {
-                let raw = $crate::memory::RawAllocation::new_elements::<T>(
+                $crate::memory::RawAllocation::new_elements::<T, _>(
                     context,
                     Some(device),
                     $kind,
                     len,
                     options,
-                )?;
-                Ok(Self::from_raw_allocation(raw))
+                    Self::from_raw_allocation,
+                )
             }
         }
     };

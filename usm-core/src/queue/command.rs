@@ -282,7 +282,7 @@ pub(crate) fn fill_async_span(dst: &Side, pattern: usize, engine: Engine) -> Ent
 /// The start of a timed operation: `Some` only when debug tracing of copies is on.
 #[inline]
 pub(crate) fn start_clock() -> Option<Instant> {
-    tracing::enabled!(target: "usm_core::copy", tracing::Level::DEBUG).then(Instant::now)
+    debug_enabled!("usm_core::copy").then(Instant::now)
 }
 
 /// Reports the achieved rate of a finished transfer (debug level, in its span).

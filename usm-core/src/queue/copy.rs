@@ -31,9 +31,13 @@ impl Queue {
         D: UsmDestination + ?Sized,
         S: UsmSource + ?Sized,
     {
-        let d = Side::usm(dst).range(Operand::Destination, dst_offset, len)?;
-        let s = Side::usm(src).range(Operand::Source, src_offset, len)?;
-        self.copy_sides(d, s)
+        match self.plain_copy(&*dst, dst_offset, src, src_offset, len) {
+            // SAFETY: both ranges lie in memory the caller borrows (`plain_copy` checked
+            // the bounds and that they share no byte): the destination exclusively, the
+            // source unwritten, until `run` returns after the copy completed.
+            Some(command) => unsafe { self.run(&command) },
+            None => self.copy_checked(dst, dst_offset, src, src_offset, len),
+        }
     }
 
     /// Copies all of `src` to all of `dst`, which must be of the same size (dpctl's
@@ -48,9 +52,14 @@ impl Queue {
         D: UsmDestination + ?Sized,
         S: UsmSource + ?Sized,
     {
-        let (d, s) = (Side::usm(dst), Side::usm(src));
-        same_size(d.len, s.len)?;
-        self.copy_sides(d, s)
+        let len = dst.len();
+        if len == src.len() {
+            if let Some(command) = self.plain_copy(&*dst, 0, src, 0, len) {
+                // SAFETY: as in `copy`.
+                return unsafe { self.run(&command) };
+            }
+        }
+        self.copy_all_checked(dst, src)
     }
 
     /// Copies `src` (plain host memory) into `dst` at `dst_offset`.
@@ -66,7 +75,7 @@ impl Queue {
         D: UsmDestination + ?Sized,
     {
         let d = Side::usm(dst).range(Operand::Destination, dst_offset, src.len())?;
-        self.copy_sides(d, Side::host(src))
+        self.copy_sides_checked(d, Side::host(src))
     }
 
     /// Copies `dst.len()` bytes of `src` at `src_offset` into `dst` (plain host memory).
@@ -81,7 +90,7 @@ impl Queue {
         S: UsmSource + ?Sized,
     {
         let s = Side::usm(src).range(Operand::Source, src_offset, dst.len())?;
-        self.copy_sides(Side::host(dst), s)
+        self.copy_sides_checked(Side::host(dst), s)
     }
 
     /// Reads all of `src` into a new vector (dpctl's `tobytes`).
@@ -294,39 +303,82 @@ impl Queue {
         Ok(())
     }
 
-    /// Checks and runs a copy between two equal ranges.
-    ///
-    /// The common case (two USM ranges of the queue's context, of equal non-zero size, not
-    /// sharing a byte, tracing off) is decided by one short test and goes straight to the
-    /// list; everything else (plain host memory, which needs a look at other contexts'
-    /// allocations, refusals, empty copies, tracing) takes the full path.
-    #[inline]
-    fn copy_sides(&self, dst: Side, src: Side) -> Result<()> {
-        let queue_context = Some(self.context_addr());
-        let plain = dst.context == queue_context
-            && src.context == queue_context
-            && dst.len == src.len
-            && dst.len > 0
-            && (dst.addr >= src.addr + src.len || src.addr >= dst.addr + dst.len)
-            && !tracing::enabled!(target: "usm_core::copy", tracing::Level::DEBUG);
-        if !plain {
-            return self.copy_sides_checked(dst, src);
+    /// The command of a copy in the common case, or `None` for the full path: two USM
+    /// ranges in bounds, of the queue's own context (the same `Context`), of non-zero
+    /// size, sharing no byte, with tracing off. Decided from the operands' fields alone,
+    /// so that the common case costs a few compares before the list.
+    #[inline(always)]
+    fn plain_copy<D, S>(
+        &self,
+        dst: &D,
+        dst_offset: usize,
+        src: &S,
+        src_offset: usize,
+        len: usize,
+    ) -> Option<Command<'static>>
+    where
+        D: UsmDestination + ?Sized,
+        S: UsmSource + ?Sized,
+    {
+        let in_bounds =
+            |offset: usize, size: usize| offset.checked_add(len).is_some_and(|end| end <= size);
+        if len == 0 || !in_bounds(dst_offset, dst.len()) || !in_bounds(src_offset, src.len()) {
+            return None;
         }
-        let command = Command::Copy {
-            dst: dst.ptr(),
-            src: src.ptr(),
-            len: dst.len,
-        };
-        // SAFETY: both ranges lie in memory the caller borrows (the caller checked the
-        // bounds; the test above the rest): the destination exclusively, the source
-        // unwritten, until `run` returns after the copy completed.
-        unsafe { self.run(&command) }
+        let queue_context = &self.inner.context;
+        if dst.context() != queue_context || src.context() != queue_context {
+            return None;
+        }
+        // In bounds of live allocations, so these sums do not overflow.
+        let d = dst.as_ptr() as usize + dst_offset;
+        let s = src.as_ptr() as usize + src_offset;
+        let disjoint = d >= s + len || s >= d + len;
+        if !disjoint || debug_enabled!("usm_core::copy") {
+            return None;
+        }
+        Some(Command::Copy {
+            dst: d as *mut std::ffi::c_void,
+            src: s as *const std::ffi::c_void,
+            len,
+        })
     }
 
-    /// [`copy_sides`](Self::copy_sides) for everything but the common case: every check,
-    /// with its error.
+    /// [`Queue::copy`] for everything but the common case: every check, with its error.
     #[cold]
     #[inline(never)]
+    fn copy_checked<D, S>(
+        &self,
+        dst: &mut D,
+        dst_offset: usize,
+        src: &S,
+        src_offset: usize,
+        len: usize,
+    ) -> Result<()>
+    where
+        D: UsmDestination + ?Sized,
+        S: UsmSource + ?Sized,
+    {
+        let d = Side::usm(dst).range(Operand::Destination, dst_offset, len)?;
+        let s = Side::usm(src).range(Operand::Source, src_offset, len)?;
+        self.copy_sides_checked(d, s)
+    }
+
+    /// [`Queue::copy_all`] for everything but the common case, as
+    /// [`copy_checked`](Self::copy_checked).
+    #[cold]
+    #[inline(never)]
+    fn copy_all_checked<D, S>(&self, dst: &mut D, src: &S) -> Result<()>
+    where
+        D: UsmDestination + ?Sized,
+        S: UsmSource + ?Sized,
+    {
+        let (d, s) = (Side::usm(dst), Side::usm(src));
+        same_size(d.len, s.len)?;
+        self.copy_sides_checked(d, s)
+    }
+
+    /// Checks and runs a copy between two ranges: every check, with its error (the
+    /// common case of two USM operands is [`plain_copy`](Self::plain_copy)'s).
     fn copy_sides_checked(&self, dst: Side, src: Side) -> Result<()> {
         check_copy(self.context_addr(), &dst, &src)?;
         if dst.len == 0 {
@@ -337,7 +389,7 @@ impl Queue {
             src: src.ptr(),
             len: dst.len,
         };
-        if tracing::enabled!(target: "usm_core::copy", tracing::Level::DEBUG) {
+        if debug_enabled!("usm_core::copy") {
             return self.run_copy_traced(&command, &dst, &src);
         }
         // SAFETY: both ranges lie in memory the caller borrows (checked above): the
@@ -346,7 +398,7 @@ impl Queue {
         unsafe { self.run(&command) }
     }
 
-    /// [`copy_sides`](Self::copy_sides) with debug tracing on: in its span, with its rate.
+    /// A copy with debug tracing on: in its span, with its rate.
     /// Out of line, so that the untraced path stays short.
     #[cold]
     #[inline(never)]
@@ -360,7 +412,7 @@ impl Queue {
         );
         let _entered = span.enter();
         let start = start_clock();
-        // SAFETY: as in `copy_sides`, whose checked command this is.
+        // SAFETY: as in `copy_sides_checked`, whose checked command this is.
         unsafe { self.run(command) }?;
         report(start, dst.len);
         Ok(())

@@ -26,7 +26,7 @@ pub(crate) unsafe fn create_immediate(
     let mut list: ze_command_list_handle_t = std::ptr::null_mut();
     // SAFETY: forwarded from the caller; typed descriptor, live out-parameter.
     let outcome = unsafe { api.zeCommandListCreateImmediate(context, device, desc, &mut list) };
-    check("zeCommandListCreateImmediate", outcome, || {
+    check("zeCommandListCreateImmediate", outcome, move || {
         format!(
             "hContext={context:p}, hDevice={device:p}, altdesc.ordinal={}, altdesc.index={}, \
              altdesc.flags={:#x}, altdesc.mode={}",
@@ -45,7 +45,7 @@ pub(crate) unsafe fn create_immediate(
 pub(crate) unsafe fn destroy(api: &Api, list: ze_command_list_handle_t) -> Result<()> {
     // SAFETY: forwarded from the caller.
     let outcome = unsafe { api.zeCommandListDestroy(list) };
-    check("zeCommandListDestroy", outcome, || {
+    check("zeCommandListDestroy", outcome, move || {
         format!("hCommandList={list:p}")
     })
 }
@@ -80,7 +80,7 @@ pub(crate) unsafe fn append_memory_copy(
     let (n, w) = wait_list(waits);
     // SAFETY: forwarded from the caller; `w` points at `n` handles living across the call.
     let outcome = unsafe { api.zeCommandListAppendMemoryCopy(list, dst, src, size, signal, n, w) };
-    check("zeCommandListAppendMemoryCopy", outcome, || {
+    check("zeCommandListAppendMemoryCopy", outcome, move || {
         format!(
             "hCommandList={list:p}, dstptr={dst:p}, srcptr={src:p}, size={size}, \
              hSignalEvent={signal:p}, numWaitEvents={n}"
@@ -119,7 +119,7 @@ pub(crate) unsafe fn append_memory_fill(
             w,
         )
     };
-    check("zeCommandListAppendMemoryFill", outcome, || {
+    check("zeCommandListAppendMemoryFill", outcome, move || {
         format!(
             "hCommandList={list:p}, ptr={ptr:p}, pattern_size={pattern_size}, size={size}, \
              hSignalEvent={signal:p}, numWaitEvents={n}"
@@ -168,7 +168,7 @@ pub(crate) unsafe fn append_memory_copy_region(
             w,
         )
     };
-    check("zeCommandListAppendMemoryCopyRegion", outcome, || {
+    check("zeCommandListAppendMemoryCopyRegion", outcome, move || {
         let (d, s) = (&dst.region, &src.region);
         format!(
             "hCommandList={list:p}, dstptr={:p}, dstRegion=({},{},{}), dstPitch={}, \
@@ -208,7 +208,7 @@ pub(crate) unsafe fn append_barrier(
     let (n, w) = wait_list(waits);
     // SAFETY: forwarded from the caller; `w` points at `n` handles living across the call.
     let outcome = unsafe { api.zeCommandListAppendBarrier(list, signal, n, w) };
-    check("zeCommandListAppendBarrier", outcome, || {
+    check("zeCommandListAppendBarrier", outcome, move || {
         format!("hCommandList={list:p}, hSignalEvent={signal:p}, numWaitEvents={n}")
     })
 }
@@ -227,7 +227,7 @@ pub(crate) unsafe fn append_memory_prefetch(
 ) -> Result<()> {
     // SAFETY: forwarded from the caller.
     let outcome = unsafe { api.zeCommandListAppendMemoryPrefetch(list, ptr, size) };
-    check("zeCommandListAppendMemoryPrefetch", outcome, || {
+    check("zeCommandListAppendMemoryPrefetch", outcome, move || {
         format!("hCommandList={list:p}, ptr={ptr:p}, size={size}")
     })
 }
@@ -247,7 +247,7 @@ pub(crate) unsafe fn append_mem_advise(
 ) -> Result<()> {
     // SAFETY: forwarded from the caller.
     let outcome = unsafe { api.zeCommandListAppendMemAdvise(list, device, ptr, size, advice) };
-    check("zeCommandListAppendMemAdvise", outcome, || {
+    check("zeCommandListAppendMemAdvise", outcome, move || {
         format!(
             "hCommandList={list:p}, hDevice={device:p}, ptr={ptr:p}, size={size}, advice={}",
             advice.0

@@ -23,7 +23,9 @@ pub(crate) unsafe fn create(api: &Api, driver: ze_driver_handle_t) -> Result<ze_
     let mut handle: ze_context_handle_t = std::ptr::null_mut();
     // SAFETY: valid driver handle per the caller, typed descriptor, live out-parameter.
     let outcome = unsafe { api.zeContextCreate(driver, &desc(), &mut handle) };
-    check("zeContextCreate", outcome, || format!("hDriver={driver:p}"))?;
+    check("zeContextCreate", outcome, move || {
+        format!("hDriver={driver:p}")
+    })?;
     Ok(handle)
 }
 
@@ -44,7 +46,7 @@ pub(crate) unsafe fn create_ex(
     // living across the call, live out-parameter.
     let outcome =
         unsafe { api.zeContextCreateEx(driver, &desc(), devices.len() as u32, list, &mut handle) };
-    check("zeContextCreateEx", outcome, || {
+    check("zeContextCreateEx", outcome, move || {
         format!(
             "hDriver={driver:p}, numDevices={}, phDevices={devices:?}",
             devices.len()
@@ -62,7 +64,7 @@ pub(crate) unsafe fn create_ex(
 pub(crate) unsafe fn destroy(api: &Api, context: ze_context_handle_t) -> Result<()> {
     // SAFETY: forwarded from the caller.
     let outcome = unsafe { api.zeContextDestroy(context) };
-    check("zeContextDestroy", outcome, || {
+    check("zeContextDestroy", outcome, move || {
         format!("hContext={context:p}")
     })
 }
@@ -75,7 +77,7 @@ pub(crate) unsafe fn destroy(api: &Api, context: ze_context_handle_t) -> Result<
 pub(crate) unsafe fn get_status(api: &Api, context: ze_context_handle_t) -> Result<()> {
     // SAFETY: forwarded from the caller.
     let outcome = unsafe { api.zeContextGetStatus(context) };
-    check("zeContextGetStatus", outcome, || {
+    check("zeContextGetStatus", outcome, move || {
         format!("hContext={context:p}")
     })
 }

@@ -20,7 +20,7 @@ pub(crate) unsafe fn get(api: &Api, driver: ze_driver_handle_t) -> Result<Vec<ze
         // SAFETY: as the caller promises (see the function); `enumerate` passes a null
         // array or one of `count` elements.
         let outcome = unsafe { api.zeDeviceGet(driver, count, array) };
-        check("zeDeviceGet", outcome, || {
+        check("zeDeviceGet", outcome, move || {
             format!("hDriver={driver:p}, pCount={c}")
         })
     };
@@ -42,7 +42,7 @@ pub(crate) unsafe fn sub_devices(
         // SAFETY: as the caller promises (see the function); `enumerate` passes a null
         // array or one of `count` elements.
         let outcome = unsafe { api.zeDeviceGetSubDevices(device, count, array) };
-        check("zeDeviceGetSubDevices", outcome, || {
+        check("zeDeviceGetSubDevices", outcome, move || {
             format!("hDevice={device:p}, pCount={c}")
         })
     };
@@ -65,7 +65,7 @@ pub(crate) unsafe fn properties(
     };
     // SAFETY: valid handle per the caller, live typed out-struct.
     let outcome = unsafe { api.zeDeviceGetProperties(device, &mut p) };
-    check("zeDeviceGetProperties", outcome, || {
+    check("zeDeviceGetProperties", outcome, move || {
         format!("hDevice={device:p}")
     })?;
     Ok(p)
@@ -86,7 +86,7 @@ pub(crate) unsafe fn compute_properties(
     };
     // SAFETY: valid handle per the caller, live typed out-struct.
     let outcome = unsafe { api.zeDeviceGetComputeProperties(device, &mut p) };
-    check("zeDeviceGetComputeProperties", outcome, || {
+    check("zeDeviceGetComputeProperties", outcome, move || {
         format!("hDevice={device:p}")
     })?;
     Ok(p)
@@ -110,7 +110,7 @@ pub(crate) unsafe fn memory_properties(
         // SAFETY: as the caller promises (see the function); `enumerate` passes a null
         // array or one of `count` elements.
         let outcome = unsafe { api.zeDeviceGetMemoryProperties(device, count, array) };
-        check("zeDeviceGetMemoryProperties", outcome, || {
+        check("zeDeviceGetMemoryProperties", outcome, move || {
             format!("hDevice={device:p}, pCount={c}")
         })
     };
@@ -133,7 +133,7 @@ pub(crate) unsafe fn memory_access_properties(
     };
     // SAFETY: valid handle per the caller, live typed out-struct.
     let outcome = unsafe { api.zeDeviceGetMemoryAccessProperties(device, &mut p) };
-    check("zeDeviceGetMemoryAccessProperties", outcome, || {
+    check("zeDeviceGetMemoryAccessProperties", outcome, move || {
         format!("hDevice={device:p}")
     })?;
     Ok(p)
@@ -158,9 +158,11 @@ pub(crate) unsafe fn queue_group_properties(
         // SAFETY: as the caller promises (see the function); `enumerate` passes a null
         // array or one of `count` elements.
         let outcome = unsafe { api.zeDeviceGetCommandQueueGroupProperties(device, count, array) };
-        check("zeDeviceGetCommandQueueGroupProperties", outcome, || {
-            format!("hDevice={device:p}, pCount={c}")
-        })
+        check(
+            "zeDeviceGetCommandQueueGroupProperties",
+            outcome,
+            move || format!("hDevice={device:p}, pCount={c}"),
+        )
     };
     // SAFETY: valid handle per the caller; the array contract is `enumerate`'s.
     unsafe { enumerate(template, query) }

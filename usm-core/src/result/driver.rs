@@ -15,7 +15,7 @@ pub(crate) fn get(api: &Api) -> Result<Vec<ze_driver_handle_t>> {
         // SAFETY: `enumerate` passes a live count and a null array or one of `count`
         // handles, as zeDriverGet asks.
         let outcome = unsafe { api.zeDriverGet(count, array) };
-        check("zeDriverGet", outcome, || format!("pCount={c}"))
+        check("zeDriverGet", outcome, move || format!("pCount={c}"))
     };
     // SAFETY: the query makes the enumeration call, as `enumerate` asks.
     unsafe { enumerate(std::ptr::null_mut(), query) }
@@ -36,7 +36,7 @@ pub(crate) unsafe fn properties(
     };
     // SAFETY: valid handle per the caller; `props` is a live, typed out-struct.
     let outcome = unsafe { api.zeDriverGetProperties(driver, &mut props) };
-    check("zeDriverGetProperties", outcome, || {
+    check("zeDriverGetProperties", outcome, move || {
         format!("hDriver={driver:p}")
     })?;
     Ok(props)
@@ -51,7 +51,7 @@ pub(crate) unsafe fn api_version(api: &Api, driver: ze_driver_handle_t) -> Resul
     let mut version = ze_api_version_t(0);
     // SAFETY: valid handle per the caller, live out-parameter.
     let outcome = unsafe { api.zeDriverGetApiVersion(driver, &mut version) };
-    check("zeDriverGetApiVersion", outcome, || {
+    check("zeDriverGetApiVersion", outcome, move || {
         format!("hDriver={driver:p}")
     })?;
     Ok(version.0)
@@ -71,7 +71,7 @@ pub(crate) unsafe fn extensions(
         // SAFETY: as the caller promises (see the function); `enumerate` passes a null
         // array or one of `count` elements.
         let outcome = unsafe { api.zeDriverGetExtensionProperties(driver, count, array) };
-        check("zeDriverGetExtensionProperties", outcome, || {
+        check("zeDriverGetExtensionProperties", outcome, move || {
             format!("hDriver={driver:p}, pCount={c}")
         })
     };

@@ -30,7 +30,7 @@ pub(crate) unsafe fn pool_create(
     // of the context), live out-parameter.
     let outcome =
         unsafe { api.zeEventPoolCreate(context, &desc, 0, std::ptr::null_mut(), &mut pool) };
-    check("zeEventPoolCreate", outcome, || {
+    check("zeEventPoolCreate", outcome, move || {
         format!("hContext={context:p}, desc.count={count}, desc.flags=HOST_VISIBLE")
     })?;
     Ok(pool)
@@ -44,7 +44,7 @@ pub(crate) unsafe fn pool_create(
 pub(crate) unsafe fn pool_destroy(api: &Api, pool: ze_event_pool_handle_t) -> Result<()> {
     // SAFETY: forwarded from the caller.
     let outcome = unsafe { api.zeEventPoolDestroy(pool) };
-    check("zeEventPoolDestroy", outcome, || {
+    check("zeEventPoolDestroy", outcome, move || {
         format!("hEventPool={pool:p}")
     })
 }
@@ -69,7 +69,7 @@ pub(crate) unsafe fn create(
     let mut event: ze_event_handle_t = std::ptr::null_mut();
     // SAFETY: forwarded from the caller; typed descriptor, live out-parameter.
     let outcome = unsafe { api.zeEventCreate(pool, &desc, &mut event) };
-    check("zeEventCreate", outcome, || {
+    check("zeEventCreate", outcome, move || {
         format!("hEventPool={pool:p}, desc.index={index}")
     })?;
     Ok(event)
@@ -83,7 +83,9 @@ pub(crate) unsafe fn create(
 pub(crate) unsafe fn destroy(api: &Api, event: ze_event_handle_t) -> Result<()> {
     // SAFETY: forwarded from the caller.
     let outcome = unsafe { api.zeEventDestroy(event) };
-    check("zeEventDestroy", outcome, || format!("hEvent={event:p}"))
+    check("zeEventDestroy", outcome, move || {
+        format!("hEvent={event:p}")
+    })
 }
 
 /// `zeEventHostSynchronize` without a time limit (repeated while the driver answers
@@ -99,7 +101,7 @@ pub(crate) unsafe fn host_synchronize(api: &Api, event: ze_event_handle_t) -> Re
         if outcome == Ok(ze_result_t::ZE_RESULT_NOT_READY) {
             continue;
         }
-        return check("zeEventHostSynchronize", outcome, || {
+        return check("zeEventHostSynchronize", outcome, move || {
             format!("hEvent={event:p}, timeout=UINT64_MAX")
         });
     }
@@ -116,7 +118,7 @@ pub(crate) unsafe fn query_status(api: &Api, event: ze_event_handle_t) -> Result
     if outcome == Ok(ze_result_t::ZE_RESULT_NOT_READY) {
         return Ok(false);
     }
-    check("zeEventQueryStatus", outcome, || {
+    check("zeEventQueryStatus", outcome, move || {
         format!("hEvent={event:p}")
     })
     .map(|()| true)
@@ -130,5 +132,7 @@ pub(crate) unsafe fn query_status(api: &Api, event: ze_event_handle_t) -> Result
 pub(crate) unsafe fn host_reset(api: &Api, event: ze_event_handle_t) -> Result<()> {
     // SAFETY: forwarded from the caller.
     let outcome = unsafe { api.zeEventHostReset(event) };
-    check("zeEventHostReset", outcome, || format!("hEvent={event:p}"))
+    check("zeEventHostReset", outcome, move || {
+        format!("hEvent={event:p}")
+    })
 }

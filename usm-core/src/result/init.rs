@@ -10,5 +10,5 @@ use crate::error::{check, Result};
 pub(crate) fn init(api: &Api, flags: u32) -> Result<()> {
     // SAFETY: zeInit takes its flags by value and has no other precondition.
     let outcome = unsafe { api.zeInit(flags) };
-    check("zeInit", outcome, || format!("flags={flags:#x}"))
+    check("zeInit", outcome, move || format!("flags={flags:#x}"))
 }

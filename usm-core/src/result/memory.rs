@@ -27,7 +27,7 @@ pub(crate) unsafe fn alloc_device(
     let mut ptr: *mut c_void = std::ptr::null_mut();
     // SAFETY: forwarded from the caller; live out-pointer.
     let outcome = unsafe { api.zeMemAllocDevice(context, desc, size, alignment, device, &mut ptr) };
-    check("zeMemAllocDevice", outcome, || {
+    check("zeMemAllocDevice", outcome, move || {
         format!(
             "hContext={context:p}, device_desc.flags={:#x}, device_desc.ordinal={}, \
              size={size}, alignment={alignment}, hDevice={device:p}",
@@ -65,7 +65,7 @@ pub(crate) unsafe fn alloc_shared(
             &mut ptr,
         )
     };
-    check("zeMemAllocShared", outcome, || {
+    check("zeMemAllocShared", outcome, move || {
         format!(
             "hContext={context:p}, device_desc.flags={:#x}, device_desc.ordinal={}, \
              host_desc.flags={:#x}, size={size}, alignment={alignment}, hDevice={device:p}",
@@ -91,7 +91,7 @@ pub(crate) unsafe fn alloc_host(
     let mut ptr: *mut c_void = std::ptr::null_mut();
     // SAFETY: forwarded from the caller; live out-pointer.
     let outcome = unsafe { api.zeMemAllocHost(context, desc, size, alignment, &mut ptr) };
-    check("zeMemAllocHost", outcome, || {
+    check("zeMemAllocHost", outcome, move || {
         format!(
             "hContext={context:p}, host_desc.flags={:#x}, size={size}, alignment={alignment}",
             desc.flags
@@ -110,7 +110,7 @@ pub(crate) unsafe fn alloc_host(
 pub(crate) unsafe fn free(api: &Api, context: ze_context_handle_t, ptr: *mut c_void) -> Result<()> {
     // SAFETY: forwarded from the caller.
     let outcome = unsafe { api.zeMemFree(context, ptr) };
-    check("zeMemFree", outcome, || {
+    check("zeMemFree", outcome, move || {
         format!("hContext={context:p}, ptr={ptr:p}")
     })
 }
@@ -133,7 +133,7 @@ pub(crate) unsafe fn alloc_properties(
     let mut device: ze_device_handle_t = std::ptr::null_mut();
     // SAFETY: valid context per the caller; typed, live out-parameters.
     let outcome = unsafe { api.zeMemGetAllocProperties(context, ptr, &mut props, &mut device) };
-    check("zeMemGetAllocProperties", outcome, || {
+    check("zeMemGetAllocProperties", outcome, move || {
         format!("hContext={context:p}, ptr={ptr:p}")
     })?;
     Ok((props, device))
@@ -153,7 +153,7 @@ pub(crate) unsafe fn address_range(
     let mut size = 0usize;
     // SAFETY: valid context per the caller; live out-parameters.
     let outcome = unsafe { api.zeMemGetAddressRange(context, ptr, &mut base, &mut size) };
-    check("zeMemGetAddressRange", outcome, || {
+    check("zeMemGetAddressRange", outcome, move || {
         format!("hContext={context:p}, ptr={ptr:p}")
     })?;
     Ok((base as usize, size))
