@@ -85,11 +85,40 @@ pub(crate) struct Tracker {
     state: Mutex<TrackerState>,
 }
 
-#[derive(Default)]
 struct TrackerState {
     counters: [KindStats; 3],
-    slots: Vec<Option<LiveAllocation>>,
-    vacant: Vec<usize>,
+    slots: Vec<Slot>,
+    /// The first vacant slot (the head of a list threaded through the vacant slots), or
+    /// [`NO_SLOT`]: a vacant slot is found and given back without touching other memory.
+    first_vacant: usize,
+}
+
+impl Default for TrackerState {
+    fn default() -> Self {
+        TrackerState {
+            counters: Default::default(),
+            slots: Vec::new(),
+            first_vacant: NO_SLOT,
+        }
+    }
+}
+
+/// The end of the vacant list.
+const NO_SLOT: usize = usize::MAX;
+
+/// One slot of the slab: a live allocation, or a vacant slot naming the next vacant one.
+enum Slot {
+    Live(LiveAllocation),
+    Vacant { next: usize },
+}
+
+impl Slot {
+    fn live(&self) -> Option<&LiveAllocation> {
+        match self {
+            Slot::Live(a) => Some(a),
+            Slot::Vacant { .. } => None,
+        }
+    }
 }
 
 impl TrackerState {
@@ -123,6 +152,7 @@ fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
 
 impl Tracker {
     /// Records a new allocation; returns its slot, to give back to [`Tracker::on_free`].
+    #[inline]
     pub(crate) fn on_alloc(&self, record: LiveAllocation) -> usize {
         let mut state = lock(&self.state);
         let c = &mut state.counters[index(record.kind)];
@@ -131,25 +161,39 @@ impl Tracker {
         c.peak_count = c.peak_count.max(c.live_count);
         c.peak_bytes = c.peak_bytes.max(c.live_bytes);
         c.total_allocations += 1;
-        match state.vacant.pop() {
-            Some(slot) => {
-                state.slots[slot] = Some(record);
+        let slot = state.first_vacant;
+        match state.slots.get_mut(slot) {
+            Some(vacant) => {
+                let Slot::Vacant { next } = *vacant else {
+                    unreachable!("the vacant list holds only vacant slots")
+                };
+                *vacant = Slot::Live(record);
+                state.first_vacant = next;
                 slot
             }
             None => {
-                state.slots.push(Some(record));
+                state.slots.push(Slot::Live(record));
                 state.slots.len() - 1
             }
         }
     }
 
     /// Forgets the allocation recorded in `slot`.
+    #[inline]
     pub(crate) fn on_free(&self, slot: usize) {
         let mut state = lock(&self.state);
-        let Some(record) = state.slots.get_mut(slot).and_then(Option::take) else {
+        let next = state.first_vacant;
+        let Some(entry) = state
+            .slots
+            .get_mut(slot)
+            .filter(|e| matches!(e, Slot::Live(_)))
+        else {
             return;
         };
-        state.vacant.push(slot);
+        let Slot::Live(record) = std::mem::replace(entry, Slot::Vacant { next }) else {
+            unreachable!("the slot was checked to be live")
+        };
+        state.first_vacant = slot;
         let c = &mut state.counters[index(record.kind)];
         c.live_count = c.live_count.saturating_sub(1);
         c.live_bytes = c.live_bytes.saturating_sub(record.size as u64);
@@ -167,7 +211,12 @@ impl Tracker {
 
     /// The live allocations, by address.
     pub(crate) fn live(&self) -> Vec<LiveAllocation> {
-        let mut all: Vec<_> = lock(&self.state).slots.iter().flatten().cloned().collect();
+        let mut all: Vec<_> = lock(&self.state)
+            .slots
+            .iter()
+            .filter_map(Slot::live)
+            .cloned()
+            .collect();
         all.sort_by_key(|a| a.addr);
         all
     }
@@ -175,7 +224,7 @@ impl Tracker {
     /// As [`Tracker::live`], or `None` when another thread holds the lock.
     pub(crate) fn try_live(&self) -> Option<Vec<LiveAllocation>> {
         let state = try_lock(&self.state)?;
-        let mut all: Vec<_> = state.slots.iter().flatten().cloned().collect();
+        let mut all: Vec<_> = state.slots.iter().filter_map(Slot::live).cloned().collect();
         drop(state);
         all.sort_by_key(|a| a.addr);
         Some(all)
@@ -198,7 +247,12 @@ impl Tracker {
         if state.is_empty() {
             return None;
         }
-        state.slots.iter().flatten().find(|a| matches(a)).cloned()
+        state
+            .slots
+            .iter()
+            .filter_map(Slot::live)
+            .find(|a| matches(a))
+            .cloned()
     }
 }
 

@@ -34,6 +34,7 @@ impl UsmHost {
     ///
     /// [`Error::Allocation`](crate::Error::Allocation) for size 0 or the driver's refusal;
     /// initialisation errors.
+    #[inline]
     #[track_caller]
     pub fn new(context: &Context, nbytes: usize) -> Result<Self> {
         Self::with_options(context, nbytes, &AllocOptions::new())
@@ -45,6 +46,7 @@ impl UsmHost {
     ///
     /// As [`UsmHost::new`]; also, as [`Error::Allocation`](crate::Error::Allocation), an
     /// alignment that is not a power of two and relaxed limits on a driver without them.
+    #[inline]
     #[track_caller]
     pub fn with_options(context: &Context, nbytes: usize, options: &AllocOptions) -> Result<Self> {
         Self::alloc_with_options(context, nbytes, options)
@@ -58,6 +60,7 @@ impl<T: Pod> UsmHost<T> {
     /// # Errors
     ///
     /// As [`UsmDevice::alloc`](crate::UsmDevice::alloc).
+    #[inline]
     #[track_caller]
     pub fn alloc(context: &Context, len: usize) -> Result<Self> {
         Self::alloc_with_options(context, len, &AllocOptions::new())
@@ -69,6 +72,7 @@ impl<T: Pod> UsmHost<T> {
     /// # Errors
     ///
     /// As [`UsmHost::alloc`] and [`UsmHost::with_options`].
+    #[inline]
     #[track_caller]
     pub fn alloc_with_options(
         context: &Context,

@@ -209,6 +209,7 @@ macro_rules! impl_device_bound {
             ///
             /// [`Error::Allocation`](crate::Error::Allocation) for size 0 or the driver's
             /// refusal (out of memory, unsupported size); initialisation errors.
+            #[inline]
             #[track_caller]
             pub fn new(
                 context: &$crate::context::Context,
@@ -225,6 +226,7 @@ macro_rules! impl_device_bound {
             /// As [`new`](Self::new); also, as [`Error::Allocation`](crate::Error::Allocation),
             /// an alignment that is not a power of two, a device that is not in the context,
             /// and relaxed limits on a driver without them.
+            #[inline]
             #[track_caller]
             pub fn with_options(
                 context: &$crate::context::Context,
@@ -246,6 +248,7 @@ macro_rules! impl_device_bound {
             /// [`AllocationFailure::ZeroSize`](crate::AllocationFailure::ZeroSize), a byte
             /// size that overflows is
             /// [`AllocationFailure::LargerThanAddressSpace`](crate::AllocationFailure::LargerThanAddressSpace).
+            #[inline]
             #[track_caller]
             pub fn alloc(
                 context: &$crate::context::Context,
@@ -261,6 +264,7 @@ macro_rules! impl_device_bound {
             /// # Errors
             ///
             /// As [`alloc`](Self::alloc) and `with_options`.
+            #[inline]
             #[track_caller]
             pub fn alloc_with_options(
                 context: &$crate::context::Context,

@@ -1,9 +1,14 @@
 //! The synchronous copies and fills of a [`Queue`]: each returns when its work is done.
 
+use std::ffi::c_void;
+
+use level_zero_sys::ze_command_list_handle_t;
+
 use super::{report, start_clock, Command, Queue};
 #[cfg(doc)]
 use crate::error::TransferError;
 use crate::error::{Error, Result};
+use crate::result::command_list;
 use crate::transfer::{
     check_copy, check_fill, check_region_copy, direction, same_size, Extent, Operand, Region, Side,
     UsmDestination, UsmSource,
@@ -31,13 +36,15 @@ impl Queue {
         D: UsmDestination + ?Sized,
         S: UsmSource + ?Sized,
     {
-        match self.plain_copy(&*dst, dst_offset, src, src_offset, len) {
-            // SAFETY: both ranges lie in memory the caller borrows (`plain_copy` checked
-            // the bounds and that they share no byte): the destination exclusively, the
-            // source unwritten, until `run` returns after the copy completed.
-            Some(command) => unsafe { self.run(&command) },
-            None => self.copy_checked(dst, dst_offset, src, src_offset, len),
+        if let Some((d, s)) = self.plain_copy(&*dst, dst_offset, src, src_offset, len) {
+            if let Some(list) = self.quick_list() {
+                // SAFETY: both ranges lie in memory the caller borrows (`plain_copy`
+                // checked the bounds and that they share no byte): the destination
+                // exclusively, the source unwritten, until the synchronous append returns.
+                return unsafe { self.quick_copy(list, d, s, len) };
+            }
         }
+        self.copy_checked(dst, dst_offset, src, src_offset, len)
     }
 
     /// Copies all of `src` to all of `dst`, which must be of the same size (dpctl's
@@ -54,9 +61,11 @@ impl Queue {
     {
         let len = dst.len();
         if len == src.len() {
-            if let Some(command) = self.plain_copy(&*dst, 0, src, 0, len) {
-                // SAFETY: as in `copy`.
-                return unsafe { self.run(&command) };
+            if let Some((d, s)) = self.plain_copy(&*dst, 0, src, 0, len) {
+                if let Some(list) = self.quick_list() {
+                    // SAFETY: as in `copy`.
+                    return unsafe { self.quick_copy(list, d, s, len) };
+                }
             }
         }
         self.copy_all_checked(dst, src)
@@ -303,9 +312,10 @@ impl Queue {
         Ok(())
     }
 
-    /// The command of a copy in the common case, or `None` for the full path: two USM
+    /// The destination and source addresses of a copy in the common case, or `None` for
+    /// the full path: two USM
     /// ranges in bounds, of the queue's own context (the same `Context`), of non-zero
-    /// size, sharing no byte, with tracing off. Decided from the operands' fields alone,
+    /// size, sharing no byte, with no `debug` subscriber. Decided from the operands' fields alone,
     /// so that the common case costs a few compares before the list.
     #[inline(always)]
     fn plain_copy<D, S>(
@@ -315,7 +325,7 @@ impl Queue {
         src: &S,
         src_offset: usize,
         len: usize,
-    ) -> Option<Command<'static>>
+    ) -> Option<(usize, usize)>
     where
         D: UsmDestination + ?Sized,
         S: UsmSource + ?Sized,
@@ -332,15 +342,54 @@ impl Queue {
         // In bounds of live allocations, so these sums do not overflow.
         let d = dst.as_ptr() as usize + dst_offset;
         let s = src.as_ptr() as usize + src_offset;
-        let disjoint = d >= s + len || s >= d + len;
-        if !disjoint || debug_enabled!("usm_core::copy") {
+        let disjoint = d.abs_diff(s) >= len;
+        // Any `debug` subscriber at all sends the copy to the full path, which asks this
+        // callsite's interest: no call on this path.
+        if !disjoint || tracing::level_enabled!(tracing::Level::DEBUG) {
             return None;
         }
-        Some(Command::Copy {
-            dst: d as *mut std::ffi::c_void,
-            src: s as *const std::ffi::c_void,
-            len,
-        })
+        Some((d, s))
+    }
+
+    /// The thread's synchronous list of this queue when a synchronous call needs nothing
+    /// else first (no raw-list work to wait for, the thread's list at hand), or `None`,
+    /// for the full path ([`Queue::run`]).
+    #[inline(always)]
+    fn quick_list(&self) -> Option<ze_command_list_handle_t> {
+        if self.inner.no_raw_work() {
+            self.last_sync_list()
+        } else {
+            None
+        }
+    }
+
+    /// Appends a copy of `len` bytes from `src` to `dst` to `list`, the thread's
+    /// synchronous list of this queue ([`Queue::quick_list`]).
+    ///
+    /// # Safety
+    ///
+    /// As [`Queue::run`], for the copy.
+    #[inline(always)]
+    unsafe fn quick_copy(
+        &self,
+        list: ze_command_list_handle_t,
+        dst: usize,
+        src: usize,
+        len: usize,
+    ) -> Result<()> {
+        // SAFETY: forwarded from the caller; the list is synchronous, so the copy is done
+        // when the append returns, and only this thread appends to it (`sync_lists`).
+        unsafe {
+            command_list::append_memory_copy(
+                self.inner.context.api(),
+                list,
+                dst as *mut c_void,
+                src as *const c_void,
+                len,
+                std::ptr::null_mut(),
+                &[],
+            )
+        }
     }
 
     /// [`Queue::copy`] for everything but the common case: every check, with its error.

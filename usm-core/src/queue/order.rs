@@ -46,6 +46,13 @@ impl RawUse {
 }
 
 impl QueueInner {
+    /// Whether a synchronous call may skip [`QueueInner::order_after_raw_work`] (the raw
+    /// list was never handed out).
+    #[inline(always)]
+    pub(super) fn no_raw_work(&self) -> bool {
+        !self.raw.taken()
+    }
+
     /// Called first by every synchronous call: in asynchronous mode, once the raw list was
     /// handed out, waits until everything appended to it so far is done.
     ///

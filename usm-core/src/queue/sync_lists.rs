@@ -115,6 +115,16 @@ impl Queue {
         }
     }
 
+    /// The synchronous list of the thread's last synchronous call, if it was on this queue
+    /// (the common case of [`Queue::with_sync_list`], for paths that take it inline).
+    #[inline(always)]
+    pub(super) fn last_sync_list(&self) -> Option<ze_command_list_handle_t> {
+        match LAST.try_with(Cell::get) {
+            Ok((queue, list)) if queue == Arc::as_ptr(&self.inner) => Some(list),
+            _ => None,
+        }
+    }
+
     /// [`Queue::with_sync_list`] when the thread's last synchronous call was on another
     /// queue: the list from the thread's table, or a new one.
     #[cold]
