@@ -3,8 +3,9 @@
 //! against host `memcpy` of the same size, measured in the same run, with their ratios.
 //!
 //! Runs on the software driver of this workspace (through the real loader), or on the
-//! machine's drivers with `USM_TEST_DRIVER=system`. The targets: bandwidth at least
-//! 0.9x memcpy on the software driver; usm-core within 5% of raw calls.
+//! machine's drivers with `USM_TEST_DRIVER=system`. The targets: bandwidth at least 0.9x
+//! memcpy on the software driver; a synchronous 4 KiB copy within 3% of raw calls, a
+//! one-copy scope within 5%.
 
 mod support;
 
@@ -232,20 +233,22 @@ fn report(quick: bool) {
         &mut || scoped_copy(&q, &mut dev, &host),
         &mut || raw_async.copy(d, h, SMALL),
     );
-    let verdict = |r: f64| {
-        if r <= 1.05 {
-            "within 5%"
+    // The synchronous call's target is 3%; the scope's, which adds a scope and its
+    // event bookkeeping to one copy, 5%.
+    let verdict = |r: f64, target: f64| {
+        if r <= target {
+            "within its target"
         } else {
-            "above the 5% target"
+            "above its target"
         }
     };
     println!(
-        "  synchronous call vs synchronous list: {sync:.3} ({})",
-        verdict(sync)
+        "  synchronous call vs synchronous list: {sync:.3} ({}, 1.03)",
+        verdict(sync, 1.03)
     );
     println!(
-        "  one-copy scope vs asynchronous list + event: {scoped:.3} ({})",
-        verdict(scoped)
+        "  one-copy scope vs asynchronous list + event: {scoped:.3} ({}, 1.05)",
+        verdict(scoped, 1.05)
     );
     let q = queue(&s, Mode::Asynchronous);
     let (blocks, per_block) = if quick { (1, 1) } else { (7, 3) };
