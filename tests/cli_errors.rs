@@ -119,8 +119,7 @@ fn a_library_that_is_not_a_loader_is_exit_code_3() {
 fn closed_stdout_and_stderr_end_the_tool_quietly() {
     // `usm info 2>&1 | head -1` once head has gone: both streams lead to a pipe whose
     // reader is closed before the tool writes anything.
-    let (reader, writer) = std::io::pipe().expect("a pipe");
-    drop(reader);
+    let writer = pipe_without_reader();
     let out = Command::new(env!("CARGO_BIN_EXE_usm"))
         .args(["--driver", "soft", "info"])
         .stdout(writer.try_clone().expect("the pipe's writer"))
@@ -132,8 +131,7 @@ fn closed_stdout_and_stderr_end_the_tool_quietly() {
 
 #[test]
 fn a_closed_stderr_does_not_hide_the_exit_code() {
-    let (reader, writer) = std::io::pipe().expect("a pipe");
-    drop(reader);
+    let writer = pipe_without_reader();
     let out = Command::new(env!("CARGO_BIN_EXE_usm"))
         .args(["--driver", "system", "info"])
         .env("LEVEL_ZERO_LOADER", "/nonexistent/libze_loader.so.1")
@@ -141,4 +139,19 @@ fn a_closed_stderr_does_not_hide_the_exit_code() {
         .output()
         .expect("the usm binary runs");
     assert_eq!(out.status.code(), Some(3));
+}
+
+/// The writing end of a pipe whose reading end is already closed (what `| head -1` leaves
+/// once head has gone). Made with `pipe(2)`: `std::io::pipe` needs a newer Rust than the
+/// workspace's declared minimum.
+fn pipe_without_reader() -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+    let rc = unsafe { libc::pipe(fds.as_mut_ptr()) };
+    assert_eq!(rc, 0, "pipe: {}", std::io::Error::last_os_error());
+    // SAFETY: `fds[0]` is the reading end just made, owned here and closed once.
+    unsafe { libc::close(fds[0]) };
+    // SAFETY: `fds[1]` is the writing end just made; the `File` becomes its only owner.
+    unsafe { std::fs::File::from_raw_fd(fds[1]) }
 }
