@@ -324,6 +324,25 @@ mod tests {
     }
 
     #[test]
+    fn a_second_free_of_a_slot_leaves_the_vacant_list_whole() {
+        let t = Tracker::default();
+        let a = t.on_alloc(record(0x1000, UsmKind::Host, 8));
+        let b = t.on_alloc(record(0x2000, UsmKind::Host, 8));
+        t.on_free(a);
+        t.on_free(a);
+        t.on_free(99);
+        // The one vacant slot is handed out once; the next record gets a new slot, so two
+        // live allocations never share one.
+        let c = t.on_alloc(record(0x3000, UsmKind::Host, 8));
+        let d = t.on_alloc(record(0x4000, UsmKind::Host, 8));
+        assert_eq!(c, a);
+        assert!(d != a && d != b && d != c, "slots {a} {b} {c} {d}");
+        let addrs: Vec<usize> = t.live().iter().map(|l| l.addr).collect();
+        assert_eq!(addrs, [0x2000, 0x3000, 0x4000]);
+        assert_eq!(t.stats().host.live_count, 3);
+    }
+
+    #[test]
     fn lookups_find_bases_and_interior_addresses() {
         let t = Tracker::default();
         t.on_alloc(record(0x1000, UsmKind::Device, 0x100));
