@@ -198,7 +198,8 @@ unsafe extern "C" fn open_ipc_handle(
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
         }
         let wire = decode(&h_ipc).ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
-        let config = crate::config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
+        let config =
+            crate::config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
         if crate::fault::allocation_fails(config) {
             return Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY);
         }
@@ -213,7 +214,8 @@ unsafe extern "C" fn open_ipc_handle(
             memfd: None,
             exported: Mutex::new(None),
         };
-        let flags = wire.identity.flags & (super::KERNEL_TIMESTAMP | super::KERNEL_MAPPED_TIMESTAMP);
+        let flags =
+            wire.identity.flags & (super::KERNEL_TIMESTAMP | super::KERNEL_MAPPED_TIMESTAMP);
         let pool = EventPool::new(context, flags, wire.identity.count, Some(share));
         // SAFETY: checked non-null; the caller passes room for one handle.
         unsafe { write(ph_pool, POOLS.insert(Arc::new(pool))) }

@@ -173,8 +173,7 @@ impl Region {
         // SAFETY: a zeroed stat buffer for fstat to fill.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: `st` is a valid buffer; the result is checked.
-        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 || st.st_size as u64 != len as u64
-        {
+        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 || st.st_size as u64 != len as u64 {
             return None;
         }
         let region = Region {
@@ -338,7 +337,10 @@ impl SharedSlot {
         if c.state.load(Ordering::Acquire) == UNSIGNALED {
             return None;
         }
-        Some((c.start.load(Ordering::Relaxed), c.end.load(Ordering::Relaxed)))
+        Some((
+            c.start.load(Ordering::Relaxed),
+            c.end.load(Ordering::Relaxed),
+        ))
     }
 }
 
