@@ -3,21 +3,19 @@
 //! while the parent works) open each other's pools from plain-byte handles and signal,
 //! wait, query and reset each other's events from the host and from commands.
 //!
-//! A handle goes to a child in `IPC_HANDLE` (hex); a child that exports writes its handle
-//! to the file named by `IPC_HANDLE_FILE`, which the parent reads. The parent tests take
+//! A handle goes to a child in `IPC_HANDLE` (hex); a child that exports sends its handle
+//! back through a [`child::Handoff`]. The parent tests take
 //! [`serial`] one at a time: some count this process's descriptors.
 
 use std::ptr::null_mut;
-use std::time::{Duration, Instant};
 
-use usm_test_kit::child;
+use usm_test_kit::child::{self, spawn};
 use usm_test_kit::raw::work::*;
 
 const IPC: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0;
 /// A wait long enough for any other process to get there (30 s).
 const LONG: u64 = 30_000_000_000;
 const HANDLE_VAR: &str = "IPC_HANDLE";
-const FILE_VAR: &str = "IPC_HANDLE_FILE";
 
 fn hex(h: &ze_ipc_event_pool_handle_t) -> String {
     h.data.iter().map(|&c| format!("{:02x}", c as u8)).collect()
@@ -68,45 +66,6 @@ fn handle_from_env() -> ze_ipc_event_pool_handle_t {
     unhex(&std::env::var(HANDLE_VAR).expect("IPC_HANDLE is set by the parent"))
 }
 
-/// Runs child test `case` on a thread, with `env` added.
-fn spawn(case: &'static str, env: Vec<(&'static str, String)>) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        child::run(case, &pairs);
-    })
-}
-
-/// A file for a child's handle, unique to this process and `name`.
-fn handle_file(name: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("ze-soft-ipc-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
-/// Writes `h` for the parent (atomically: a temporary file renamed).
-fn publish(h: &ze_ipc_event_pool_handle_t) {
-    let path = std::env::var(FILE_VAR).expect("IPC_HANDLE_FILE is set by the parent");
-    let tmp = format!("{path}.tmp");
-    std::fs::write(&tmp, hex(h)).expect("write the handle");
-    std::fs::rename(&tmp, &path).expect("publish the handle");
-}
-
-/// Waits for the handle a child publishes in `path`.
-fn await_handle(path: &std::path::Path) -> ze_ipc_event_pool_handle_t {
-    let start = Instant::now();
-    loop {
-        if let Ok(s) = std::fs::read_to_string(path) {
-            let _ = std::fs::remove_file(path);
-            return unhex(&s);
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the child published no handle"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn host_signals_and_resets_cross_between_processes_both_ways() {
     let _serial = serial();
@@ -115,7 +74,7 @@ fn host_signals_and_resets_cross_between_processes_both_ways() {
     let h = get_handle(pool);
     let child = spawn(
         "children::host_signal_then_wait",
-        vec![(HANDLE_VAR, hex(&h))],
+        vec![(HANDLE_VAR.into(), hex(&h))],
     );
     // The child signals `ready` from its host.
     assert_rc(ze!(zeEventHostSynchronize(ready, LONG)), SUCCESS);
@@ -138,7 +97,7 @@ fn commands_of_each_process_wait_for_and_signal_the_others_events() {
     let h = get_handle(pool);
     let child = spawn(
         "children::commands_wait_and_signal",
-        vec![(HANDLE_VAR, hex(&h))],
+        vec![(HANDLE_VAR.into(), hex(&h))],
     );
     // The child appends a barrier waiting for e0 and signaling e1, then signals e2.
     assert_rc(ze!(zeEventHostSynchronize(e[2], LONG)), SUCCESS);
@@ -166,12 +125,9 @@ fn commands_of_each_process_wait_for_and_signal_the_others_events() {
 #[test]
 fn a_child_exports_and_its_events_outlive_its_exit_here() {
     let _serial = serial();
-    let path = handle_file("exporter");
-    let child = spawn(
-        "children::export_and_exit",
-        vec![(FILE_VAR, path.display().to_string())],
-    );
-    let h = await_handle(&path);
+    let handoff = child::Handoff::new("event-pool");
+    let child = spawn("children::export_and_exit", vec![handoff.env()]);
+    let h = unhex(&handoff.receive());
     // The driver is up before descriptors are counted.
     env();
     let before = fd_count();
@@ -213,7 +169,10 @@ fn several_importers_wait_for_one_signal_and_each_answers() {
         .map(|i| {
             spawn(
                 "children::wait_then_answer",
-                vec![(HANDLE_VAR, hex(&h)), ("IPC_INDEX", i.to_string())],
+                vec![
+                    (HANDLE_VAR.into(), hex(&h)),
+                    ("IPC_INDEX".into(), i.to_string()),
+                ],
             )
         })
         .collect();
@@ -436,7 +395,7 @@ mod children {
         child::expect_child();
         let pool = ipc_pool(2, 0);
         let (go, done) = (event(pool, 0), event(pool, 1));
-        publish(&get_handle(pool));
+        child::Handoff::publish(&hex(&get_handle(pool)));
         // The parent's command signals `go`; ours then signals `done`, and we exit.
         let list = immediate(MAIN_COPY, ASYNC);
         let mut wait = go;
