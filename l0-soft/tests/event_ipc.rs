@@ -61,6 +61,18 @@ fn status(e: ze_event_handle_t) -> ze_result_t {
     ze!(zeEventQueryStatus(e))
 }
 
+/// Destroys `events`, then their pool (closes it when `opened`).
+fn release(events: &[ze_event_handle_t], pool: ze_event_pool_handle_t, opened: bool) {
+    for &e in events {
+        ok(ze!(zeEventDestroy(e)));
+    }
+    if opened {
+        ok(ze!(zeEventPoolCloseIpcHandle(pool)));
+    } else {
+        ok(ze!(zeEventPoolDestroy(pool)));
+    }
+}
+
 /// The handle the environment names (in a child).
 fn handle_from_env() -> ze_ipc_event_pool_handle_t {
     unhex(&std::env::var(HANDLE_VAR).expect("IPC_HANDLE is set by the parent"))
@@ -84,9 +96,7 @@ fn host_signals_and_resets_cross_between_processes_both_ways() {
     child.join().expect("the child passed");
     assert_rc(status(reply), NOT_READY);
     assert_rc(status(ready), NOT_READY);
-    ok(ze!(zeEventDestroy(ready)));
-    ok(ze!(zeEventDestroy(reply)));
-    ok(ze!(zeEventPoolDestroy(pool)));
+    release(&[ready, reply], pool, false);
 }
 
 #[test]
@@ -116,10 +126,7 @@ fn commands_of_each_process_wait_for_and_signal_the_others_events() {
     assert!(ts.global.kernelStart > 0 && ts.global.kernelEnd >= ts.global.kernelStart);
     child.join().expect("the child passed");
     ok(ze!(zeCommandListDestroy(list)));
-    for x in e {
-        ok(ze!(zeEventDestroy(x)));
-    }
-    ok(ze!(zeEventPoolDestroy(pool)));
+    release(&e, pool, false);
 }
 
 #[test]
@@ -151,9 +158,7 @@ fn a_child_exports_and_its_events_outlive_its_exit_here() {
     // Its handle opens no more.
     assert_rc(open(h).0, INVALID_ARGUMENT);
     ok(ze!(zeCommandListDestroy(list)));
-    ok(ze!(zeEventDestroy(go)));
-    ok(ze!(zeEventDestroy(done)));
-    ok(ze!(zeEventPoolCloseIpcHandle(pool)));
+    release(&[go, done], pool, true);
     assert_eq!(fd_count(), before);
 }
 
@@ -187,11 +192,8 @@ fn several_importers_wait_for_one_signal_and_each_answers() {
     for c in children {
         c.join().expect("every importer passed");
     }
-    for a in answers {
-        ok(ze!(zeEventDestroy(a)));
-    }
     ok(ze!(zeEventDestroy(go)));
-    ok(ze!(zeEventPoolDestroy(pool)));
+    release(&answers, pool, false);
 }
 
 #[test]
@@ -292,10 +294,8 @@ fn events_of_an_opened_pool_keep_their_state_and_new_exporter_events_start_unsig
     assert_rc(status(seen), NOT_READY);
     // The importer's pool with a live event cannot close, as a pool cannot be destroyed.
     assert_rc(ze!(zeEventPoolCloseIpcHandle(other)), IN_USE);
-    ok(ze!(zeEventDestroy(seen)));
-    ok(ze!(zeEventPoolCloseIpcHandle(other)));
-    ok(ze!(zeEventDestroy(fresh)));
-    ok(ze!(zeEventPoolDestroy(pool)));
+    release(&[seen], other, true);
+    release(&[fresh], pool, false);
 }
 
 #[test]
@@ -343,10 +343,8 @@ fn putting_every_reference_back_retires_the_handle() {
     let h3 = get_handle(pool);
     let third = opened(h3);
     ok(ze!(zeEventPoolCloseIpcHandle(third)));
-    ok(ze!(zeEventDestroy(seen)));
-    ok(ze!(zeEventPoolCloseIpcHandle(opened_pool)));
-    ok(ze!(zeEventDestroy(e)));
-    ok(ze!(zeEventPoolDestroy(pool)));
+    release(&[seen], opened_pool, true);
+    release(&[e], pool, false);
     assert_eq!(fd_count(), start);
 }
 
@@ -365,9 +363,7 @@ mod children {
         assert_rc(ze!(zeEventHostSynchronize(reply, LONG)), SUCCESS);
         ok(ze!(zeEventHostReset(reply)));
         ok(ze!(zeEventHostReset(ready)));
-        ok(ze!(zeEventDestroy(ready)));
-        ok(ze!(zeEventDestroy(reply)));
-        ok(ze!(zeEventPoolCloseIpcHandle(pool)));
+        release(&[ready, reply], pool, true);
     }
 
     #[test]
@@ -383,10 +379,7 @@ mod children {
         // The parent's command, which waits for ours, signals e3.
         assert_rc(ze!(zeEventHostSynchronize(e[3], LONG)), SUCCESS);
         ok(ze!(zeCommandListDestroy(list)));
-        for x in e {
-            ok(ze!(zeEventDestroy(x)));
-        }
-        ok(ze!(zeEventPoolCloseIpcHandle(pool)));
+        release(&e, pool, true);
     }
 
     #[test]
@@ -402,9 +395,7 @@ mod children {
         ok(ze!(zeCommandListAppendBarrier(list, done, 1, &mut wait)));
         assert_rc(ze!(zeEventHostSynchronize(done, LONG)), SUCCESS);
         ok(ze!(zeCommandListDestroy(list)));
-        ok(ze!(zeEventDestroy(go)));
-        ok(ze!(zeEventDestroy(done)));
-        ok(ze!(zeEventPoolDestroy(pool)));
+        release(&[go, done], pool, false);
     }
 
     #[test]
@@ -419,9 +410,7 @@ mod children {
         let (go, answer) = (event(pool, 0), event(pool, index));
         assert_rc(ze!(zeEventHostSynchronize(go, LONG)), SUCCESS);
         ok(ze!(zeEventHostSignal(answer)));
-        ok(ze!(zeEventDestroy(go)));
-        ok(ze!(zeEventDestroy(answer)));
-        ok(ze!(zeEventPoolCloseIpcHandle(pool)));
+        release(&[go, answer], pool, true);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! `zeEventPool*IpcHandle`, IPC event pools and the event calls only shared events make.
 
 use level_zero_sys::{
-    ze_context_handle_t, ze_event_handle_t, ze_event_pool_desc_t, ze_event_pool_flag_t,
-    ze_event_pool_handle_t, ze_ipc_event_pool_handle_t, ze_result_t, ze_structure_type_t, Api,
+    ze_context_handle_t, ze_event_handle_t, ze_event_pool_flag_t, ze_event_pool_handle_t,
+    ze_ipc_event_pool_handle_t, ze_result_t, Api,
 };
 
 use crate::error::{check, Result};
@@ -18,22 +18,10 @@ pub(crate) unsafe fn pool_create(
     context: ze_context_handle_t,
     count: u32,
 ) -> Result<ze_event_pool_handle_t> {
-    let desc = ze_event_pool_desc_t {
-        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_POOL_DESC,
-        pNext: std::ptr::null(),
-        flags: ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0
-            | ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0,
-        count,
-    };
-    let mut pool: ze_event_pool_handle_t = std::ptr::null_mut();
-    // SAFETY: valid context per the caller, typed descriptor, no device list (all devices
-    // of the context), live out-parameter.
-    let outcome =
-        unsafe { api.zeEventPoolCreate(context, &desc, 0, std::ptr::null_mut(), &mut pool) };
-    check("zeEventPoolCreate", outcome, || {
-        format!("hContext={context:p}, desc.count={count}, desc.flags=HOST_VISIBLE|IPC")
-    })?;
-    Ok(pool)
+    let flags = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0
+        | ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0;
+    // SAFETY: forwarded from the caller.
+    unsafe { super::event::pool_create_with(api, context, count, (flags, "HOST_VISIBLE|IPC")) }
 }
 
 /// `zeEventPoolGetIpcHandle`.
