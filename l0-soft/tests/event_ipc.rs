@@ -209,6 +209,15 @@ fn forged_stale_and_unshareable_handles_are_refused_and_leak_no_descriptor() {
         f.data[at] = (f.data[at] as u8 ^ value) as std::ffi::c_char;
         f
     };
+    // The handle's layout: descriptors at 0..4 and 8..12, count at 16, pid at 20, magic
+    // at 24, flags at 32, token at 40..56.
+    let with_u32 = |at: usize, value: u32| {
+        let mut f = h;
+        for (i, b) in value.to_le_bytes().iter().enumerate() {
+            f.data[at + i] = *b as std::ffi::c_char;
+        }
+        f
+    };
     // Not a handle of this driver: zeros, random bytes, a wrong magic.
     assert_rc(
         open(ze_ipc_event_pool_handle_t::default()).0,
@@ -223,26 +232,35 @@ fn forged_stale_and_unshareable_handles_are_refused_and_leak_no_descriptor() {
         *d = x as u8 as std::ffi::c_char;
     }
     assert_rc(open(random).0, INVALID_ARGUMENT);
-    assert_rc(open(forge(0, 1)).0, INVALID_ARGUMENT);
-    // A process that does not exist (bytes 8..12: the pid).
-    let mut nobody = h;
-    for (i, b) in 0x3fff_fff0u32.to_le_bytes().iter().enumerate() {
-        nobody.data[8 + i] = *b as std::ffi::c_char;
+    assert_rc(open(forge(24, 1)).0, INVALID_ARGUMENT);
+    // A process that does not exist.
+    assert_rc(open(with_u32(20, 0x3fff_fff0)).0, INVALID_ARGUMENT);
+    // Another descriptor of the exporter, which is no pool of this driver: standard
+    // input, and a descriptor that is not open.
+    for fd in [0u32, 100_000] {
+        let both = {
+            let mut f = with_u32(0, fd);
+            f.data[8..12].copy_from_slice(&with_u32(8, fd).data[8..12]);
+            f
+        };
+        assert_rc(open(both).0, INVALID_ARGUMENT);
+        // As a descriptor of this process received through a socket (bytes 0..4 only).
+        assert_rc(open(with_u32(0, fd)).0, INVALID_ARGUMENT);
     }
-    assert_rc(open(nobody).0, INVALID_ARGUMENT);
-    // Another descriptor of the exporter (bytes 12..16), which is no pool of this
-    // driver: standard input, and a descriptor that is not open.
-    for fd in [0i32, 100_000] {
-        let mut other = h;
-        for (i, b) in fd.to_le_bytes().iter().enumerate() {
-            other.data[12 + i] = *b as std::ffi::c_char;
-        }
-        assert_rc(open(other).0, INVALID_ARGUMENT);
-    }
-    // Another count (16..20), other flags (20..24), another token (24..40).
-    for at in [16, 20, 24, 39] {
+    // Another count, other flags, another token.
+    for at in [16, 32, 40, 55] {
         assert_rc(open(forge(at, 0x40)).0, INVALID_ARGUMENT);
     }
+    // The pool's memfd received as a descriptor of this process (as a socket passes it):
+    // it opens, and the driver leaves that descriptor to its owner.
+    let exported = i32::from_le_bytes(std::array::from_fn(|i| h.data[8 + i] as u8));
+    // SAFETY: duplicating the exported descriptor, as a socket would hand it over.
+    let received = unsafe { libc::dup(exported) };
+    assert!(received >= 0);
+    let by_socket = opened(with_u32(0, received as u32));
+    ok(ze!(zeEventPoolCloseIpcHandle(by_socket)));
+    // SAFETY: `received` is ours, and still open: the driver did not close it.
+    assert_eq!(unsafe { libc::close(received) }, 0);
     // The real handle opens, in this process too; the opened pool cannot be exported.
     let same = opened(h);
     let mut again = ze_ipc_event_pool_handle_t::default();

@@ -9,7 +9,11 @@
 //! with `pidfd_open` + `pidfd_getfd` (which the kernel's ptrace access rules allow or
 //! refuse; the exporter calls `prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY)` as Intel's
 //! driver does, for kernels with Yama), checks that it is that pool's memfd, maps it and
-//! closes the descriptor: an opened pool holds no descriptor.
+//! closes the descriptor: an opened pool holds no descriptor. As with Intel's handles, a
+//! tool may instead send the descriptor through a Unix socket and write the number it
+//! received over the handle's first four bytes: the importer then maps a duplicate of
+//! that descriptor of its own, after the same checks, and leaves the descriptor to the
+//! tool.
 //!
 //! * Getting a handle of a pool without `IPC`, or of an opened pool, answers
 //!   `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`, as Intel's. The first handle of a pool
@@ -71,23 +75,36 @@ pub(super) fn create(count: u32, flags: u32) -> ZeResult<Share> {
     })
 }
 
-/// The fields of a handle.
+/// The fields of a handle. The bytes are laid out as Intel's opaque event pool handles
+/// begin (a descriptor, the same descriptor again, the count, the exporter's pid), so that
+/// tools which pass the first descriptor through a Unix socket and write the received
+/// number over it (as Intel's socket fallback and the conformance suite's socket mode do)
+/// work too; then this driver's magic, the flags and the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Wire {
-    pid: u32,
+    /// Bytes 0..4: a descriptor of this process when it differs from `fd` (received
+    /// through a socket), else the exporter's.
+    local_fd: i32,
+    /// Bytes 8..12: the exporter's descriptor of the memfd.
     fd: i32,
+    /// Bytes 20..24.
+    pid: u32,
+    /// Count at 16..20, flags at 32..36, token at 40..56.
     identity: Identity,
 }
 
+const MAGIC_AT: usize = 24;
+
 fn encode(w: Wire) -> ze_ipc_event_pool_handle_t {
     let mut b = [0u8; ZE_MAX_IPC_HANDLE_SIZE as usize];
-    b[..8].copy_from_slice(MAGIC);
-    b[8..12].copy_from_slice(&w.pid.to_le_bytes());
-    b[12..16].copy_from_slice(&w.fd.to_le_bytes());
+    b[0..4].copy_from_slice(&w.local_fd.to_le_bytes());
+    b[8..12].copy_from_slice(&w.fd.to_le_bytes());
     b[16..20].copy_from_slice(&w.identity.count.to_le_bytes());
-    b[20..24].copy_from_slice(&w.identity.flags.to_le_bytes());
-    b[24..32].copy_from_slice(&w.identity.token[0].to_le_bytes());
-    b[32..40].copy_from_slice(&w.identity.token[1].to_le_bytes());
+    b[20..24].copy_from_slice(&w.pid.to_le_bytes());
+    b[MAGIC_AT..MAGIC_AT + 8].copy_from_slice(MAGIC);
+    b[32..36].copy_from_slice(&w.identity.flags.to_le_bytes());
+    b[40..48].copy_from_slice(&w.identity.token[0].to_le_bytes());
+    b[48..56].copy_from_slice(&w.identity.token[1].to_le_bytes());
     let mut handle = ze_ipc_event_pool_handle_t::default();
     for (dst, src) in handle.data.iter_mut().zip(b) {
         *dst = src as std::ffi::c_char;
@@ -101,15 +118,20 @@ fn decode(handle: &ze_ipc_event_pool_handle_t) -> Option<Wire> {
     let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or_default());
     let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
     let w = Wire {
-        pid: u32_at(8),
-        fd: u32_at(12) as i32,
+        local_fd: u32_at(0) as i32,
+        fd: u32_at(8) as i32,
+        pid: u32_at(20),
         identity: Identity {
             count: u32_at(16),
-            flags: u32_at(20),
-            token: [u64_at(24), u64_at(32)],
+            flags: u32_at(32),
+            token: [u64_at(40), u64_at(48)],
         },
     };
-    let valid = &b[..8] == MAGIC && w.identity.count > 0 && w.fd >= 0 && w.pid > 0;
+    let valid = &b[MAGIC_AT..MAGIC_AT + 8] == MAGIC
+        && w.identity.count > 0
+        && w.fd >= 0
+        && w.local_fd >= 0
+        && w.pid > 0;
     valid.then_some(w)
 }
 
@@ -139,6 +161,20 @@ fn export(share: &Share) -> ZeResult<i32> {
     let raw = fd.as_raw_fd();
     *exported = Some((fd, 1));
     Ok(raw)
+}
+
+/// A descriptor of the memfd a handle names: a duplicate of the one this process received
+/// (bytes 0..4 differ from 8..12), else the exporter's, taken with `pidfd_open` +
+/// `pidfd_getfd`.
+fn descriptor(w: &Wire) -> Option<OwnedFd> {
+    if w.local_fd == w.fd {
+        return take_descriptor(w.pid, w.fd);
+    }
+    // SAFETY: duplicating a descriptor number; the kernel checks that it is open, and the
+    // result is checked. The caller's descriptor is left as it is.
+    let dup = unsafe { libc::fcntl(w.local_fd, libc::F_DUPFD_CLOEXEC, 0) };
+    // SAFETY: a new descriptor that nothing else owns.
+    (dup >= 0).then(|| unsafe { OwnedFd::from_raw_fd(dup) })
 }
 
 /// Takes descriptor `fd` of process `pid` (`pidfd_open` + `pidfd_getfd`).
@@ -177,8 +213,9 @@ unsafe extern "C" fn get_ipc_handle(
             .ok_or(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE)?;
         let fd = export(share)?;
         let wire = Wire {
-            pid: std::process::id(),
+            local_fd: fd,
             fd,
+            pid: std::process::id(),
             identity: share.identity,
         };
         // SAFETY: checked non-null; the caller passes room for one handle.
@@ -203,8 +240,7 @@ unsafe extern "C" fn open_ipc_handle(
         if crate::fault::allocation_fails(config) {
             return Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY);
         }
-        let fd = take_descriptor(wire.pid, wire.fd)
-            .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
+        let fd = descriptor(&wire).ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
         let region = Region::import(&fd, wire.identity)
             .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
         drop(fd);
@@ -280,6 +316,7 @@ mod tests {
     #[test]
     fn a_handle_decodes_to_what_was_encoded_and_forged_bytes_do_not() {
         let w = Wire {
+            local_fd: 7,
             pid: 42,
             fd: 7,
             identity: Identity {
