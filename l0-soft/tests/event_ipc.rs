@@ -317,6 +317,31 @@ fn events_of_an_opened_pool_keep_their_state_and_new_exporter_events_start_unsig
 }
 
 #[test]
+fn one_signal_wakes_every_thread_waiting_through_another_mapping() {
+    let _serial = serial();
+    let pool = ipc_pool(1, 0);
+    let signal = event(pool, 0);
+    let other = opened(get_handle(pool));
+    let seen = event(other, 0);
+    // Handles are plain numbers the driver accepts from any thread.
+    let waited = seen as usize;
+    let waiters: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                ze!(zeEventHostSynchronize(waited as ze_event_handle_t, LONG))
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    ok(ze!(zeEventHostSignal(signal)));
+    for w in waiters {
+        assert_rc(w.join().expect("a waiter"), SUCCESS);
+    }
+    release(&[seen], other, true);
+    release(&[signal], pool, false);
+}
+
+#[test]
 fn a_failed_allocation_while_opening_leaves_nothing_behind() {
     let _serial = serial();
     child::run("children::fault_while_opening", &[] as &[(&str, &str)]);
