@@ -151,7 +151,7 @@ fn export(share: &Share) -> ZeResult<i32> {
         .ok_or(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE)?;
     let mut exported = lock(&share.exported);
     if let Some((fd, refs)) = exported.as_mut() {
-        *refs += 1;
+        *refs = refs.saturating_add(1);
         return Ok(fd.as_raw_fd());
     }
     let fd = memfd
