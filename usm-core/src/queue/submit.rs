@@ -150,8 +150,10 @@ impl EventRef {
         })))
     }
 
-    /// Whether the event was made elsewhere ([`EventRef::from_raw`]) rather than by a
-    /// queue of usm-core.
+    /// Whether the event is not one of a queue's own pool: made elsewhere
+    /// ([`EventRef::from_raw`]) or a shared event
+    /// ([`SharedEvent::event_ref`](crate::ipc::SharedEvent::event_ref)). usm-core never
+    /// resets such an event.
     pub fn is_foreign(&self) -> bool {
         !matches!(self.0.origin, Origin::Pool(_))
     }
