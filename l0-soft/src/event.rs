@@ -1,10 +1,10 @@
 //! Event pools and events: creation, signaling from the host and from commands, host
 //! synchronization with timeouts, reset, and kernel timestamps.
 //!
-//! * Pool flags `HOST_VISIBLE`, `KERNEL_TIMESTAMP` and `KERNEL_MAPPED_TIMESTAMP` are
-//!   accepted; `IPC` answers
-//!   `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE` (events are not shared across processes), and
-//!   so do the IPC handle functions.
+//! * Pool flags `HOST_VISIBLE`, `IPC`, `KERNEL_TIMESTAMP` and `KERNEL_MAPPED_TIMESTAMP`
+//!   are accepted. A pool without `IPC` keeps its events' state in this process (a mutex
+//!   and condition variable per index); a pool with `IPC` keeps it in memory other
+//!   processes can map ([`shared`]), and its IPC handles are in [`ipc`].
 //! * An event's index must be below the pool's count, else
 //!   `ZE_RESULT_ERROR_INVALID_ARGUMENT`. As in Intel's driver, where an event is a slot of
 //!   the pool's memory, several live events may be created at one index: they share the
@@ -28,7 +28,10 @@ use crate::ffi::{check_flags, check_stype, guard, input, write, ZeResult};
 use crate::handle::{Kind, Registry};
 use crate::sync::{lock, status, Completion};
 
-static POOLS: Registry<EventPool> = Registry::new(Kind::EventPool);
+mod ipc;
+mod shared;
+
+pub(super) static POOLS: Registry<EventPool> = Registry::new(Kind::EventPool);
 static EVENTS: Registry<Event> = Registry::new(Kind::Event);
 
 const HOST_VISIBLE: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0;
@@ -49,13 +52,32 @@ pub(crate) struct EventPool {
     /// The state of each index, while a live event uses it.
     slots: Mutex<Vec<Weak<Slot>>>,
     live: AtomicUsize,
+    /// The shared memory of an IPC pool (made here or opened from a handle).
+    share: Option<ipc::Share>,
+}
+
+impl EventPool {
+    fn new(context: Arc<Context>, flags: u32, count: u32, share: Option<ipc::Share>) -> Self {
+        EventPool {
+            context,
+            flags,
+            slots: Mutex::new((0..count).map(|_| Weak::new()).collect()),
+            live: AtomicUsize::new(0),
+            share,
+        }
+    }
 }
 
 /// The state behind one index of a pool, shared by the live events created at it.
-struct Slot {
-    completion: Completion,
-    /// Device-clock start and end of the command that signaled it.
-    times: Mutex<Option<(u64, u64)>>,
+enum Slot {
+    /// Of a pool without `IPC`: in this process.
+    Local {
+        completion: Completion,
+        /// Device-clock start and end of the command that signaled it.
+        times: Mutex<Option<(u64, u64)>>,
+    },
+    /// Of an IPC pool: in the shared memory.
+    Shared(shared::SharedSlot),
 }
 
 /// An event.
@@ -83,25 +105,49 @@ impl Event {
     /// Waits under the Level Zero timeout rule: `SUCCESS`, the command's error, or
     /// `NOT_READY`.
     pub(crate) fn wait(&self, timeout: u64) -> ze_result_t {
-        self.slot.completion.wait(timeout)
+        match &*self.slot {
+            Slot::Local { completion, .. } => completion.wait(timeout),
+            Slot::Shared(s) => s.wait(timeout),
+        }
+    }
+
+    /// `SUCCESS`, the error it was signaled with, or `NOT_READY`.
+    fn status(&self) -> ze_result_t {
+        match &*self.slot {
+            Slot::Local { completion, .. } => completion.status(),
+            Slot::Shared(s) => s.status(),
+        }
     }
 
     /// Signals the event for a command that ran from `start` to `end` (device ticks).
     pub(crate) fn signal_from_device(&self, start: u64, end: u64, result: ze_result_t) {
-        *lock(&self.slot.times) = Some((start, end));
-        self.slot.completion.signal(result);
+        match &*self.slot {
+            Slot::Local { completion, times } => {
+                *lock(times) = Some((start, end));
+                completion.signal(result);
+            }
+            Slot::Shared(s) => s.signal(start, end, result),
+        }
     }
 
     /// Back to not signaled, without timestamps.
     pub(crate) fn reset(&self) {
-        *lock(&self.slot.times) = None;
-        self.slot.completion.reset();
+        match &*self.slot {
+            Slot::Local { completion, times } => {
+                *lock(times) = None;
+                completion.reset();
+            }
+            Slot::Shared(s) => s.reset(),
+        }
     }
 
     /// The start and end of the command that signaled it (all 64 bits are valid:
     /// `kernelTimestampValidBits` is 64).
     pub(crate) fn times(&self) -> Option<(u64, u64)> {
-        *lock(&self.slot.times)
+        match &*self.slot {
+            Slot::Local { times, .. } => *lock(times),
+            Slot::Shared(s) => s.times(),
+        }
     }
 }
 
@@ -154,20 +200,24 @@ unsafe extern "C" fn pool_create(
                 return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
             }
         }
-        if desc.flags & IPC != 0 {
-            return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE);
-        }
-        let pool = EventPool {
-            context,
-            flags: desc.flags,
-            slots: Mutex::new((0..desc.count).map(|_| Weak::new()).collect()),
-            live: AtomicUsize::new(0),
+        let share = if desc.flags & IPC != 0 {
+            // The shared memory is an allocation (for `ZE_SOFT_FAIL_ALLOC`).
+            let config =
+                crate::config::get().map_err(|_| ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED)?;
+            if crate::fault::allocation_fails(config) {
+                return Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY);
+            }
+            Some(ipc::create(desc.count, desc.flags)?)
+        } else {
+            None
         };
+        let pool = EventPool::new(context, desc.flags, desc.count, share);
         // SAFETY: checked non-null; the caller passes room for one handle.
         unsafe { write(ph_pool, POOLS.insert(Arc::new(pool))) }
     })
 }
 
+/// `zeEventPoolDestroy` (and `zeEventPoolCloseIpcHandle`).
 unsafe extern "C" fn pool_destroy(h: ze_event_pool_handle_t) -> ze_result_t {
     guard(|| {
         let pool = POOLS.get(h)?;
@@ -204,9 +254,20 @@ unsafe extern "C" fn event_create(
             match entry.upgrade() {
                 Some(shared) => shared,
                 None => {
-                    let slot = Arc::new(Slot {
-                        completion: Completion::new(false),
-                        times: Mutex::new(None),
+                    let slot = Arc::new(match &pool.share {
+                        None => Slot::Local {
+                            completion: Completion::new(false),
+                            times: Mutex::new(None),
+                        },
+                        Some(share) => {
+                            let s = shared::SharedSlot::new(Arc::clone(&share.region), desc.index);
+                            // As in Intel's driver: the exporter's new event starts not
+                            // signaled; an importer's keeps the state it may already have.
+                            if !share.is_imported() {
+                                s.reset();
+                            }
+                            Slot::Shared(s)
+                        }
                     });
                     *entry = Arc::downgrade(&slot);
                     slot
@@ -244,7 +305,7 @@ unsafe extern "C" fn host_synchronize(h: ze_event_handle_t, timeout: u64) -> ze_
 }
 
 unsafe extern "C" fn query_status(h: ze_event_handle_t) -> ze_result_t {
-    guard(|| status(EVENTS.get(h)?.slot.completion.status()))
+    guard(|| status(EVENTS.get(h)?.status()))
 }
 
 unsafe extern "C" fn host_reset(h: ze_event_handle_t) -> ze_result_t {
@@ -266,7 +327,7 @@ unsafe extern "C" fn query_kernel_timestamp(
         if !event.has_timestamps() {
             return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
         }
-        let code = event.slot.completion.status();
+        let code = event.status();
         if code == ze_result_t::ZE_RESULT_NOT_READY {
             return Err(code);
         }
@@ -338,7 +399,7 @@ unsafe extern "C" fn query_kernel_timestamps_ext(
         };
         // SAFETY: the caller passes a valid results structure or null.
         let results = unsafe { input(results.cast_const()) }?;
-        status(event.slot.completion.status())?;
+        status(event.status())?;
         let kernel = timestamp_result(&event);
         // SAFETY: the caller passes room for `*count` (here 1) results, or null.
         unsafe { write(results.pKernelTimestampsBuffer, kernel) }?;
@@ -375,11 +436,11 @@ pub(crate) fn fill_table(t: &mut ze_event_dditable_t) {
     }
 }
 
-/// Overrides the entries of the event pool table this module implements; the IPC
-/// entries stay "unsupported feature".
+/// Overrides the entries of the event pool table this module implements.
 pub(crate) fn fill_pool_table(t: &mut ze_event_pool_dditable_t) {
     t.pfnCreate = Some(pool_create);
     t.pfnDestroy = Some(pool_destroy);
+    ipc::fill_pool_table(t);
 }
 
 /// Overrides the entries of the experimental event table this module implements.

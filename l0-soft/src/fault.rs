@@ -5,7 +5,8 @@
 //! process (1, 2, 3, ...), only those that passed parameter validation:
 //!
 //! * allocations ([`allocation_fails`]): a failed one answers
-//!   `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY` (device and shared memory) or
+//!   `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY` (device and shared memory, and the shared
+//!   memory of an IPC event pool, made or opened) or
 //!   `ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY` (host memory) and leaves nothing allocated;
 //! * copy, fill and copy-region appends ([`check_submission`]): a refused one answers
 //!   `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY` and records nothing;

@@ -133,6 +133,12 @@ impl<T> Registry<T> {
             .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
     }
 
+    /// The first registered object that `matches`.
+    #[cfg(ze_api = "1.6")]
+    pub(crate) fn find(&self, matches: impl Fn(&T) -> bool) -> Option<Arc<T>> {
+        self.lock().values().find(|o| matches(o)).cloned()
+    }
+
     /// Unregisters the object named by `handle` and returns it; later lookups of the
     /// handle fail.
     pub(crate) fn remove<H: RawHandle>(&self, handle: H) -> ZeResult<Arc<T>> {

@@ -82,7 +82,7 @@ fn a_wrong_stype_is_an_invalid_argument() {
 }
 
 #[test]
-fn ipc_properties_offer_memory_handles_only() {
+fn ipc_properties_offer_memory_handles_and_event_pools() {
     let s = setup();
     let mut p = ze_driver_ipc_properties_t {
         stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_IPC_PROPERTIES,
@@ -92,6 +92,7 @@ fn ipc_properties_offer_memory_handles_only() {
     assert_eq!(
         p.flags,
         ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0
+            | ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_EVENT_POOL.0
     );
 }
 

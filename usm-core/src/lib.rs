@@ -103,6 +103,7 @@ pub mod diagnostics;
 pub mod driver;
 pub mod error;
 pub mod init;
+pub mod ipc;
 pub mod memory;
 mod names;
 pub mod queue;
@@ -126,8 +127,8 @@ pub use device::{
 pub use diagnostics::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
 pub use driver::{Driver, DriverProperties, Extension, RELAXED_ALLOCATION_LIMITS_EXTENSION};
 pub use error::{
-    check, AllocationFailure, Error, Failed, Operand, PatternRule, Result, ResultCode,
-    TransferError, UsmAllocationError, ZeError,
+    check, AllocationFailure, Error, EventIpcError, Failed, Operand, PatternRule, Result,
+    ResultCode, TransferError, UsmAllocationError, ZeError,
 };
 pub use init::{api, init, loader};
 pub use memory::{

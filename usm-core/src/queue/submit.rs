@@ -31,13 +31,19 @@ enum Origin {
     Pool(Arc<QueueInner>),
     /// Made elsewhere, in this context.
     Foreign(Context),
+    /// A shared event ([`SharedEvent`](crate::ipc::SharedEvent)) of this context, kept alive
+    /// by what this holds.
+    Kept {
+        context: Context,
+        _keep: Arc<dyn Send + Sync>,
+    },
 }
 
 impl RefEvent {
     fn context(&self) -> &Context {
         match &self.origin {
             Origin::Pool(queue) => &queue.context,
-            Origin::Foreign(context) => context,
+            Origin::Foreign(context) | Origin::Kept { context, .. } => context,
         }
     }
 }
@@ -144,16 +150,69 @@ impl EventRef {
         })))
     }
 
-    /// Whether the event was made elsewhere ([`EventRef::from_raw`]) rather than by a
-    /// queue of usm-core.
+    /// Whether the event is not one of a queue's own pool: made elsewhere
+    /// ([`EventRef::from_raw`]) or a shared event
+    /// ([`SharedEvent::event_ref`](crate::ipc::SharedEvent::event_ref)). usm-core never
+    /// resets such an event.
     pub fn is_foreign(&self) -> bool {
-        matches!(self.0.origin, Origin::Foreign(_))
+        !matches!(self.0.origin, Origin::Pool(_))
+    }
+
+    /// An event of `context` that `keep` keeps alive (a shared event); usm-core never
+    /// resets nor destroys it through this reference.
+    pub(crate) fn kept(
+        context: &Context,
+        raw: ze_event_handle_t,
+        keep: Arc<dyn Send + Sync>,
+    ) -> Self {
+        EventRef(Arc::new(RefEvent {
+            raw,
+            origin: Origin::Kept {
+                context: context.dependent(),
+                _keep: keep,
+            },
+        }))
     }
 }
 
 impl fmt::Debug for EventRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EventRef({:p})", self.0.raw)
+    }
+}
+
+impl Queue {
+    /// Appends a barrier that signals `signal` once the work appended to this queue so far
+    /// and every event of `after` are done.
+    ///
+    /// # Errors
+    ///
+    /// [`TransferError::ForeignEvent`] for an event of another context; the driver's code.
+    ///
+    /// # Safety
+    ///
+    /// The caller keeps `signal` and `after` alive (and does not reset `signal`) until
+    /// `signal` is signalled.
+    pub(crate) unsafe fn append_signal(
+        &self,
+        signal: &EventRef,
+        after: &[&EventRef],
+    ) -> Result<()> {
+        let queue_context = self.inner.context_addr();
+        if let Some(e) = std::iter::once(&signal)
+            .chain(after)
+            .find(|e| e.context_addr() != queue_context)
+        {
+            return Err(TransferError::ForeignEvent {
+                event_context: e.context_addr(),
+                queue_context,
+            }
+            .into());
+        }
+        let waits: Vec<ze_event_handle_t> = after.iter().map(|e| e.0.raw).collect();
+        // SAFETY: a barrier touches no memory; the events are of the queue's context
+        // (checked above) and kept alive by the caller until `signal` is signalled.
+        unsafe { self.inner.append(&Command::Barrier, signal.0.raw, &waits) }
     }
 }
 

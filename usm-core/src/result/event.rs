@@ -19,10 +19,27 @@ pub(crate) unsafe fn pool_create(
     context: ze_context_handle_t,
     count: u32,
 ) -> Result<ze_event_pool_handle_t> {
+    let flags = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0;
+    // SAFETY: forwarded from the caller.
+    unsafe { pool_create_with(api, context, count, (flags, "HOST_VISIBLE")) }
+}
+
+/// `zeEventPoolCreate` with `flags` (their value and their names, for the error): a pool
+/// of `count` events over every device of the context.
+///
+/// # Safety
+///
+/// `context` is a live handle.
+pub(crate) unsafe fn pool_create_with(
+    api: &Api,
+    context: ze_context_handle_t,
+    count: u32,
+    (flags, names): (u32, &'static str),
+) -> Result<ze_event_pool_handle_t> {
     let desc = ze_event_pool_desc_t {
         stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_EVENT_POOL_DESC,
         pNext: std::ptr::null(),
-        flags: ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0,
+        flags,
         count,
     };
     let mut pool: ze_event_pool_handle_t = std::ptr::null_mut();
@@ -31,7 +48,7 @@ pub(crate) unsafe fn pool_create(
     let outcome =
         unsafe { api.zeEventPoolCreate(context, &desc, 0, std::ptr::null_mut(), &mut pool) };
     check("zeEventPoolCreate", outcome, move || {
-        format!("hContext={context:p}, desc.count={count}, desc.flags=HOST_VISIBLE")
+        format!("hContext={context:p}, desc.count={count}, desc.flags={names}")
     })?;
     Ok(pool)
 }

@@ -15,6 +15,7 @@ pub(crate) mod context;
 pub(crate) mod device;
 pub(crate) mod driver;
 pub(crate) mod event;
+pub(crate) mod event_ipc;
 pub(crate) mod init;
 pub(crate) mod memory;
 
