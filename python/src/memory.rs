@@ -479,8 +479,10 @@ impl Memory {
         self.nbytes
     }
 
+    /// The memory's bytes plus the object's own (so `sys.getsizeof` exceeds `nbytes`, as
+    /// with dpctl's objects).
     fn __sizeof__(&self) -> usize {
-        self.nbytes
+        self.nbytes + std::mem::size_of::<Memory>()
     }
 
     fn __bytes__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
