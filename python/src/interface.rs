@@ -160,14 +160,12 @@ fn is_foreign_sycl_object(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<bo
 
 /// `data`: the pointer, and the flag taken by truth value (as dpctl does).
 fn data_to_json(value: &Bound<'_, PyAny>) -> PyResult<Value> {
-    if value.is_instance_of::<PyTuple>() || value.is_instance_of::<PyList>() {
-        if value.len()? == 2 {
-            let pointer = to_json(&value.get_item(0)?, 1)?;
-            return Ok(Value::Array(vec![
-                pointer,
-                Value::Bool(value.get_item(1)?.is_truthy()?),
-            ]));
-        }
+    let is_pair = (value.is_instance_of::<PyTuple>() || value.is_instance_of::<PyList>())
+        && value.len()? == 2;
+    if is_pair {
+        let pointer = to_json(&value.get_item(0)?, 1)?;
+        let flag = Value::Bool(value.get_item(1)?.is_truthy()?);
+        return Ok(Value::Array(vec![pointer, flag]));
     }
     to_json(value, 0)
 }

@@ -4,16 +4,16 @@
 //! The module is built with maturin (see `python/README.md`); its Python surface is
 //! described in `level_zero_usm.pyi`. Its parts:
 //!
-//! - [`objects`]: the thin `Device`, `Context` and `Queue` wrappers of usm-core's, the
+//! - `objects`: the thin `Device`, `Context` and `Queue` wrappers of usm-core's, the
 //!   package's defaults (the first GPU's driver, one context holding all its devices, one
 //!   cached queue per device);
-//! - [`memory`]: `MemoryUSMDevice`, `MemoryUSMShared`, `MemoryUSMHost` and their base
+//! - `memory`: `MemoryUSMDevice`, `MemoryUSMShared`, `MemoryUSMHost` and their base
 //!   `_Memory`: allocation, zero-copy views of other objects' memory, copies, fills, the
 //!   buffer protocol (host-accessible kinds only), pickling;
-//! - [`interface`]: the `__sycl_usm_array_interface__` dict read and written through
+//! - `interface`: the `__sycl_usm_array_interface__` dict read and written through
 //!   usm-core's `suai` module;
-//! - [`buffer`]: the Python buffers copies read and write;
-//! - [`errors`]: `USMAllocationError`, `LevelZeroError`, the mapping of usm-core's errors,
+//! - `buffer`: the Python buffers copies read and write;
+//! - `errors`: `USMAllocationError`, `LevelZeroError`, the mapping of usm-core's errors,
 //!   and the guard that keeps a panic from reaching Python.
 
 use pyo3::prelude::*;

@@ -30,7 +30,7 @@ pub(crate) fn defaults(py: Python<'_>) -> PyResult<&'static Defaults> {
     let made = DEFAULTS.get_or_init(|| {
         py.detach(|| {
             let first = Device::first_gpu()?;
-            let driver = first.driver().clone();
+            let driver = *first.driver();
             let devices = driver.devices()?;
             let context = Context::new(&driver, &devices)?;
             Ok::<_, usm_core::Error>(Defaults { context, devices })
@@ -218,7 +218,7 @@ impl PyContext {
             let first = devices
                 .first()
                 .ok_or_else(|| PyValueError::new_err("a context needs at least one device"))?;
-            let driver = first.driver().clone();
+            let driver = *first.driver();
             let context = py
                 .detach(|| Context::new(&driver, &devices))
                 .map_err(|e| to_py(py, e))?;
