@@ -570,58 +570,97 @@ fn construct(
     })
 }
 
-/// USM device memory: not accessible from the host (no buffer protocol: copy it with
-/// `copy_to_host`).
-#[pyclass(extends = Memory, subclass, frozen, module = "level_zero_usm")]
-pub(crate) struct MemoryUSMDevice;
+/// A memory class: its constructor (dpctl's signature) and `$extra`, its own methods.
+macro_rules! memory_class {
+    ($class:ident, $kind:expr, $doc:literal, { $($extra:tt)* }) => {
+        #[doc = $doc]
+        #[pyclass(extends = Memory, subclass, frozen, module = "level_zero_usm")]
+        pub(crate) struct $class;
 
-/// USM shared memory: migrates between host and device; the buffer protocol gives its bytes.
-#[pyclass(extends = Memory, subclass, frozen, module = "level_zero_usm")]
-pub(crate) struct MemoryUSMShared;
+        #[pymethods]
+        impl $class {
+            #[doc = concat!("`", stringify!($class), "(nbytes, *, alignment=0, queue=None, copy=False)`.")]
+            #[new]
+            #[pyo3(signature = (other, *, alignment = 0, queue = None, copy = None))]
+            fn new(
+                py: Python<'_>,
+                other: &Bound<'_, PyAny>,
+                alignment: i64,
+                queue: Option<Py<PyQueue>>,
+                copy: Option<Bound<'_, PyAny>>,
+            ) -> PyResult<PyClassInitializer<Self>> {
+                let copy = copy.map_or(Ok(false), |c| c.is_truthy())?;
+                let memory = construct(py, $kind, other, alignment, queue, copy)?;
+                Ok(PyClassInitializer::from(memory).add_subclass($class))
+            }
 
-/// USM host memory: host memory the device reaches; the buffer protocol gives its bytes.
-#[pyclass(extends = Memory, subclass, frozen, module = "level_zero_usm")]
-pub(crate) struct MemoryUSMHost;
+            $($extra)*
+        }
+    };
+}
 
 const DEVICE_NOT_HOST: &str = "USM device memory is not host accessible: copy it to the host \
                                with copy_to_host(), or use MemoryUSMShared or MemoryUSMHost";
 
-#[pymethods]
-impl MemoryUSMDevice {
-    /// `MemoryUSMDevice(nbytes, *, alignment=0, queue=None, copy=False)`.
-    #[new]
-    #[pyo3(signature = (other, *, alignment = 0, queue = None, copy = None))]
-    fn new(
-        py: Python<'_>,
-        other: &Bound<'_, PyAny>,
-        alignment: i64,
-        queue: Option<Py<PyQueue>>,
-        copy: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<PyClassInitializer<Self>> {
-        let copy = copy.map_or(Ok(false), |c| c.is_truthy())?;
-        let memory = construct(py, UsmKind::Device, other, alignment, queue, copy)?;
-        Ok(PyClassInitializer::from(memory).add_subclass(MemoryUSMDevice))
-    }
+memory_class!(
+    MemoryUSMDevice,
+    UsmKind::Device,
+    "USM device memory: not accessible from the host (no buffer protocol: copy it with \
+     `copy_to_host`).",
+    {
+        /// Refused: device memory is not host accessible.
+        unsafe fn __getbuffer__(
+            _slf: &Bound<'_, Self>,
+            _view: *mut ffi::Py_buffer,
+            _flags: c_int,
+        ) -> PyResult<()> {
+            Err(PyBufferError::new_err(DEVICE_NOT_HOST))
+        }
 
-    /// Refused: device memory is not host accessible.
-    unsafe fn __getbuffer__(
-        _slf: &Bound<'_, Self>,
-        _view: *mut ffi::Py_buffer,
-        _flags: c_int,
-    ) -> PyResult<()> {
-        Err(PyBufferError::new_err(DEVICE_NOT_HOST))
+        /// Refused, so that `numpy.asarray` raises instead of making an object array.
+        #[pyo3(signature = (dtype = None, copy = None))]
+        fn __array__(
+            &self,
+            dtype: Option<&Bound<'_, PyAny>>,
+            copy: Option<&Bound<'_, PyAny>>,
+        ) -> PyResult<()> {
+            let _ = (dtype, copy);
+            Err(PyTypeError::new_err(DEVICE_NOT_HOST))
+        }
     }
+);
 
-    /// Refused, so that `numpy.asarray` raises instead of making an object array.
-    #[pyo3(signature = (*_args, **_kwargs))]
-    fn __array__(
-        &self,
-        _args: &Bound<'_, PyTuple>,
-        _kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<()> {
-        Err(PyTypeError::new_err(DEVICE_NOT_HOST))
+memory_class!(
+    MemoryUSMShared,
+    UsmKind::Shared,
+    "USM shared memory: migrates between host and device; the buffer protocol gives its bytes.",
+    {
+        unsafe fn __getbuffer__(
+            slf: &Bound<'_, Self>,
+            view: *mut ffi::Py_buffer,
+            flags: c_int,
+        ) -> PyResult<()> {
+            // SAFETY: pyo3 passes the interpreter's view to this slot.
+            unsafe { export_memory(slf.as_any(), slf.as_super().get(), view, flags) }
+        }
     }
-}
+);
+
+memory_class!(
+    MemoryUSMHost,
+    UsmKind::Host,
+    "USM host memory: host memory the device reaches; the buffer protocol gives its bytes.",
+    {
+        unsafe fn __getbuffer__(
+            slf: &Bound<'_, Self>,
+            view: *mut ffi::Py_buffer,
+            flags: c_int,
+        ) -> PyResult<()> {
+            // SAFETY: pyo3 passes the interpreter's view to this slot.
+            unsafe { export_memory(slf.as_any(), slf.as_super().get(), view, flags) }
+        }
+    }
+);
 
 /// Exports the bytes of a host-accessible memory object.
 ///
@@ -637,60 +676,6 @@ unsafe fn export_memory(
     // SAFETY: `view` is the interpreter's (the caller's contract); the allocation lives as
     // long as the memory object, which the view references until released.
     unsafe { buffer::export(view, slf, memory.ptr as *mut u8, memory.nbytes, flags) }
-}
-
-#[pymethods]
-impl MemoryUSMShared {
-    /// `MemoryUSMShared(nbytes, *, alignment=0, queue=None, copy=False)`.
-    #[new]
-    #[pyo3(signature = (other, *, alignment = 0, queue = None, copy = None))]
-    fn new(
-        py: Python<'_>,
-        other: &Bound<'_, PyAny>,
-        alignment: i64,
-        queue: Option<Py<PyQueue>>,
-        copy: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<PyClassInitializer<Self>> {
-        let copy = copy.map_or(Ok(false), |c| c.is_truthy())?;
-        let memory = construct(py, UsmKind::Shared, other, alignment, queue, copy)?;
-        Ok(PyClassInitializer::from(memory).add_subclass(MemoryUSMShared))
-    }
-
-    unsafe fn __getbuffer__(
-        slf: &Bound<'_, Self>,
-        view: *mut ffi::Py_buffer,
-        flags: c_int,
-    ) -> PyResult<()> {
-        // SAFETY: pyo3 passes the interpreter's view to this slot.
-        unsafe { export_memory(slf.as_any(), slf.as_super().get(), view, flags) }
-    }
-}
-
-#[pymethods]
-impl MemoryUSMHost {
-    /// `MemoryUSMHost(nbytes, *, alignment=0, queue=None, copy=False)`.
-    #[new]
-    #[pyo3(signature = (other, *, alignment = 0, queue = None, copy = None))]
-    fn new(
-        py: Python<'_>,
-        other: &Bound<'_, PyAny>,
-        alignment: i64,
-        queue: Option<Py<PyQueue>>,
-        copy: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<PyClassInitializer<Self>> {
-        let copy = copy.map_or(Ok(false), |c| c.is_truthy())?;
-        let memory = construct(py, UsmKind::Host, other, alignment, queue, copy)?;
-        Ok(PyClassInitializer::from(memory).add_subclass(MemoryUSMHost))
-    }
-
-    unsafe fn __getbuffer__(
-        slf: &Bound<'_, Self>,
-        view: *mut ffi::Py_buffer,
-        flags: c_int,
-    ) -> PyResult<()> {
-        // SAFETY: pyo3 passes the interpreter's view to this slot.
-        unsafe { export_memory(slf.as_any(), slf.as_super().get(), view, flags) }
-    }
 }
 
 /// An object of the class for `memory`'s kind.
