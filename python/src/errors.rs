@@ -109,3 +109,11 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
         }
     }
 }
+
+/// `_panic_inside_guard()`: panics inside [`guard`], for the tests that check a panic
+/// arrives in Python as a `RuntimeError` (and not as pyo3's `PanicException`).
+#[pyfunction]
+#[pyo3(name = "_panic_inside_guard")]
+pub(crate) fn panic_inside_guard() -> PyResult<()> {
+    guard(|| panic!("a panic raised on purpose by _panic_inside_guard"))
+}

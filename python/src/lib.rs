@@ -44,6 +44,7 @@ fn level_zero_usm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(memory::to_memory, m)?)?;
     m.add_function(wrap_pyfunction!(objects::default_queue, m)?)?;
     m.add_function(wrap_pyfunction!(objects::get_devices, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::panic_inside_guard, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

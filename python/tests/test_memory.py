@@ -453,3 +453,13 @@ def test_writes_to_one_object_from_many_threads_are_whole(memory_ctor):
     run_threads([fill(v) for v in (3, 5, 7, 9)])
     data = m.copy_to_host()
     assert len(set(data.tolist())) == 1 and data[0] in (3, 5, 7, 9)
+
+
+# --- panics -----------------------------------------------------------------------------
+
+
+def test_a_panic_is_a_runtime_error_not_a_panic_exception():
+    with pytest.raises(RuntimeError, match="internal error in level_zero_usm: a panic raised on purpose"):
+        usm._panic_inside_guard()
+    # The module still works afterwards.
+    assert usm.MemoryUSMHost(8).nbytes == 8
