@@ -68,3 +68,109 @@ pub fn output<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Output {
         .output()
         .expect("the test binary runs")
 }
+
+/// A child that [`spawn`] started: it runs while the parent works with it.
+pub struct Spawned {
+    /// The process (its standard input is piped: the child waits on it; its standard
+    /// error is inherited).
+    pub process: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Spawned {
+    /// The next line the child printed that starts with `prefix`, without it; fails when
+    /// the child's output ends first.
+    #[track_caller]
+    pub fn line(&mut self, prefix: &str) -> String {
+        for line in self.lines.by_ref() {
+            let line = line.expect("the child's output");
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return rest.to_string();
+            }
+        }
+        panic!("the child ended without printing a line starting with {prefix:?}");
+    }
+
+    /// Writes `line` to the child's standard input.
+    #[track_caller]
+    pub fn tell(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.process.stdin.as_mut().expect("the child's input");
+        writeln!(stdin, "{line}").expect("the child reads its input");
+    }
+
+    /// Waits for the child; fails unless exactly its test ran and passed.
+    #[track_caller]
+    pub fn finish(mut self) {
+        drop(self.process.stdin.take());
+        let rest: Vec<String> = self.lines.by_ref().map_while(Result::ok).collect();
+        let status = self.process.wait().expect("the child ends");
+        assert!(
+            status.success() && rest.iter().any(|l| l.contains("1 passed")),
+            "child failed ({status}):\n{}",
+            rest.join("\n")
+        );
+    }
+}
+
+/// Starts the ignored test `test` of this binary in a child with `env` added, without
+/// waiting for it: for tests where two processes work at the same time. The child reads
+/// what the parent [`tell`](Spawned::tell)s it with [`wait_for_parent`].
+pub fn spawn<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Spawned {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut process = Command::new(exe)
+        .args([
+            test,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_VAR, test)
+        .envs(env.iter().map(|(k, v)| (k, v.as_ref())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the test binary starts");
+    let stdout = process.stdout.take().expect("the child's output");
+    Spawned {
+        process,
+        lines: std::io::BufReader::new(stdout).lines(),
+    }
+}
+
+/// In a child that [`spawn`] started: the next line its parent told it (empty when the
+/// parent closed the input).
+pub fn wait_for_parent() -> String {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .expect("the parent's input");
+    line.trim_end().to_string()
+}
+
+/// The number of file descriptors open in this process (`/proc/self/fd`, without the one
+/// reading it).
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("procfs")
+        .count()
+        .saturating_sub(1)
+}
+
+/// Bytes as lowercase hexadecimal, to hand to a child in its environment.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of [`to_hex`]'s text; fails on anything else.
+#[track_caller]
+pub fn from_hex(text: &str) -> Vec<u8> {
+    assert!(text.len() % 2 == 0, "hexadecimal of whole bytes: {text:?}");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hexadecimal"))
+        .collect()
+}
