@@ -15,8 +15,8 @@
 //! what is in use. Ranges are handed out first-fit in [`GRANULE`] steps.
 
 use std::collections::BTreeMap;
-use std::io;
 use std::ffi::CStr;
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Mutex;
 

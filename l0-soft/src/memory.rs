@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use level_zero_sys::*;
@@ -265,10 +265,7 @@ impl Drop for Allocation {
     fn drop(&mut self) {
         match self.backing {
             Backing::Arena { offset } => {
-                let detached = self
-                    .export
-                    .get_mut()
-                    .map_or(true, |e| e.pages.is_some());
+                let detached = self.export.get_mut().map_or(true, |e| e.pages.is_some());
                 if let Some(device) = &self.device {
                     // Pages given to IPC exports stay with their importers; the arena's
                     // own come back first, else the range is never handed out again.

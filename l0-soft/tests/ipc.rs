@@ -65,13 +65,23 @@ fn properties(p: *const c_void) -> (ze_memory_type_t, ze_device_handle_t) {
         ..Default::default()
     };
     let mut dev = null_mut();
-    ok(ze!(zeMemGetAllocProperties(env().ctx, p, &mut props, &mut dev)));
+    ok(ze!(zeMemGetAllocProperties(
+        env().ctx,
+        p,
+        &mut props,
+        &mut dev
+    )));
     (props.type_, dev)
 }
 
 fn address_range(p: *const c_void) -> (usize, usize) {
     let (mut base, mut size) = (null_mut(), 0);
-    ok(ze!(zeMemGetAddressRange(env().ctx, p, &mut base, &mut size)));
+    ok(ze!(zeMemGetAddressRange(
+        env().ctx,
+        p,
+        &mut base,
+        &mut size
+    )));
     (base as usize, size)
 }
 
@@ -120,7 +130,10 @@ fn importer_reads_writes_and_closes() {
     let (kind, dev) = properties(p);
     assert_eq!(kind, ze_memory_type_t::ZE_MEMORY_TYPE_DEVICE);
     assert_eq!(dev, device());
-    assert_eq!(address_range(p.cast_const()), (p as usize, LEN.next_multiple_of(65536)));
+    assert_eq!(
+        address_range(p.cast_const()),
+        (p as usize, LEN.next_multiple_of(65536))
+    );
     assert_eq!(download(p, LEN), bytes(LEN, 1));
     upload(p, &bytes(LEN / 2, 2));
     assert_eq!(child::open_fds(), fds, "an opening holds no descriptor");
@@ -138,4 +151,401 @@ fn importer_sees_pattern_3() {
     ok(rc);
     assert_eq!(download(p, LEN), bytes(LEN, 3));
     ok(close(p));
+}
+
+#[test]
+fn host_memory_opens_as_host_memory_in_another_process() {
+    let _serial = serial();
+    let p = alloc_host(LEN);
+    // SAFETY: host USM of LEN bytes.
+    unsafe { std::ptr::copy_nonoverlapping(bytes(LEN, 4).as_ptr(), p.cast(), LEN) };
+    let handle = get_handle(p);
+    child::run("host_importer", &[("IPC_HANDLE", hex(&handle))]);
+    // SAFETY: as above; the child is done.
+    let seen = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), LEN) }.to_vec();
+    assert_eq!(
+        seen,
+        bytes(LEN, 5),
+        "the child wrote through its own mapping"
+    );
+    free(p);
+}
+
+#[test]
+#[ignore = "child of host_memory_opens_as_host_memory_in_another_process"]
+fn host_importer() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
+    let (rc, p) = open(handle_in_env("IPC_HANDLE"));
+    ok(rc);
+    assert_eq!(properties(p).0, ze_memory_type_t::ZE_MEMORY_TYPE_HOST);
+    // SAFETY: opened host memory of at least LEN bytes, host-accessible.
+    let data = unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), LEN) };
+    assert_eq!(data, &bytes(LEN, 4)[..]);
+    data.copy_from_slice(&bytes(LEN, 5));
+    ok(close(p));
+}
+
+#[test]
+fn shared_memory_opens_as_device_memory_in_another_process() {
+    let _serial = serial();
+    let p = alloc_shared(LEN);
+    // SAFETY: shared USM of LEN bytes, no command uses it.
+    unsafe { std::ptr::copy_nonoverlapping(bytes(LEN, 6).as_ptr(), p.cast(), LEN) };
+    let handle = get_handle(p);
+    child::run("shared_importer", &[("IPC_HANDLE", hex(&handle))]);
+    // SAFETY: as above; the child is done.
+    let seen = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), LEN) }.to_vec();
+    assert_eq!(seen, bytes(LEN, 7));
+    free(p);
+}
+
+#[test]
+#[ignore = "child of shared_memory_opens_as_device_memory_in_another_process"]
+fn shared_importer() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
+    let (rc, p) = open(handle_in_env("IPC_HANDLE"));
+    ok(rc);
+    assert_eq!(properties(p).0, ze_memory_type_t::ZE_MEMORY_TYPE_DEVICE);
+    assert_eq!(download(p, LEN), bytes(LEN, 6));
+    upload(p, &bytes(LEN, 7));
+    ok(close(p));
+}
+
+#[test]
+fn several_importers_work_at_the_same_time() {
+    let _serial = serial();
+    let p = alloc_device(4 * 65536);
+    upload(p, &[0u8; 4 * 65536]);
+    let handle = get_handle(p);
+    let mut children: Vec<child::Spawned> = (0..3)
+        .map(|i| {
+            child::spawn(
+                "concurrent_importer",
+                &[("IPC_HANDLE", hex(&handle)), ("IPC_INDEX", i.to_string())],
+            )
+        })
+        .collect();
+    // All three have it open before any writes.
+    for c in &mut children {
+        assert_eq!(c.line("OPENED "), "");
+    }
+    for c in &mut children {
+        c.tell("write");
+    }
+    for c in children {
+        c.finish();
+    }
+    let seen = download(p, 4 * 65536);
+    for i in 0..3 {
+        let part = &seen[i * 65536..(i + 1) * 65536];
+        assert!(
+            part.iter().all(|&b| b == i as u8 + 1),
+            "importer {i}'s part"
+        );
+    }
+    assert!(seen[3 * 65536..].iter().all(|&b| b == 0));
+    free(p);
+}
+
+#[test]
+#[ignore = "child of several_importers_work_at_the_same_time"]
+fn concurrent_importer() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
+    let index: usize = std::env::var("IPC_INDEX").unwrap().parse().unwrap();
+    let (rc, p) = open(handle_in_env("IPC_HANDLE"));
+    ok(rc);
+    println!("OPENED ");
+    assert_eq!(child::wait_for_parent(), "write");
+    // SAFETY: inside the opened 4 × 64 KiB.
+    let part = unsafe { p.cast::<u8>().add(index * 65536) };
+    upload(part.cast(), &[index as u8 + 1; 65536]);
+    ok(close(p));
+}
+
+#[test]
+fn memory_of_an_exporter_that_exited_stays_readable_until_closed() {
+    let _serial = serial();
+    let fds = child::open_fds();
+    let mut exporter = child::spawn("exiting_exporter", &[] as &[(&str, &str)]);
+    let handle = handle_from_hex(&exporter.line("HANDLE "));
+    let (rc, p) = open(handle);
+    ok(rc);
+    exporter.tell("exit");
+    exporter.finish();
+    assert_eq!(
+        download(p, LEN),
+        bytes(LEN, 8),
+        "the exporter freed and exited"
+    );
+    upload(p, &bytes(LEN, 9));
+    assert_eq!(download(p, LEN), bytes(LEN, 9));
+    ok(close(p));
+    assert_rc(open(handle).0, INVALID_ARGUMENT);
+    assert_eq!(child::open_fds(), fds);
+}
+
+#[test]
+#[ignore = "child of memory_of_an_exporter_that_exited_stays_readable_until_closed"]
+fn exiting_exporter() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
+    let p = alloc_device(LEN);
+    upload(p, &bytes(LEN, 8));
+    println!("HANDLE {}", hex(&get_handle(p)));
+    assert_eq!(child::wait_for_parent(), "exit");
+    free(p);
+}
+
+/// The handles of `forged_handles_open_nothing`, by name.
+fn forged_handles() -> Vec<(&'static str, ze_ipc_mem_handle_t)> {
+    let p = alloc_device(LEN);
+    let real = get_handle(p);
+    let freed_p = alloc_device(LEN);
+    let freed = get_handle(freed_p);
+    free(freed_p);
+    let other_fd = std::fs::File::open("/proc/self/status").unwrap();
+    use std::os::fd::AsRawFd;
+    let fd = other_fd.as_raw_fd();
+    std::mem::forget(other_fd);
+    let mut random = ze_ipc_mem_handle_t::default();
+    for (i, b) in random.data.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(151).wrapping_add(7) as std::ffi::c_char;
+    }
+    // The allocations stay for the test binary's lifetime (the child opens them).
+    let cases = vec![
+        ("random bytes", random),
+        ("all zeros", ze_ipc_mem_handle_t::default()),
+        (
+            "wrong pid",
+            with_bytes(real, 8, &0x3fff_fff0u32.to_le_bytes()),
+        ),
+        ("pid 0", with_bytes(real, 8, &0u32.to_le_bytes())),
+        ("negative fd", with_bytes(real, 12, &(-1i32).to_le_bytes())),
+        (
+            "a file that is not the memory",
+            with_bytes(real, 12, &fd.to_le_bytes()),
+        ),
+        ("standard input", with_bytes(real, 12, &0i32.to_le_bytes())),
+        ("wrong token", with_bytes(real, 32, &[0x55; 8])),
+        ("wrong id", with_bytes(real, 16, &[0x33; 8])),
+        (
+            "wrong length",
+            with_bytes(real, 24, &(1u64 << 30).to_le_bytes()),
+        ),
+        ("unknown memory type", with_bytes(real, 40, &[9])),
+        ("reserved bytes set", with_bytes(real, 63, &[1])),
+        ("freed allocation", freed),
+    ];
+    #[cfg(ze_api = "1.6")]
+    let cases = {
+        let mut cases = cases;
+        let put = get_handle(alloc_device(LEN));
+        ok(ze!(zeMemPutIpcHandle(env().ctx, put)));
+        cases.push(("put back", put));
+        cases
+    };
+    cases
+}
+
+#[test]
+fn forged_and_stale_handles_open_nothing_in_another_process() {
+    let _serial = serial();
+    let cases = forged_handles();
+    let env: Vec<(String, String)> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (_, h))| (format!("IPC_CASE_{i}"), hex(h)))
+        .collect();
+    let names: Vec<&str> = cases.iter().map(|(n, _)| *n).collect();
+    let mut vars: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    vars.push(("IPC_CASES", names.join(",")));
+    child::run("forged_importer", &vars);
+}
+
+#[test]
+#[ignore = "child of forged_and_stale_handles_open_nothing_in_another_process"]
+fn forged_importer() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
+    let fds = child::open_fds();
+    let names = std::env::var("IPC_CASES").unwrap();
+    for (i, name) in names.split(',').enumerate() {
+        let handle = handle_in_env(&format!("IPC_CASE_{i}"));
+        let (rc, p) = open(handle);
+        assert_eq!(rc, INVALID_ARGUMENT, "{name}");
+        assert!(p.is_null(), "{name}: nothing written");
+    }
+    assert_eq!(child::open_fds(), fds, "no descriptor left behind");
+}
+
+#[test]
+fn an_opening_fails_by_fault_injection_and_leaves_nothing() {
+    let _serial = serial();
+    let p = alloc_device(LEN);
+    upload(p, &bytes(LEN, 10));
+    let handle = get_handle(p);
+    child::run(
+        "faulty_importer",
+        &[
+            ("IPC_HANDLE", hex(&handle)),
+            ("ZE_SOFT_FAIL_ALLOC", "1".into()),
+        ],
+    );
+    free(p);
+}
+
+#[test]
+#[ignore = "child of an_opening_fails_by_fault_injection_and_leaves_nothing"]
+fn faulty_importer() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
+    let fds = child::open_fds();
+    let handle = handle_in_env("IPC_HANDLE");
+    let (rc, p) = open(handle);
+    assert_rc(rc, ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY);
+    assert!(p.is_null());
+    assert_eq!(child::open_fds(), fds);
+    let (rc, p) = open(handle);
+    ok(rc);
+    assert_eq!(download(p, LEN), bytes(LEN, 10));
+    ok(close(p));
+    assert_eq!(child::open_fds(), fds);
+}
+
+#[test]
+fn within_the_exporting_process_a_handle_opens_to_the_allocation_itself() {
+    let _serial = serial();
+    let p = alloc_device(LEN);
+    let handle = get_handle(p);
+    let (rc, opened) = open(handle);
+    ok(rc);
+    assert_eq!(opened, p);
+    ok(close(opened));
+    assert_rc(close(opened), INVALID_ARGUMENT);
+    free(p);
+    assert_rc(open(handle).0, INVALID_ARGUMENT);
+}
+
+#[test]
+fn memory_of_another_context_or_no_allocation_has_no_handle() {
+    let _serial = serial();
+    let local = 0u64;
+    let mut handle = ze_ipc_mem_handle_t::default();
+    assert_rc(
+        ze!(zeMemGetIpcHandle(
+            env().ctx,
+            (&local as *const u64).cast(),
+            &mut handle
+        )),
+        INVALID_ARGUMENT,
+    );
+    let p = alloc_device(64);
+    assert_rc(
+        ze!(zeMemGetIpcHandle(env().ctx, p, null_mut())),
+        NULL_POINTER,
+    );
+    free(p);
+    assert_rc(
+        ze!(zeMemGetIpcHandle(env().ctx, p, &mut handle)),
+        INVALID_ARGUMENT,
+    );
+}
+
+#[cfg(ze_api = "1.6")]
+#[test]
+fn put_closes_the_descriptor_with_the_last_handle() {
+    let _serial = serial();
+    let p = alloc_device(LEN);
+    let fds = child::open_fds();
+    let first = get_handle(p);
+    let second = get_handle(p);
+    assert_eq!(
+        hex(&first),
+        hex(&second),
+        "one descriptor while handles are out"
+    );
+    // The allocation's pages and the handles' descriptor.
+    assert_eq!(child::open_fds(), fds + 2);
+    ok(ze!(zeMemPutIpcHandle(env().ctx, first)));
+    assert_eq!(child::open_fds(), fds + 2, "one handle still out");
+    ok(ze!(zeMemPutIpcHandle(env().ctx, second)));
+    assert_eq!(
+        child::open_fds(),
+        fds + 1,
+        "the pages stay with the allocation"
+    );
+    // Intel's driver answers success for handles it does not know.
+    ok(ze!(zeMemPutIpcHandle(env().ctx, second)));
+    ok(ze!(zeMemPutIpcHandle(
+        env().ctx,
+        ze_ipc_mem_handle_t::default()
+    )));
+    let again = get_handle(p);
+    child::run("importer_of_a_new_handle", &[("IPC_HANDLE", hex(&again))]);
+    free(p);
+    assert_eq!(child::open_fds(), fds);
+}
+
+#[cfg(ze_api = "1.6")]
+#[test]
+#[ignore = "child of put_closes_the_descriptor_with_the_last_handle"]
+fn importer_of_a_new_handle() {
+    child::expect_child();
+    env_with(Config::Inherit(&[]));
+    let (rc, p) = open(handle_in_env("IPC_HANDLE"));
+    ok(rc);
+    ok(close(p));
+}
+
+#[cfg(ze_api = "1.6")]
+#[test]
+fn a_handle_converts_to_its_descriptor_and_back_in_the_exporter() {
+    let _serial = serial();
+    let p = alloc_device(LEN);
+    let handle = get_handle(p);
+    let mut fd = 0u64;
+    ok(ze!(zeMemGetFileDescriptorFromIpcHandleExp(
+        env().ctx,
+        handle,
+        &mut fd
+    )));
+    assert_eq!(
+        fd,
+        u64::from(u32::from_le_bytes(handle.data[12..16].map(|c| c as u8)))
+    );
+    let mut back = ze_ipc_mem_handle_t::default();
+    ok(ze!(zeMemGetIpcHandleFromFileDescriptorExp(
+        env().ctx,
+        fd,
+        &mut back
+    )));
+    assert_eq!(hex(&back), hex(&handle));
+    assert_rc(
+        ze!(zeMemGetIpcHandleFromFileDescriptorExp(
+            env().ctx,
+            0,
+            &mut back
+        )),
+        INVALID_ARGUMENT,
+    );
+    assert_rc(
+        ze!(zeMemGetFileDescriptorFromIpcHandleExp(
+            env().ctx,
+            with_bytes(handle, 32, &[1; 8]),
+            &mut fd
+        )),
+        INVALID_ARGUMENT,
+    );
+    free(p);
+    assert_rc(
+        ze!(zeMemGetFileDescriptorFromIpcHandleExp(
+            env().ctx,
+            handle,
+            &mut fd
+        )),
+        INVALID_ARGUMENT,
+    );
 }

@@ -78,14 +78,15 @@ pub struct Spawned {
 }
 
 impl Spawned {
-    /// The next line the child printed that starts with `prefix`, without it; fails when
-    /// the child's output ends first.
+    /// What follows `prefix` in the next line the child printed that holds it (the test
+    /// harness may print the test's name first on the same line); fails when the child's
+    /// output ends first.
     #[track_caller]
     pub fn line(&mut self, prefix: &str) -> String {
         for line in self.lines.by_ref() {
             let line = line.expect("the child's output");
-            if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.to_string();
+            if let Some(at) = line.find(prefix) {
+                return line[at + prefix.len()..].to_string();
             }
         }
         panic!("the child ended without printing a line starting with {prefix:?}");

@@ -87,7 +87,8 @@ fn decode(handle: &ze_ipc_mem_handle_t) -> ZeResult<Handle> {
         *dst = src as u8;
     }
     let invalid = ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT;
-    let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let u32_at =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
     if &bytes[..8] != MAGIC || bytes[41..].iter().any(|&b| b != 0) {
         return Err(invalid);
@@ -246,8 +247,7 @@ fn take_descriptor(handle: &Handle) -> ZeResult<OwnedFd> {
         export_name(handle.id, handle.exported.token)
     );
     let named = memfd::link_name(fd.as_fd()).is_ok_and(|p| p.as_os_str() == expected.as_str());
-    let sealed = memfd::seals(fd.as_fd())
-        .is_ok_and(|s| s & memfd::SIZE_SEALS == memfd::SIZE_SEALS);
+    let sealed = memfd::seals(fd.as_fd()).is_ok_and(|s| s & memfd::SIZE_SEALS == memfd::SIZE_SEALS);
     let sized = memfd::size(fd.as_fd()).is_ok_and(|s| s == handle.exported.len as u64);
     if named && sealed && sized {
         Ok(fd)
