@@ -6,6 +6,7 @@
 
 mod alloc;
 mod code;
+mod ipc;
 mod transfer;
 
 use level_zero_sys::{ze_result_t, LoadError, MissingFunction};
@@ -15,6 +16,7 @@ use crate::names::UsmKind;
 pub(crate) use alloc::RELAXED_LIMITS;
 pub use alloc::{AllocationFailure, UsmAllocationError};
 pub use code::{code_meaning, code_name, ResultCode, ZeError};
+pub use ipc::{IpcError, IPC_HANDLE_SIZE};
 pub use transfer::{Operand, PatternRule, TransferError};
 
 /// The result type of usm-core.
@@ -132,6 +134,9 @@ pub enum Error {
     /// A copy, fill or queue request was refused before anything was submitted.
     #[error(transparent)]
     Transfer(#[from] TransferError),
+    /// An IPC handle could not be made, read or opened.
+    #[error(transparent)]
+    Ipc(#[from] IpcError),
 }
 
 impl Error {
@@ -140,6 +145,9 @@ impl Error {
         match self {
             Error::Ze(e) => Some(e.code),
             Error::Allocation(e) => e.code(),
+            Error::Ipc(IpcError::Refused { source } | IpcError::NotExportable { source, .. }) => {
+                Some(source.code)
+            }
             _ => None,
         }
     }

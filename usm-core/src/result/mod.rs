@@ -16,6 +16,7 @@ pub(crate) mod device;
 pub(crate) mod driver;
 pub(crate) mod event;
 pub(crate) mod init;
+pub(crate) mod ipc;
 pub(crate) mod memory;
 
 use crate::error::Result;
