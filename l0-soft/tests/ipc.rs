@@ -514,7 +514,9 @@ fn a_handle_converts_to_its_descriptor_and_back_in_the_exporter() {
     )));
     assert_eq!(
         fd,
-        u64::from(u32::from_le_bytes(handle.data[12..16].map(|c| c as u8)))
+        u64::from(u32::from_le_bytes(
+            [12, 13, 14, 15].map(|i| handle.data[i] as u8)
+        ))
     );
     let mut back = ze_ipc_mem_handle_t::default();
     ok(ze!(zeMemGetIpcHandleFromFileDescriptorExp(

@@ -75,10 +75,7 @@ impl<'de> serde::Deserialize<'de> for IpcHandle {
                 let mut bytes = Vec::with_capacity(IPC_HANDLE_SIZE);
                 while let Some(b) = seq.next_element::<u8>()? {
                     if bytes.len() == IPC_HANDLE_SIZE {
-                        return Err(serde::de::Error::invalid_length(
-                            IPC_HANDLE_SIZE + 1,
-                            &self,
-                        ));
+                        return Err(serde::de::Error::invalid_length(IPC_HANDLE_SIZE + 1, &self));
                     }
                     bytes.push(b);
                 }
@@ -101,9 +98,8 @@ impl IpcHandle {
         let context = memory.context();
         // SAFETY: the context is alive (the memory holds it); the pointer is the live
         // allocation's, which the call only reads about.
-        let raw = unsafe {
-            result::ipc::get_mem_handle(context.api(), context.raw(), memory.as_ptr())
-        };
+        let raw =
+            unsafe { result::ipc::get_mem_handle(context.api(), context.raw(), memory.as_ptr()) };
         let raw = raw.map_err(|e| match e {
             Error::Ze(source)
                 if source.code.0 == ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE =>
@@ -181,12 +177,16 @@ impl IpcHandle {
         }
         // SAFETY: live context and device of one driver (checked just above).
         let opened = unsafe {
-            result::ipc::open_mem_handle(context.api(), context.raw(), device.raw(), self.to_raw(), 0)
+            result::ipc::open_mem_handle(
+                context.api(),
+                context.raw(),
+                device.raw(),
+                self.to_raw(),
+                0,
+            )
         };
         let ptr = opened.map_err(|e| match e {
-            Error::Ze(source)
-                if source.code.0 == ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT =>
-            {
+            Error::Ze(source) if source.code.0 == ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT => {
                 Error::Ipc(IpcError::Refused { source })
             }
             other => other,
@@ -269,11 +269,7 @@ impl IpcMemory {
         // SAFETY: the pointer was opened in this context, which is alive (we hold it); no
         // work uses it (work borrows or owns the memory, and we own it).
         unsafe {
-            result::ipc::close_mem_handle(
-                self.context.api(),
-                self.context.raw(),
-                self.ptr.as_ptr(),
-            )
+            result::ipc::close_mem_handle(self.context.api(), self.context.raw(), self.ptr.as_ptr())
         }
     }
 
@@ -325,11 +321,7 @@ impl Drop for IpcMemory {
         }
         // SAFETY: as in `close`.
         let closed = unsafe {
-            result::ipc::close_mem_handle(
-                self.context.api(),
-                self.context.raw(),
-                self.ptr.as_ptr(),
-            )
+            result::ipc::close_mem_handle(self.context.api(), self.context.raw(), self.ptr.as_ptr())
         };
         if let Err(e) = closed {
             self.context.record_drop_error(e);

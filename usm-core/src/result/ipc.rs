@@ -79,5 +79,7 @@ pub(crate) unsafe fn put_mem_handle(
 ) -> Result<()> {
     // SAFETY: forwarded from the caller; the handle is passed by value.
     let outcome = unsafe { api.zeMemPutIpcHandle(context, handle) };
-    check("zeMemPutIpcHandle", outcome, || format!("hContext={context:p}"))
+    check("zeMemPutIpcHandle", outcome, || {
+        format!("hContext={context:p}")
+    })
 }
