@@ -165,6 +165,9 @@ impl Allocation {
     pub(crate) fn export(&self) -> ZeResult<Exported> {
         let mut export = self.export.lock().unwrap_or_else(|e| e.into_inner());
         let oom = ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        if let Backing::Mapped(_) = self.backing {
+            return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE);
+        }
         if export.pages.is_none() {
             let mut token = [0u8; 8];
             // SAFETY: getrandom writes at most 8 bytes into the buffer.

@@ -3,14 +3,19 @@
 //!
 //! * **Export** (`zeMemGetIpcHandle`): the allocation gets pages of its own, a sealed
 //!   memory file ([`Allocation::export`]), and a descriptor of them stays open in the
-//!   exporting process while handles are out. The handle carries the exporter's pid, that
-//!   descriptor's number, the allocation's id, the pages' length, a random token (also in
-//!   the memory file's name) and the memory type. The first export allows other processes
+//!   exporting process while handles are out. The handle carries that descriptor's number
+//!   in its first four bytes (where Intel's handles have it, so applications that pass the
+//!   descriptor themselves over a Unix socket find it there), and the exporter's pid, the
+//!   number again, the allocation's id, the pages' length, a random token (also in the
+//!   memory file's name) and the memory type. The first export allows other processes
 //!   of the user to take descriptors (`prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY)`, as
 //!   Intel's driver does; without Yama the call fails with `EINVAL` and the kernel's
 //!   ordinary ptrace rules apply: same user and dumpable, or `CAP_SYS_PTRACE`).
 //! * **Open** in another process (`zeMemOpenIpcHandle`): `pidfd_open` + `pidfd_getfd`
-//!   take the descriptor; it is accepted only when it is a memory file named as the handle
+//!   take the descriptor — or, when the first four bytes no longer equal the number's copy
+//!   (the application received the descriptor itself and put its own number there, as
+//!   Intel's driver then also expects), a duplicate of that descriptor of this process; it
+//!   is accepted only when it is a memory file named as the handle
 //!   says, size-sealed, of the handle's length — anything else (a wrong pid, an fd that is
 //!   not this allocation's pages, an exporter that exited, a freed allocation, a handle put
 //!   back) is `ZE_RESULT_ERROR_INVALID_ARGUMENT` and maps nothing. The pages are mapped as
@@ -54,6 +59,10 @@ struct Handle {
     id: u64,
     exported: Exported,
     kind: MemoryKind,
+    /// A descriptor of this process that the application put over the first bytes (it
+    /// passed the exporter's descriptor itself, over a Unix socket), as with Intel's
+    /// driver's handles; `None` while those bytes still name the exporter's descriptor.
+    local_fd: Option<i32>,
 }
 
 fn kind_code(kind: MemoryKind) -> u8 {
@@ -66,13 +75,15 @@ fn kind_code(kind: MemoryKind) -> u8 {
 
 fn encode(handle: &Handle) -> ze_ipc_mem_handle_t {
     let mut bytes = [0u8; 64];
-    bytes[..8].copy_from_slice(MAGIC);
-    bytes[8..12].copy_from_slice(&handle.pid.to_le_bytes());
-    bytes[12..16].copy_from_slice(&handle.exported.fd.to_le_bytes());
-    bytes[16..24].copy_from_slice(&handle.id.to_le_bytes());
-    bytes[24..32].copy_from_slice(&(handle.exported.len as u64).to_le_bytes());
-    bytes[32..40].copy_from_slice(&handle.exported.token.to_le_bytes());
-    bytes[40] = kind_code(handle.kind);
+    let fd = handle.exported.fd.to_le_bytes();
+    bytes[..4].copy_from_slice(&fd);
+    bytes[8..16].copy_from_slice(MAGIC);
+    bytes[16..20].copy_from_slice(&handle.pid.to_le_bytes());
+    bytes[20..24].copy_from_slice(&fd);
+    bytes[24..32].copy_from_slice(&handle.id.to_le_bytes());
+    bytes[32..40].copy_from_slice(&(handle.exported.len as u64).to_le_bytes());
+    bytes[40..48].copy_from_slice(&handle.exported.token.to_le_bytes());
+    bytes[48] = kind_code(handle.kind);
     let mut out = ze_ipc_mem_handle_t::default();
     for (dst, src) in out.data.iter_mut().zip(bytes) {
         *dst = src as std::ffi::c_char;
@@ -90,28 +101,30 @@ fn decode(handle: &ze_ipc_mem_handle_t) -> ZeResult<Handle> {
     let u32_at =
         |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
-    if &bytes[..8] != MAGIC || bytes[41..].iter().any(|&b| b != 0) {
+    if bytes[8..16] != MAGIC[..] || u32_at(4) != 0 || bytes[49..].iter().any(|&b| b != 0) {
         return Err(invalid);
     }
-    let kind = match bytes[40] {
+    let kind = match bytes[48] {
         1 => MemoryKind::Device,
         2 => MemoryKind::Host,
         3 => MemoryKind::Shared,
         _ => return Err(invalid),
     };
-    let len = usize::try_from(u64_at(24)).map_err(|_| invalid)?;
+    let len = usize::try_from(u64_at(32)).map_err(|_| invalid)?;
     if len == 0 || len % crate::host_memory::page_size() != 0 {
         return Err(invalid);
     }
+    let (first, fd) = (u32_at(0) as i32, u32_at(20) as i32);
     Ok(Handle {
-        pid: u32_at(8),
-        id: u64_at(16),
+        pid: u32_at(16),
+        id: u64_at(24),
         exported: Exported {
-            fd: u32_at(12) as i32,
-            token: u64_at(32),
+            fd,
+            token: u64_at(40),
             len,
         },
         kind,
+        local_fd: (first != fd).then_some(first),
     })
 }
 
@@ -132,6 +145,7 @@ fn handle_of(a: &Allocation, exported: Exported) -> ze_ipc_mem_handle_t {
         id: a.id,
         exported,
         kind: a.kind,
+        local_fd: None,
     })
 }
 
@@ -215,6 +229,30 @@ fn map_import(fd: BorrowedFd<'_>, len: usize, host: bool) -> ZeResult<ImportedPa
 /// Takes the descriptor a handle names from its exporter; only the allocation's own pages
 /// are accepted.
 fn take_descriptor(handle: &Handle) -> ZeResult<OwnedFd> {
+    let fd = match handle.local_fd {
+        Some(local) => duplicate_local(local)?,
+        None => take_from_exporter(handle)?,
+    };
+    check_pages(fd, handle)
+}
+
+/// A duplicate of this process's descriptor `fd` (the application's stays its own).
+fn duplicate_local(fd: i32) -> ZeResult<OwnedFd> {
+    let invalid = ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT;
+    if fd < 0 {
+        return Err(invalid);
+    }
+    // SAFETY: F_DUPFD_CLOEXEC on a number: an unused one fails (EBADF), checked.
+    let raw = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(invalid);
+    }
+    // SAFETY: a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// The exporter's descriptor, taken with `pidfd_open` + `pidfd_getfd`.
+fn take_from_exporter(handle: &Handle) -> ZeResult<OwnedFd> {
     let invalid = ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT;
     let pid = libc::pid_t::try_from(handle.pid).map_err(|_| invalid)?;
     if pid <= 0 || handle.exported.fd < 0 {
@@ -241,7 +279,12 @@ fn take_descriptor(handle: &Handle) -> ZeResult<OwnedFd> {
         return Err(invalid);
     }
     // SAFETY: a fresh descriptor (closed on exec) that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+    Ok(unsafe { OwnedFd::from_raw_fd(raw as i32) })
+}
+
+/// `fd` when it is the pages the handle names: a memory file of the handle's name,
+/// size-sealed, of the handle's length.
+fn check_pages(fd: OwnedFd, handle: &Handle) -> ZeResult<OwnedFd> {
     let expected = format!(
         "/memfd:{} (deleted)",
         export_name(handle.id, handle.exported.token)
@@ -252,7 +295,7 @@ fn take_descriptor(handle: &Handle) -> ZeResult<OwnedFd> {
     if named && sealed && sized {
         Ok(fd)
     } else {
-        Err(invalid)
+        Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
     }
 }
 
