@@ -69,18 +69,8 @@ fn with_fd(handle: ze_ipc_mem_handle_t, fd: i32) -> ze_ipc_mem_handle_t {
 }
 
 fn properties(p: *const c_void) -> (ze_memory_type_t, ze_device_handle_t) {
-    let mut props = ze_memory_allocation_properties_t {
-        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES,
-        ..Default::default()
-    };
-    let mut dev = null_mut();
-    ok(ze!(zeMemGetAllocProperties(
-        env().ctx,
-        p,
-        &mut props,
-        &mut dev
-    )));
-    (props.type_, dev)
+    let (kind, _, _, device) = usm_test_kit::raw::probe::alloc_properties(env().ctx, p);
+    (kind, device)
 }
 
 fn address_range(p: *const c_void) -> (usize, usize) {

@@ -54,8 +54,14 @@ pub fn run<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> ChildOutput {
 /// Runs the ignored test `test` of this binary in a child with `env` added, and gives its
 /// raw outcome, for parents that expect the child to fail.
 pub fn output<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Output {
+    command(test, env).output().expect("the test binary runs")
+}
+
+/// The command that runs the ignored test `test` of this binary, alone, with `env` added.
+fn command<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Command {
     let exe = std::env::current_exe().expect("the test binary");
-    Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args([
             test,
             "--exact",
@@ -64,9 +70,8 @@ pub fn output<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Output {
             "--test-threads=1",
         ])
         .env(CHILD_VAR, test)
-        .envs(env.iter().map(|(k, v)| (k, v.as_ref())))
-        .output()
-        .expect("the test binary runs")
+        .envs(env.iter().map(|(k, v)| (k, v.as_ref())));
+    command
 }
 
 /// A child that [`spawn`] started: it runs while the parent works with it.
@@ -120,17 +125,7 @@ impl Spawned {
 pub fn spawn<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Spawned {
     use std::io::BufRead;
     use std::process::Stdio;
-    let exe = std::env::current_exe().expect("the test binary");
-    let mut process = Command::new(exe)
-        .args([
-            test,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_VAR, test)
-        .envs(env.iter().map(|(k, v)| (k, v.as_ref())))
+    let mut process = command(test, env)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
