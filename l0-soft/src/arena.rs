@@ -321,4 +321,33 @@ mod tests {
         assert!(!readable(off), "a released range is closed again");
         assert_eq!(committed(&arena), 0, "the probes committed nothing");
     }
+
+    #[test]
+    fn a_detached_range_keeps_its_bytes_in_its_own_file_until_reattached() {
+        let arena = Arena::new(1 << 20).unwrap();
+        let off = arena.allocate(GRANULE, 0).unwrap();
+        let p = arena.driver_address(arena.user_address(off)) as *mut u8;
+        // SAFETY: an allocated granule of the read/write alias.
+        unsafe { std::ptr::write_bytes(p, 0x5a, GRANULE) };
+        let own = arena.detach(off, GRANULE, c"test_detached").unwrap();
+        // SAFETY: as above; the alias now maps the new file.
+        assert_eq!(unsafe { p.add(GRANULE - 1).read() }, 0x5a);
+        assert_eq!(committed(&arena), 0, "the arena's pages went back");
+        assert_eq!(memfd::size(own.as_fd()).unwrap(), GRANULE as u64);
+        assert_eq!(
+            memfd::seals(own.as_fd()).unwrap() & memfd::SIZE_SEALS,
+            memfd::SIZE_SEALS
+        );
+        // SAFETY: as above.
+        unsafe { p.write(0x11) };
+        assert!(arena.reattach(off, GRANULE));
+        // SAFETY: as above: the arena's own (zero) pages are back.
+        assert_eq!(unsafe { p.read() }, 0);
+        let mut first = [0u8; 1];
+        // SAFETY: reading one byte of our own file into a local buffer.
+        let n = unsafe { libc::pread(own.as_raw_fd(), first.as_mut_ptr().cast(), 1, 0) };
+        assert_eq!((n, first[0]), (1, 0x11), "the file kept what was written");
+        arena.release(off, GRANULE);
+        assert_eq!(arena.free_bytes(), 1 << 20);
+    }
 }
