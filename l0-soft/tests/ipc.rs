@@ -632,3 +632,51 @@ fn importer_with_its_own_descriptor() {
     // SAFETY: our own descriptor, closed once.
     unsafe { libc::close(own) };
 }
+
+#[cfg(ze_api = "1.15")]
+#[test]
+fn a_handle_with_properties_is_of_the_default_type_only() {
+    let _serial = serial();
+    let p = alloc_device(LEN);
+    let mut desc = ze_ipc_mem_handle_type_ext_desc_t {
+        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_IPC_MEM_HANDLE_TYPE_EXT_DESC,
+        typeFlags: ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_DEFAULT.0,
+        ..Default::default()
+    };
+    let mut handle = ze_ipc_mem_handle_t::default();
+    let next = (&mut desc as *mut ze_ipc_mem_handle_type_ext_desc_t).cast::<c_void>();
+    ok(ze!(zeMemGetIpcHandleWithProperties(
+        env().ctx,
+        p,
+        next,
+        &mut handle
+    )));
+    assert_eq!(hex(&handle), hex(&get_handle(p)), "the same handle");
+    ok(ze!(zeMemGetIpcHandleWithProperties(
+        env().ctx,
+        p,
+        null_mut(),
+        &mut handle
+    )));
+    desc.typeFlags = ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_FABRIC_ACCESSIBLE.0;
+    assert_rc(
+        ze!(zeMemGetIpcHandleWithProperties(
+            env().ctx,
+            p,
+            next,
+            &mut handle
+        )),
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+    );
+    desc.stype = ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC;
+    assert_rc(
+        ze!(zeMemGetIpcHandleWithProperties(
+            env().ctx,
+            p,
+            next,
+            &mut handle
+        )),
+        INVALID_ARGUMENT,
+    );
+    free(p);
+}

@@ -157,23 +157,70 @@ fn own_allocation(handle: &Handle) -> Option<Arc<Allocation>> {
     find_by_id(handle.id).filter(|a| a.exported() == Some(handle.exported) && a.kind == handle.kind)
 }
 
+/// `zeMemGetIpcHandle` and `zeMemGetIpcHandleWithProperties` once their extensions were
+/// read.
+///
+/// # Safety
+///
+/// `out` is null or writable.
+unsafe fn export_handle(
+    context: ze_context_handle_t,
+    ptr: *const c_void,
+    out: *mut ze_ipc_mem_handle_t,
+) -> ZeResult {
+    let context = context::get(context)?;
+    if ptr.is_null() || out.is_null() {
+        return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+    }
+    let a = find(ptr as usize)
+        .filter(|a| a.context == context.id())
+        .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
+    allow_importers();
+    let exported = a.export()?;
+    // SAFETY: checked non-null; the caller passes a writable handle.
+    unsafe { ffi::write(out, handle_of(&a, exported)) }
+}
+
 unsafe extern "C" fn get_ipc_handle(
     context: ze_context_handle_t,
     ptr: *const c_void,
     out: *mut ze_ipc_mem_handle_t,
 ) -> ze_result_t {
+    // SAFETY: the caller passes a writable handle or null.
+    guard(|| unsafe { export_handle(context, ptr, out) })
+}
+
+/// `zeMemGetIpcHandleWithProperties` (API 1.15): as `zeMemGetIpcHandle`; `pNext` may name
+/// the handle type (`ze_ipc_mem_handle_type_ext_desc_t`): the default type only, as the
+/// driver reports no fabric (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE` for a fabric-accessible
+/// one); any other structure is `ZE_RESULT_ERROR_INVALID_ARGUMENT`, as in Intel's driver.
+#[cfg(ze_api = "1.15")]
+unsafe extern "C" fn get_ipc_handle_with_properties(
+    context: ze_context_handle_t,
+    ptr: *const c_void,
+    next: *mut c_void,
+    out: *mut ze_ipc_mem_handle_t,
+) -> ze_result_t {
     guard(|| {
-        let context = context::get(context)?;
-        if ptr.is_null() || out.is_null() {
-            return Err(ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER);
+        if !next.is_null() {
+            // SAFETY: a non-null pNext points to a structure that starts with its stype.
+            let base = unsafe { &*(next as *const ze_base_desc_t) };
+            ffi::check_stype(
+                base.stype,
+                ze_structure_type_t::ZE_STRUCTURE_TYPE_IPC_MEM_HANDLE_TYPE_EXT_DESC,
+            )?;
+            // SAFETY: a structure of this stype is a handle type descriptor.
+            let desc = unsafe { &*(next as *const ze_ipc_mem_handle_type_ext_desc_t) };
+            let fabric =
+                ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_FABRIC_ACCESSIBLE.0;
+            let default = ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_DEFAULT.0;
+            ffi::check_flags(desc.typeFlags, default | fabric)?;
+            if desc.typeFlags & fabric != 0 {
+                return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE);
+            }
         }
-        let a = find(ptr as usize)
-            .filter(|a| a.context == context.id())
-            .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
-        allow_importers();
-        let exported = a.export()?;
-        // SAFETY: checked non-null; the caller passes a writable handle.
-        unsafe { ffi::write(out, handle_of(&a, exported)) }
+        // SAFETY: the caller passes a writable handle or null.
+        unsafe { export_handle(context, ptr, out) }
     })
 }
 
@@ -457,6 +504,10 @@ pub(crate) fn fill_table(t: &mut ze_mem_dditable_t) {
     #[cfg(ze_api = "1.6")]
     {
         t.pfnPutIpcHandle = Some(put_ipc_handle);
+    }
+    #[cfg(ze_api = "1.15")]
+    {
+        t.pfnGetIpcHandleWithProperties = Some(get_ipc_handle_with_properties);
     }
 }
 
