@@ -233,7 +233,7 @@ unsafe extern "C" fn get_ipc_properties(
                 ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_IPC_PROPERTIES,
             )
         }?;
-        // Memory IPC handles work within one process; events have none.
+        // Memory IPC handles work across processes (mem/ipc.rs); events have none.
         p.flags = ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0;
         Ok(())
     })
