@@ -638,45 +638,47 @@ fn importer_with_its_own_descriptor() {
 fn a_handle_with_properties_is_of_the_default_type_only() {
     let _serial = serial();
     let p = alloc_device(LEN);
-    let mut desc = ze_ipc_mem_handle_type_ext_desc_t {
-        stype: ze_structure_type_t::ZE_STRUCTURE_TYPE_IPC_MEM_HANDLE_TYPE_EXT_DESC,
-        typeFlags: ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_DEFAULT.0,
-        ..Default::default()
-    };
     let mut handle = ze_ipc_mem_handle_t::default();
-    let next = (&mut desc as *mut ze_ipc_mem_handle_type_ext_desc_t).cast::<c_void>();
-    ok(ze!(zeMemGetIpcHandleWithProperties(
-        env().ctx,
-        p,
-        next,
-        &mut handle
-    )));
-    assert_eq!(hex(&handle), hex(&get_handle(p)), "the same handle");
+    let mut with = |stype: ze_structure_type_t, flags: u32| {
+        let mut desc = ze_ipc_mem_handle_type_ext_desc_t {
+            stype,
+            typeFlags: flags,
+            ..Default::default()
+        };
+        let next = (&mut desc as *mut ze_ipc_mem_handle_type_ext_desc_t).cast::<c_void>();
+        let rc = ze!(zeMemGetIpcHandleWithProperties(
+            env().ctx,
+            p,
+            next,
+            &mut handle
+        ));
+        (rc, handle)
+    };
+    let stype = ze_structure_type_t::ZE_STRUCTURE_TYPE_IPC_MEM_HANDLE_TYPE_EXT_DESC;
+    let default = ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_DEFAULT.0;
+    let fabric = ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_FABRIC_ACCESSIBLE.0;
+    let (rc, with_default) = with(stype, default);
+    ok(rc);
+    assert_eq!(hex(&with_default), hex(&get_handle(p)), "the same handle");
+    assert_rc(
+        with(stype, fabric).0,
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+    );
+    assert_rc(
+        with(
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC,
+            default,
+        )
+        .0,
+        INVALID_ARGUMENT,
+    );
+    let mut plain = ze_ipc_mem_handle_t::default();
     ok(ze!(zeMemGetIpcHandleWithProperties(
         env().ctx,
         p,
         null_mut(),
-        &mut handle
+        &mut plain
     )));
-    desc.typeFlags = ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_FABRIC_ACCESSIBLE.0;
-    assert_rc(
-        ze!(zeMemGetIpcHandleWithProperties(
-            env().ctx,
-            p,
-            next,
-            &mut handle
-        )),
-        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
-    );
-    desc.stype = ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC;
-    assert_rc(
-        ze!(zeMemGetIpcHandleWithProperties(
-            env().ctx,
-            p,
-            next,
-            &mut handle
-        )),
-        INVALID_ARGUMENT,
-    );
+    assert_eq!(hex(&plain), hex(&with_default));
     free(p);
 }
