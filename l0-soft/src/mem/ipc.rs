@@ -273,8 +273,9 @@ fn map_import(fd: BorrowedFd<'_>, len: usize, host: bool) -> ZeResult<ImportedPa
     Ok(pages)
 }
 
-/// Takes the descriptor a handle names from its exporter; only the allocation's own pages
-/// are accepted.
+/// The descriptor a handle names: taken from its exporter, or a duplicate of the
+/// importer's own when the application passed it; only the allocation's own pages are
+/// accepted.
 fn take_descriptor(handle: &Handle) -> ZeResult<OwnedFd> {
     let fd = match handle.local_fd {
         Some(local) => duplicate_local(local)?,
