@@ -40,6 +40,7 @@ const WIRED: &[&str] = &[
     "ze_event_pool_dditable_t",
     "ze_fence_dditable_t",
     "ze_mem_dditable_t",
+    "ze_mem_exp_dditable_t",
     "ze_virtual_mem_dditable_t",
     "ze_physical_mem_dditable_t",
 ];

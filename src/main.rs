@@ -9,6 +9,7 @@ mod driver_choice;
 mod error;
 mod info;
 mod install;
+mod ipc_demo;
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -46,6 +47,14 @@ enum Command {
     /// Allocate, write, copy, fill, verify, classify and describe USM memory on the
     /// default device, with allocation diagnostics.
     Demo,
+    /// Share device memory with a second process through an IPC handle: this process
+    /// writes and exports it, a child opens it, verifies and writes back, this process
+    /// verifies.
+    IpcDemo {
+        /// The child's part: open this handle (hexadecimal) instead.
+        #[arg(long, hide = true, value_name = "HANDLE")]
+        open: Option<String>,
+    },
     /// Copy bandwidth and latency, and allocation latency, against same-run baselines.
     Bench(bench::BenchArgs),
     /// The software driver library, for crates and binaries outside this workspace.
@@ -105,6 +114,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Demo => demo::run(&selected, &mut out)?,
+        Command::IpcDemo { open: None } => ipc_demo::run(&selected, &mut out)?,
+        Command::IpcDemo { open: Some(handle) } => ipc_demo::open(&handle, &mut out)?,
         Command::Bench(args) => {
             let (context, device) = usm_core::Context::default_gpu()?;
             let report = bench::run(&args, &context, &device)?;

@@ -94,6 +94,27 @@ fn demo_verifies_every_step_and_exits_zero() {
 }
 
 #[test]
+fn ipc_demo_shares_memory_with_a_child_process_and_verifies_both_sides() {
+    let text = success(&usm(&["ipc-demo"]));
+    for line in [
+        "exported 1.0 MiB of device memory",
+        "child: process",
+        "(device memory of its own context)",
+        "child: verified the parent's bytes, wrote the second half",
+        "child: closed",
+        "parent: the child's 512.0 KiB are here; both halves verified",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    let pids: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split("process ").nth(1)?.split(' ').next())
+        .collect();
+    assert_eq!(pids.len(), 2, "{text}");
+    assert_ne!(pids[0], pids[1], "two processes: {text}");
+}
+
+#[test]
 fn bench_tiny_sweep_json_has_rows_with_baselines() {
     let text = success(&usm(&[
         "bench",

@@ -15,11 +15,13 @@
 //! what is in use. Ranges are handed out first-fit in [`GRANULE`] steps.
 
 use std::collections::BTreeMap;
+use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Mutex;
 
 use crate::host_memory::map_anonymous;
+use crate::memfd;
 
 /// Allocation granularity and reported page size of device memory: 64 KiB.
 pub(crate) const GRANULE: usize = 64 << 10;
@@ -46,17 +48,7 @@ const MAPPING_ALIGN: usize = 2 << 20;
 fn map(fd: &OwnedFd, len: usize, prot: i32) -> io::Result<usize> {
     let start = map_anonymous(0, len, MAPPING_ALIGN, libc::PROT_NONE)?;
     // SAFETY: replaces our own fresh reservation (MAP_FIXED over exactly it) with the memfd.
-    let addr = unsafe {
-        libc::mmap(
-            start as *mut libc::c_void,
-            len,
-            prot,
-            libc::MAP_SHARED | libc::MAP_NORESERVE | libc::MAP_FIXED,
-            fd.as_raw_fd(),
-            0,
-        )
-    };
-    if addr == libc::MAP_FAILED {
+    if !unsafe { memfd::map_fixed(start, len, prot, fd.as_fd(), 0) } {
         let error = io::Error::last_os_error();
         // SAFETY: gives back the reservation made above; nothing lives there.
         unsafe { libc::munmap(start as *mut libc::c_void, len) };
@@ -72,18 +64,7 @@ impl Arena {
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?
             .max(GRANULE)
             & !(GRANULE - 1);
-        // SAFETY: a NUL-terminated name and valid flags; the result is checked.
-        let raw =
-            unsafe { libc::memfd_create(c"ze_soft_device_memory".as_ptr(), libc::MFD_CLOEXEC) };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: resizing our own memfd; the result is checked.
-        if unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let fd = memfd::create(c"ze_soft_device_memory", len, false)?;
         let view = map(&fd, len, libc::PROT_NONE)?;
         let alias = match map(&fd, len, libc::PROT_NONE) {
             Ok(a) => a,
@@ -176,16 +157,7 @@ impl Arena {
         };
         // Nothing uses the range any more (commands keep an allocation until they end).
         self.protect(offset, len, libc::PROT_NONE);
-        // SAFETY: punching a hole in our own memfd, inside its size; a failure only
-        // leaves pages committed.
-        unsafe {
-            libc::fallocate(
-                self.fd.as_raw_fd(),
-                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                offset as libc::off_t,
-                len as libc::off_t,
-            );
-        }
+        memfd::punch_hole(self.fd.as_fd(), offset, len);
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         let (mut start, mut end) = (offset, offset + len);
         if let Some((&prev, &prev_len)) = free.range(..start).next_back() {
@@ -199,6 +171,59 @@ impl Arena {
             end += next_len;
         }
         free.insert(start, end - start);
+    }
+
+    /// Gives the allocated range `offset .. offset + footprint(size)` pages of its own (for
+    /// an IPC export): a new sealed memory file named `name` gets the range's bytes and is
+    /// mapped over the range in both mappings (the user view stays `PROT_NONE`, the alias
+    /// read/write), and the arena's own pages of the range go back to the system. The range
+    /// stays allocated; [`reattach`](Self::reattach) puts the arena's pages back before it
+    /// is released. Bytes written during the call by running commands may be lost, as an
+    /// export is a host access to the memory.
+    pub(crate) fn detach(&self, offset: usize, size: usize, name: &CStr) -> io::Result<OwnedFd> {
+        let len = Self::footprint(size).ok_or(io::ErrorKind::InvalidInput)?;
+        let own = memfd::create(name, len, true)?;
+        let alias = self.alias + offset;
+        // SAFETY: the range is allocated, so the alias is read/write over it.
+        unsafe { memfd::write_from(own.as_fd(), alias, len)? };
+        memfd::seal_size(own.as_fd())?;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        // SAFETY: both targets are this arena's mappings over an allocated range; only the
+        // driver reaches them (the user view is never accessible) and the new pages hold
+        // the same bytes.
+        let mapped = unsafe {
+            memfd::map_fixed(alias, len, rw, own.as_fd(), 0)
+                && memfd::map_fixed(self.view + offset, len, libc::PROT_NONE, own.as_fd(), 0)
+        };
+        if !mapped {
+            let error = io::Error::last_os_error();
+            self.reattach(offset, size);
+            return Err(error);
+        }
+        memfd::punch_hole(self.fd.as_fd(), offset, len);
+        Ok(own)
+    }
+
+    /// Maps the arena's own pages back over a range given pages of its own by
+    /// [`detach`](Self::detach) (the alias read/write, as over any allocated range);
+    /// `false` when the system refuses, and then the range must never be released.
+    pub(crate) fn reattach(&self, offset: usize, size: usize) -> bool {
+        let Some(len) = Self::footprint(size) else {
+            return false;
+        };
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        // SAFETY: both targets are this arena's mappings over a range that is still
+        // allocated; the arena's file is mapped there at its own offset, as `new` did.
+        unsafe {
+            memfd::map_fixed(self.alias + offset, len, rw, self.fd.as_fd(), offset)
+                && memfd::map_fixed(
+                    self.view + offset,
+                    len,
+                    libc::PROT_NONE,
+                    self.fd.as_fd(),
+                    offset,
+                )
+        }
     }
 
     /// Bytes not allocated.
@@ -222,6 +247,7 @@ impl Drop for Arena {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
 
     #[test]
     fn ranges_are_aligned_reused_and_coalesced() {
@@ -294,5 +320,34 @@ mod tests {
         arena.release(off, GRANULE);
         assert!(!readable(off), "a released range is closed again");
         assert_eq!(committed(&arena), 0, "the probes committed nothing");
+    }
+
+    #[test]
+    fn a_detached_range_keeps_its_bytes_in_its_own_file_until_reattached() {
+        let arena = Arena::new(1 << 20).unwrap();
+        let off = arena.allocate(GRANULE, 0).unwrap();
+        let p = arena.driver_address(arena.user_address(off)) as *mut u8;
+        // SAFETY: an allocated granule of the read/write alias.
+        unsafe { std::ptr::write_bytes(p, 0x5a, GRANULE) };
+        let own = arena.detach(off, GRANULE, c"test_detached").unwrap();
+        // SAFETY: as above; the alias now maps the new file.
+        assert_eq!(unsafe { p.add(GRANULE - 1).read() }, 0x5a);
+        assert_eq!(committed(&arena), 0, "the arena's pages went back");
+        assert_eq!(memfd::size(own.as_fd()).unwrap(), GRANULE as u64);
+        assert_eq!(
+            memfd::seals(own.as_fd()).unwrap() & memfd::SIZE_SEALS,
+            memfd::SIZE_SEALS
+        );
+        // SAFETY: as above.
+        unsafe { p.write(0x11) };
+        assert!(arena.reattach(off, GRANULE));
+        // SAFETY: as above: the arena's own (zero) pages are back.
+        assert_eq!(unsafe { p.read() }, 0);
+        let mut first = [0u8; 1];
+        // SAFETY: reading one byte of our own file into a local buffer.
+        let n = unsafe { libc::pread(own.as_raw_fd(), first.as_mut_ptr().cast(), 1, 0) };
+        assert_eq!((n, first[0]), (1, 0x11), "the file kept what was written");
+        arena.release(off, GRANULE);
+        assert_eq!(arena.free_bytes(), 1 << 20);
     }
 }

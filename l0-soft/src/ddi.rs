@@ -76,6 +76,8 @@ wire! {
     ze_event_pool_dditable_t => event::fill_pool_table;
     ze_fence_dditable_t => fence::fill_table, queue::fill_fence_table;
     ze_mem_dditable_t => mem::fill_table;
+    #[cfg(ze_api = "1.6")]
+    ze_mem_exp_dditable_t => mem::fill_exp_table;
     ze_virtual_mem_dditable_t => virtual_mem::fill_virtual_table;
     ze_physical_mem_dditable_t => virtual_mem::fill_physical_table;
 }

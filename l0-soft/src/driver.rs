@@ -233,7 +233,8 @@ unsafe extern "C" fn get_ipc_properties(
                 ze_structure_type_t::ZE_STRUCTURE_TYPE_DRIVER_IPC_PROPERTIES,
             )
         }?;
-        // Memory IPC handles work within one process.
+        // Memory IPC handles work across processes (mem/ipc.rs), and so do event pools
+        // made with `ZE_EVENT_POOL_FLAG_IPC`.
         p.flags = ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0;
         // Event pools with `ZE_EVENT_POOL_FLAG_IPC` are shared between processes.
         p.flags |= ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_EVENT_POOL.0;

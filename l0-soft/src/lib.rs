@@ -81,6 +81,7 @@ pub(crate) mod ffi;
 pub(crate) mod handle;
 pub(crate) mod host_memory;
 pub(crate) mod mem;
+pub(crate) mod memfd;
 pub(crate) mod memory;
 pub(crate) mod queue;
 pub(crate) mod sync;

@@ -3,6 +3,9 @@
 
 mod ipc;
 
+#[cfg(ze_api = "1.6")]
+pub(crate) use ipc::fill_exp_table;
+
 use std::ffi::c_void;
 use std::sync::Arc;
 

@@ -14,15 +14,17 @@
 
 use std::collections::BTreeMap;
 use std::ffi::c_void;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use level_zero_sys::*;
 
+use crate::arena::Arena;
 use crate::device::{Device, DEVICE_PAGE_SIZE};
 use crate::ffi::ZeResult;
 use crate::host_memory::page_size as host_page_size;
-use crate::{config, driver, fault};
+use crate::{config, driver, fault, memfd};
 
 /// The kind of a USM allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +102,37 @@ pub(crate) struct Allocation {
     backing: Backing,
     /// Number of opened, not yet closed IPC handles of this allocation.
     ipc_opened: AtomicU32,
+    /// What IPC exports of this allocation hold.
+    export: Mutex<Export>,
+}
+
+/// The IPC export state of an allocation ([`Allocation::export`]).
+#[derive(Default)]
+pub(crate) struct Export {
+    /// The allocation's own pages, a sealed memory file, from its first export on.
+    pages: Option<OwnedFd>,
+    /// The descriptor that handles name, open while handles are out (not put back).
+    handle_fd: Option<OwnedFd>,
+    /// Handles given out and not put back.
+    handles: u32,
+    /// The random value in the pages' name and in every handle.
+    token: u64,
+}
+
+/// What a handle of an exported allocation carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Exported {
+    /// The descriptor number, in this process, of the allocation's pages.
+    pub fd: i32,
+    /// The random value the pages' name carries.
+    pub token: u64,
+    /// The size of the pages (the allocation's size, rounded up to its pages).
+    pub len: usize,
+}
+
+/// The name of the memory file of an exported allocation: what an importer checks.
+pub(crate) fn export_name(id: u64, token: u64) -> String {
+    format!("ze_soft_ipc:{id}:{token:016x}")
 }
 
 impl Allocation {
@@ -124,6 +157,104 @@ impl Allocation {
             .is_ok()
     }
 
+    /// Gives out one IPC handle of the allocation: on the first export, the allocation gets
+    /// pages of its own (a sealed memory file, so that importers keep exactly these pages,
+    /// never a range the arena hands out again); while handles are out, a descriptor of
+    /// them stays open for importers to take (`pidfd_getfd`). Memory mapped from physical
+    /// memory objects has no handles (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`).
+    pub(crate) fn export(&self) -> ZeResult<Exported> {
+        let mut export = self.export.lock().unwrap_or_else(|e| e.into_inner());
+        let oom = ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        if let Backing::Mapped(_) = self.backing {
+            return Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE);
+        }
+        if export.pages.is_none() {
+            let mut token = [0u8; 8];
+            // SAFETY: getrandom writes at most 8 bytes into the buffer.
+            let n = unsafe { libc::getrandom(token.as_mut_ptr().cast(), 8, 0) };
+            if n != 8 {
+                return Err(oom);
+            }
+            let token = u64::from_ne_bytes(token);
+            let name = std::ffi::CString::new(export_name(self.id, token)).map_err(|_| oom)?;
+            export.pages = Some(self.detach(&name).ok_or(oom)?);
+            export.token = token;
+        }
+        let Some(pages) = &export.pages else {
+            return Err(oom);
+        };
+        if export.handle_fd.is_none() {
+            export.handle_fd = Some(pages.try_clone().map_err(|_| oom)?);
+        }
+        let fd = export.handle_fd.as_ref().map_or(-1, |fd| fd.as_raw_fd());
+        export.handles += 1;
+        Ok(Exported {
+            fd,
+            token: export.token,
+            len: self.pages_len(),
+        })
+    }
+
+    /// The handle data of the allocation while handles are out.
+    pub(crate) fn exported(&self) -> Option<Exported> {
+        let export = self.export.lock().unwrap_or_else(|e| e.into_inner());
+        let fd = export.handle_fd.as_ref()?.as_raw_fd();
+        Some(Exported {
+            fd,
+            token: export.token,
+            len: self.pages_len(),
+        })
+    }
+
+    /// Puts one handle back (`zeMemPutIpcHandle`); the descriptor closes with the last.
+    #[cfg(ze_api = "1.6")]
+    pub(crate) fn put_export(&self, token: u64) {
+        let mut export = self.export.lock().unwrap_or_else(|e| e.into_inner());
+        if export.handle_fd.is_none() || export.token != token {
+            return;
+        }
+        export.handles = export.handles.saturating_sub(1);
+        if export.handles == 0 {
+            export.handle_fd = None;
+        }
+    }
+
+    /// Retires every handle (the allocation was freed): importers can open none any more.
+    fn retire_exports(&self) {
+        let mut export = self.export.lock().unwrap_or_else(|e| e.into_inner());
+        export.handle_fd = None;
+        export.handles = 0;
+    }
+
+    /// The length of the allocation's pages.
+    fn pages_len(&self) -> usize {
+        match self.backing {
+            Backing::Host { map_len, .. } => map_len,
+            _ => Arena::footprint(self.size).unwrap_or(self.size),
+        }
+    }
+
+    /// Gives the allocation pages of its own, a sealed memory file named `name` holding
+    /// its bytes, mapped where its pages were.
+    fn detach(&self, name: &std::ffi::CStr) -> Option<OwnedFd> {
+        match (&self.backing, &self.device) {
+            (Backing::Arena { offset }, Some(device)) => {
+                device.arena.detach(*offset, self.size, name).ok()
+            }
+            (Backing::Host { map, map_len }, _) => {
+                let own = memfd::create(name, *map_len, true).ok()?;
+                // SAFETY: the allocation's own read/write host mapping.
+                unsafe { memfd::write_from(own.as_fd(), *map, *map_len).ok()? };
+                memfd::seal_size(own.as_fd()).ok()?;
+                let rw = libc::PROT_READ | libc::PROT_WRITE;
+                // SAFETY: replaces the allocation's own mapping by the same bytes, shared;
+                // accesses meanwhile are the application's race with its own export.
+                unsafe { memfd::map_fixed(*map, *map_len, rw, own.as_fd(), 0) }.then_some(own)
+            }
+            _ => None,
+        }
+    }
+
     /// The page size reported for the allocation.
     pub(crate) fn page_size(&self) -> usize {
         match self.backing {
@@ -137,8 +268,13 @@ impl Drop for Allocation {
     fn drop(&mut self) {
         match self.backing {
             Backing::Arena { offset } => {
+                let detached = self.export.get_mut().map_or(true, |e| e.pages.is_some());
                 if let Some(device) = &self.device {
-                    device.arena.release(offset, self.size);
+                    // Pages given to IPC exports stay with their importers; the arena's
+                    // own come back first, else the range is never handed out again.
+                    if !detached || device.arena.reattach(offset, self.size) {
+                        device.arena.release(offset, self.size);
+                    }
                 }
             }
             Backing::Host { map, map_len } => {
@@ -163,6 +299,12 @@ fn read_table() -> std::sync::RwLockReadGuard<'static, BTreeMap<usize, Arc<Alloc
 
 fn write_table() -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, Arc<Allocation>>> {
     ALLOCATIONS.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The first live allocation (of any context) for which `matches` holds.
+#[cfg(ze_api = "1.6")]
+pub(crate) fn find_where(matches: impl Fn(&Allocation) -> bool) -> Option<Arc<Allocation>> {
+    read_table().values().find(|a| matches(a)).cloned()
 }
 
 /// The live allocation with this id (`Allocation::id`), of any context.
@@ -314,6 +456,7 @@ pub(crate) fn allocate(context: usize, request: Request) -> ZeResult<usize> {
         device,
         backing,
         ipc_opened: AtomicU32::new(0),
+        export: Mutex::default(),
     });
     write_table().insert(base, allocation);
     Ok(base)
@@ -349,6 +492,9 @@ pub(crate) fn free(ptr: *mut c_void) -> ZeResult {
     }
     let removed = table.remove(&(ptr as usize));
     drop(table);
+    if let Some(a) = &removed {
+        a.retire_exports();
+    }
     // The memory is released when the last `Region` holding it is dropped.
     removed
         .map(drop)
@@ -414,6 +560,7 @@ pub(crate) fn insert_mapping(
         device: pages.device.clone(),
         backing: Backing::Mapped(pages),
         ipc_opened: AtomicU32::new(0),
+        export: Mutex::default(),
     });
     table.insert(base, allocation);
     Ok(())
@@ -481,5 +628,8 @@ pub(crate) fn free_all(context: usize) {
         bases.iter().filter_map(|b| table.remove(b)).collect()
     };
     release_mappings(&removed);
+    for a in &removed {
+        a.retire_exports();
+    }
     drop(removed);
 }

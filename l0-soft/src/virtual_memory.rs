@@ -27,7 +27,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::c_void;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -38,7 +38,7 @@ use crate::device::Device;
 use crate::ffi::ZeResult;
 use crate::handle::{Kind, Registry};
 use crate::host_memory::map_anonymous;
-use crate::memory;
+use crate::{memfd, memory};
 
 /// The page size of virtual and physical memory: the device's page size (64 KiB), for
 /// every size, as `zeVirtualMemQueryPageSize` reports.
@@ -151,40 +151,9 @@ impl Drop for Physical {
     }
 }
 
-/// Maps `len` bytes of `fd` at `offset`, shared, with `prot`, over `at .. at + len`;
-/// `false` when the system refuses.
-///
-/// # Safety
-///
-/// The target range must be address space the driver reserved (a reservation or a driver
-/// view), holding no Rust object.
-unsafe fn map_file(at: usize, len: usize, prot: i32, fd: BorrowedFd<'_>, offset: usize) -> bool {
-    // SAFETY: the caller guarantees the target is the driver's own address space, so
-    // MAP_FIXED replaces nothing else.
-    let mapped = unsafe {
-        libc::mmap(
-            at as *mut c_void,
-            len,
-            prot,
-            libc::MAP_SHARED | libc::MAP_FIXED,
-            fd.as_raw_fd(),
-            offset as libc::off_t,
-        )
-    };
-    mapped != libc::MAP_FAILED
-}
-
 /// A memfd of `size` bytes of zeroed host memory.
 fn host_pages(size: usize) -> Option<OwnedFd> {
-    // SAFETY: a NUL-terminated name and valid flags; the result is checked.
-    let raw = unsafe { libc::memfd_create(c"ze_soft_physical_host".as_ptr(), libc::MFD_CLOEXEC) };
-    if raw < 0 {
-        return None;
-    }
-    // SAFETY: `raw` is a fresh descriptor that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    // SAFETY: resizing our own memfd; the result is checked.
-    (unsafe { libc::ftruncate(fd.as_raw_fd(), size as libc::off_t) } == 0).then_some(fd)
+    memfd::create(c"ze_soft_physical_host", size, false).ok()
 }
 
 static PHYSICAL: Registry<Physical> = Registry::new(Kind::PhysicalMemory);
@@ -393,8 +362,8 @@ pub(crate) fn map(
     // refused overlaps); the source is the physical object's pages. Host memory is mapped
     // for the host too, at the reservation's own addresses.
     let mapped = unsafe {
-        map_file(driver_base, size, READ_WRITE, fd, at)
-            && (exclusive || map_file(ptr, size, READ_WRITE, fd, at))
+        memfd::map_fixed(driver_base, size, READ_WRITE, fd, at)
+            && (exclusive || memfd::map_fixed(ptr, size, READ_WRITE, fd, at))
     };
     if !mapped {
         unmap_locked(ptr, size);

@@ -9,7 +9,7 @@
 
 use std::ptr::null_mut;
 
-use usm_test_kit::child::{self, spawn};
+use usm_test_kit::child::{self, spawn_on_thread};
 use usm_test_kit::raw::work::*;
 
 const IPC: u32 = ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0;
@@ -84,7 +84,7 @@ fn host_signals_and_resets_cross_between_processes_both_ways() {
     let pool = ipc_pool(4, 0);
     let (ready, reply) = (event(pool, 0), event(pool, 1));
     let h = get_handle(pool);
-    let child = spawn(
+    let child = spawn_on_thread(
         "children::host_signal_then_wait",
         vec![(HANDLE_VAR.into(), hex(&h))],
     );
@@ -105,7 +105,7 @@ fn commands_of_each_process_wait_for_and_signal_the_others_events() {
     let pool = ipc_pool(4, TIMESTAMPS);
     let e: Vec<_> = (0..4).map(|i| event(pool, i)).collect();
     let h = get_handle(pool);
-    let child = spawn(
+    let child = spawn_on_thread(
         "children::commands_wait_and_signal",
         vec![(HANDLE_VAR.into(), hex(&h))],
     );
@@ -133,7 +133,7 @@ fn commands_of_each_process_wait_for_and_signal_the_others_events() {
 fn a_child_exports_and_its_events_outlive_its_exit_here() {
     let _serial = serial();
     let handoff = child::Handoff::new("event-pool");
-    let child = spawn("children::export_and_exit", vec![handoff.env()]);
+    let child = spawn_on_thread("children::export_and_exit", vec![handoff.env()]);
     let h = unhex(&handoff.receive());
     // The driver is up before descriptors are counted.
     env();
@@ -172,7 +172,7 @@ fn several_importers_wait_for_one_signal_and_each_answers() {
     let h = get_handle(pool);
     let children: Vec<_> = (1..=IMPORTERS)
         .map(|i| {
-            spawn(
+            spawn_on_thread(
                 "children::wait_then_answer",
                 vec![
                     (HANDLE_VAR.into(), hex(&h)),

@@ -54,8 +54,14 @@ pub fn run<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> ChildOutput {
 /// Runs the ignored test `test` of this binary in a child with `env` added, and gives its
 /// raw outcome, for parents that expect the child to fail.
 pub fn output<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Output {
+    command(test, env).output().expect("the test binary runs")
+}
+
+/// The command that runs the ignored test `test` of this binary, alone, with `env` added.
+fn command<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Command {
     let exe = std::env::current_exe().expect("the test binary");
-    Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args([
             test,
             "--exact",
@@ -64,15 +70,112 @@ pub fn output<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Output {
             "--test-threads=1",
         ])
         .env(CHILD_VAR, test)
-        .envs(env.iter().map(|(k, v)| (k, v.as_ref())))
-        .output()
-        .expect("the test binary runs")
+        .envs(env.iter().map(|(k, v)| (k, v.as_ref())));
+    command
+}
+
+/// A child that [`spawn`] started: it runs while the parent works with it.
+pub struct Spawned {
+    /// The process (its standard input is piped: the child waits on it; its standard
+    /// error is inherited).
+    pub process: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Spawned {
+    /// What follows `prefix` in the next line the child printed that holds it (the test
+    /// harness may print the test's name first on the same line); fails when the child's
+    /// output ends first.
+    #[track_caller]
+    pub fn line(&mut self, prefix: &str) -> String {
+        for line in self.lines.by_ref() {
+            let line = line.expect("the child's output");
+            if let Some(at) = line.find(prefix) {
+                return line[at + prefix.len()..].to_string();
+            }
+        }
+        panic!("the child ended without printing a line starting with {prefix:?}");
+    }
+
+    /// Writes `line` to the child's standard input.
+    #[track_caller]
+    pub fn tell(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.process.stdin.as_mut().expect("the child's input");
+        writeln!(stdin, "{line}").expect("the child reads its input");
+    }
+
+    /// Waits for the child; fails unless exactly its test ran and passed.
+    #[track_caller]
+    pub fn finish(mut self) {
+        drop(self.process.stdin.take());
+        let rest: Vec<String> = self.lines.by_ref().map_while(Result::ok).collect();
+        let status = self.process.wait().expect("the child ends");
+        assert!(
+            status.success() && rest.iter().any(|l| l.contains("1 passed")),
+            "child failed ({status}):\n{}",
+            rest.join("\n")
+        );
+    }
+}
+
+/// Starts the ignored test `test` of this binary in a child with `env` added, without
+/// waiting for it: for tests where two processes work at the same time. The child reads
+/// what the parent [`tell`](Spawned::tell)s it with [`wait_for_parent`].
+pub fn spawn<V: AsRef<OsStr>>(test: &str, env: &[(&str, V)]) -> Spawned {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut process = command(test, env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the test binary starts");
+    let stdout = process.stdout.take().expect("the child's output");
+    Spawned {
+        process,
+        lines: std::io::BufReader::new(stdout).lines(),
+    }
+}
+
+/// In a child that [`spawn`] started: the next line its parent told it (empty when the
+/// parent closed the input).
+pub fn wait_for_parent() -> String {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .expect("the parent's input");
+    line.trim_end().to_string()
+}
+
+/// The number of file descriptors open in this process (`/proc/self/fd`, without the one
+/// reading it).
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("procfs")
+        .count()
+        .saturating_sub(1)
+}
+
+/// Bytes as lowercase hexadecimal, to hand to a child in its environment.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of [`to_hex`]'s text; fails on anything else.
+#[track_caller]
+pub fn from_hex(text: &str) -> Vec<u8> {
+    assert!(text.len() % 2 == 0, "hexadecimal of whole bytes: {text:?}");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hexadecimal"))
+        .collect()
 }
 
 /// Runs the ignored test `test` of this binary in a child, as [`run`], on a thread, so
 /// that the parent works while the child does (both sides of an exchange between
-/// processes). Join the thread to fail unless the child passed.
-pub fn spawn(
+/// processes, talking through a [`Handoff`]). Join the thread to fail unless the child
+/// passed. ([`spawn`] is the same with the child's standard input and output for talking.)
+pub fn spawn_on_thread(
     test: &'static str,
     env: Vec<(String, String)>,
 ) -> std::thread::JoinHandle<ChildOutput> {
@@ -104,7 +207,7 @@ impl Handoff {
         Handoff { path }
     }
 
-    /// The variable to give the child ([`spawn`]'s `env`).
+    /// The variable to give the child ([`spawn_on_thread`]'s `env`).
     pub fn env(&self) -> (String, String) {
         (HANDOFF_VAR.to_string(), self.path.display().to_string())
     }

@@ -127,10 +127,11 @@ pub use device::{
 pub use diagnostics::{report_leaks, ContextStats, KindStats, LiveAllocation, LEAK_REPORT_ENV};
 pub use driver::{Driver, DriverProperties, Extension, RELAXED_ALLOCATION_LIMITS_EXTENSION};
 pub use error::{
-    check, AllocationFailure, Error, EventIpcError, Failed, Operand, PatternRule, Result,
-    ResultCode, TransferError, UsmAllocationError, ZeError,
+    check, AllocationFailure, Error, EventIpcError, Failed, IpcError, Operand, PatternRule, Result,
+    ResultCode, TransferError, UsmAllocationError, ZeError, IPC_HANDLE_SIZE,
 };
 pub use init::{api, init, loader};
+pub use ipc::{IpcExport, IpcHandle, IpcMemory};
 pub use memory::{
     AllocOptions, CacheBias, ElementType, Placement, UsmAllocator, UsmDestination, UsmDevice,
     UsmHost, UsmKind, UsmMemory, UsmRange, UsmShared, UsmSource, UsmView, UsmViewMut,
@@ -169,4 +170,5 @@ const _: fn() = || {
     send_sync::<UsmDevice<f32>>();
     send_sync::<UsmViewMut<'static, u32>>();
     send_sync::<UsmAllocator>();
+    send_sync::<IpcMemory>();
 };

@@ -1,12 +1,12 @@
 //! Events shared between processes through usm-core's safe API: a parent test and child
-//! processes of this binary ([`child::spawn`]) share a [`SharedEventPool`] from its
+//! processes of this binary ([`child::spawn_on_thread`]) share a [`SharedEventPool`] from its
 //! serialised handle, and owned and scoped work of each waits for signals of the other.
 
 use std::time::Duration;
 
 use usm_core::ipc::{EventPoolIpcHandle, SharedEventPool};
 use usm_core::{scope, Engine, Error, EventIpcError, Mode, Queue, UsmHost};
-use usm_test_kit::child::{self, spawn, Handoff};
+use usm_test_kit::child::{self, spawn_on_thread, Handoff};
 use usm_test_kit::usm as kit;
 
 const HANDLE_VAR: &str = "USM_EVENT_POOL_HANDLE";
@@ -40,7 +40,7 @@ fn owned_and_scoped_work_waits_for_a_signal_from_another_process_and_signals_bac
         pool.event(2).unwrap(),
     );
     let json = serde_json::to_string(&pool.ipc_handle().unwrap()).unwrap();
-    let child = spawn(
+    let child = spawn_on_thread(
         "children::signal_when_armed_then_answer_from_a_queue",
         vec![(HANDLE_VAR.into(), json)],
     );
@@ -71,7 +71,7 @@ fn a_childs_pool_opens_here_is_signalled_by_a_queue_here_and_refuses_once_it_exi
     let (context, device) = kit::context();
     let queue = Queue::new(&context, &device).unwrap();
     let handoff = Handoff::new("usm-event-pool");
-    let child = spawn("children::export_then_wait", vec![handoff.env()]);
+    let child = spawn_on_thread("children::export_then_wait", vec![handoff.env()]);
     let handle: EventPoolIpcHandle = serde_json::from_str(&handoff.receive()).unwrap();
     let pool = SharedEventPool::open(&context, &handle).unwrap();
     assert!(pool.is_opened());

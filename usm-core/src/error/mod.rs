@@ -7,6 +7,7 @@
 mod alloc;
 mod code;
 mod event_ipc;
+mod ipc;
 mod transfer;
 
 use level_zero_sys::{ze_result_t, LoadError, MissingFunction};
@@ -17,6 +18,7 @@ pub(crate) use alloc::RELAXED_LIMITS;
 pub use alloc::{AllocationFailure, UsmAllocationError};
 pub use code::{code_meaning, code_name, ResultCode, ZeError};
 pub use event_ipc::EventIpcError;
+pub use ipc::{IpcError, IPC_HANDLE_SIZE};
 pub use transfer::{Operand, PatternRule, TransferError};
 
 /// The result type of usm-core.
@@ -137,6 +139,9 @@ pub enum Error {
     /// Sharing an event pool between processes was refused.
     #[error(transparent)]
     EventIpc(#[from] EventIpcError),
+    /// An IPC handle could not be made, read or opened.
+    #[error(transparent)]
+    Ipc(#[from] IpcError),
 }
 
 impl Error {
@@ -146,6 +151,9 @@ impl Error {
             Error::Ze(e) => Some(e.code),
             Error::Allocation(e) => e.code(),
             Error::EventIpc(e) => e.code(),
+            Error::Ipc(IpcError::Refused { source } | IpcError::NotExportable { source, .. }) => {
+                Some(source.code)
+            }
             _ => None,
         }
     }

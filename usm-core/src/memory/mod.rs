@@ -361,7 +361,7 @@ pub use host::UsmHost;
 pub use options::{AllocOptions, CacheBias, Placement};
 pub use range::UsmRange;
 pub use shared::UsmShared;
-pub(crate) use traits::{cast_slice, cast_slice_mut};
+pub(crate) use traits::{address_alignment, cast_slice, cast_slice_mut};
 pub use traits::{ElementType, UsmDestination, UsmMemory, UsmSource};
 pub(crate) use view::ViewParts;
 pub use view::{UsmView, UsmViewMut};

@@ -83,7 +83,9 @@ pub(crate) unsafe fn close_ipc_handle(api: &Api, pool: ze_event_pool_handle_t) -
 pub(crate) unsafe fn host_signal(api: &Api, event: ze_event_handle_t) -> Result<()> {
     // SAFETY: forwarded from the caller; signalling is free-threaded.
     let outcome = unsafe { api.zeEventHostSignal(event) };
-    check("zeEventHostSignal", outcome, move || format!("hEvent={event:p}"))
+    check("zeEventHostSignal", outcome, move || {
+        format!("hEvent={event:p}")
+    })
 }
 
 /// `zeEventHostSynchronize` for at most `timeout_ns` nanoseconds: whether the event was

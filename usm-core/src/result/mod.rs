@@ -17,6 +17,7 @@ pub(crate) mod driver;
 pub(crate) mod event;
 pub(crate) mod event_ipc;
 pub(crate) mod init;
+pub(crate) mod ipc;
 pub(crate) mod memory;
 
 use crate::error::Result;
