@@ -172,6 +172,36 @@ class MemoryUSMHost(_Memory, Buffer):
     ) -> None: ...
     def __buffer__(self, flags: int) -> memoryview: ...
 
+class MemoryIPCDevice(MemoryUSMDevice):
+    """Device memory of another process, opened with IPCMemoryHandle.open; not constructed
+    directly."""
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether IPCMemoryHandle.close_mapping closed the mapping."""
+
+class IPCMemoryHandle:
+    """The handle of a MemoryUSMDevice allocation for another process; keeps the
+    allocation alive while it exists."""
+
+    def __init__(self, usm_memory: MemoryUSMDevice) -> None:
+        """TypeError for other kinds; ValueError when the object does not own its
+        allocation; LevelZeroError when the driver refuses the export."""
+    @staticmethod
+    def is_available() -> bool: ...
+    def to_bytes(self) -> bytes:
+        """The handle's bytes (RuntimeError after close())."""
+    @staticmethod
+    def open(handle_bytes: bytes, device: Device, nbytes: int) -> MemoryIPCDevice:
+        """The memory the bytes name, on `device` of the default context. ValueError for
+        nbytes <= 0 or a device outside the default context; LevelZeroError (a
+        RuntimeError) for bytes the driver refuses."""
+    @staticmethod
+    def close_mapping(usm_memory: MemoryIPCDevice) -> None:
+        """Closes the mapping (RuntimeError for memory that is not an IPC mapping)."""
+    def close(self) -> None: ...
+    def __repr__(self) -> str: ...
+
 def as_usm_memory(obj: Any) -> Union[MemoryUSMDevice, MemoryUSMShared, MemoryUSMHost]:
     """A view of the memory of `obj` (with __sycl_usm_array_interface__), of the class for
     its kind. ValueError when the interface is missing or malformed."""

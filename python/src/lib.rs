@@ -21,6 +21,7 @@ use pyo3::prelude::*;
 mod buffer;
 mod errors;
 mod interface;
+mod ipc;
 mod memory;
 mod objects;
 
@@ -40,6 +41,8 @@ fn level_zero_usm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<memory::MemoryUSMDevice>()?;
     m.add_class::<memory::MemoryUSMShared>()?;
     m.add_class::<memory::MemoryUSMHost>()?;
+    m.add_class::<ipc::MemoryIPCDevice>()?;
+    m.add_class::<ipc::IPCMemoryHandle>()?;
     m.add_function(wrap_pyfunction!(memory::as_usm_memory, m)?)?;
     m.add_function(wrap_pyfunction!(memory::to_memory, m)?)?;
     m.add_function(wrap_pyfunction!(objects::default_queue, m)?)?;

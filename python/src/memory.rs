@@ -20,8 +20,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyTuple};
 use usm_core::{
-    AllocOptions, Context, Error, Queue, UsmDevice, UsmHost, UsmKind, UsmShared, UsmView,
-    UsmViewMut,
+    AllocOptions, Context, Error, IpcMemory, Queue, UsmDevice, UsmHost, UsmKind, UsmShared,
+    UsmView, UsmViewMut,
 };
 
 use crate::buffer::{self, Bytes, HostBuffer};
@@ -29,33 +29,47 @@ use crate::errors::{guard, to_py};
 use crate::interface::{self, short_repr};
 use crate::objects::{default_queue_for, PyContext, PyDevice, PyQueue};
 
-/// An allocation this package made.
-enum Owned {
+/// An allocation this package made, or memory of another process it opened (None once
+/// its mapping is closed).
+pub(crate) enum Owned {
     Device(UsmDevice),
     Shared(UsmShared),
     Host(UsmHost),
+    Ipc(Option<IpcMemory>),
+}
+
+/// The error of an operation on an IPC mapping that was closed.
+fn mapping_closed() -> Error {
+    Error::InvalidArgument {
+        name: "memory",
+        reason: "its IPC mapping was closed (IPCMemoryHandle.close_mapping)".to_string(),
+    }
 }
 
 impl Owned {
-    fn view(&self) -> UsmView<'_> {
+    fn view(&self) -> usm_core::Result<UsmView<'_>> {
         match self {
-            Owned::Device(m) => m.as_view(),
-            Owned::Shared(m) => m.as_view(),
-            Owned::Host(m) => m.as_view(),
+            Owned::Device(m) => Ok(m.as_view()),
+            Owned::Shared(m) => Ok(m.as_view()),
+            Owned::Host(m) => Ok(m.as_view()),
+            Owned::Ipc(Some(m)) => Ok(m.as_view()),
+            Owned::Ipc(None) => Err(mapping_closed()),
         }
     }
 
-    fn view_mut(&mut self) -> UsmViewMut<'_> {
+    fn view_mut(&mut self) -> usm_core::Result<UsmViewMut<'_>> {
         match self {
-            Owned::Device(m) => m.as_view_mut(),
-            Owned::Shared(m) => m.as_view_mut(),
-            Owned::Host(m) => m.as_view_mut(),
+            Owned::Device(m) => Ok(m.as_view_mut()),
+            Owned::Shared(m) => Ok(m.as_view_mut()),
+            Owned::Host(m) => Ok(m.as_view_mut()),
+            Owned::Ipc(Some(m)) => Ok(m.as_view_mut()),
+            Owned::Ipc(None) => Err(mapping_closed()),
         }
     }
 }
 
 /// Where a memory object's bytes come from.
-enum Backing {
+pub(crate) enum Backing {
     /// This package's allocation, shared by the objects made from it.
     Owned(Arc<Mutex<Owned>>),
     /// Another object's memory (its `reference_obj`), adopted as a view for each operation.
@@ -65,16 +79,16 @@ enum Backing {
 /// The base class of the three memory classes (dpctl's `_Memory`).
 #[pyclass(subclass, frozen, module = "level_zero_usm", name = "_Memory")]
 pub(crate) struct Memory {
-    ptr: usize,
-    nbytes: usize,
-    kind: UsmKind,
-    context: Context,
-    backing: Backing,
-    queue: Py<PyQueue>,
-    refobj: Option<Py<PyAny>>,
+    pub(crate) ptr: usize,
+    pub(crate) nbytes: usize,
+    pub(crate) kind: UsmKind,
+    pub(crate) context: Context,
+    pub(crate) backing: Backing,
+    pub(crate) queue: Py<PyQueue>,
+    pub(crate) refobj: Option<Py<PyAny>>,
 }
 
-fn lock(owned: &Mutex<Owned>) -> MutexGuard<'_, Owned> {
+pub(crate) fn lock(owned: &Mutex<Owned>) -> MutexGuard<'_, Owned> {
     // A panic while locked cannot leave the allocation inconsistent (it holds no Rust
     // state over the bytes), so a poisoned lock is taken as it is.
     owned
@@ -119,7 +133,7 @@ impl Memory {
                 UsmKind::Host => UsmHost::with_options(&context, nbytes, &options).map(Owned::Host),
             })
             .map_err(|e| to_py(py, e))?;
-        let ptr = owned.view().base() as usize;
+        let ptr = owned.view().map_err(|e| to_py(py, e))?.base() as usize;
         Ok(Memory {
             ptr,
             nbytes,
@@ -169,7 +183,7 @@ impl Memory {
     /// Runs `f` on a view of the whole memory (call with the GIL released).
     fn read<R>(&self, f: impl FnOnce(&UsmView<'_>) -> usm_core::Result<R>) -> usm_core::Result<R> {
         match &self.backing {
-            Backing::Owned(owned) => f(&lock(owned).view()),
+            Backing::Owned(owned) => f(&lock(owned).view()?),
             Backing::Borrowed => {
                 // SAFETY: `reference_obj` owns the memory and lives as long as `self`, which
                 // outlives the view (dropped when `f` returns); adopt checks the range is USM
@@ -189,7 +203,7 @@ impl Memory {
         f: impl FnOnce(&mut UsmViewMut<'_>) -> usm_core::Result<R>,
     ) -> usm_core::Result<R> {
         match &self.backing {
-            Backing::Owned(owned) => f(&mut lock(owned).view_mut()),
+            Backing::Owned(owned) => f(&mut lock(owned).view_mut()?),
             Backing::Borrowed => {
                 // SAFETY: as in `read`; the dict's owner handed the memory out as writable
                 // USM memory (dpctl's memory objects are always writable).
