@@ -70,7 +70,14 @@ fn under_panicking_subscriber(
     };
     let seen = Arc::clone(&layer.seen);
     let subscriber = tracing_subscriber::registry().with(layer);
+    // One scoped subscriber at a time in this binary: tracing caches each callsite's
+    // interest process-wide, and a cache rebuilt by another test thread while its own
+    // subscriber comes or goes can leave a callsite disabled for this one (seen once under
+    // load: the "context created" event never reached the subscriber).
+    static SERIAL: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let unwound = tracing::subscriber::with_default(subscriber, || {
+        tracing::callsite::rebuild_interest_cache();
         catch_unwind(AssertUnwindSafe(f)).is_err()
     });
     let seen = seen.lock().unwrap().clone();
