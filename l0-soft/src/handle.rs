@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use level_zero_sys::*;
 
@@ -88,7 +88,9 @@ static NEXT_SERIAL: AtomicUsize = AtomicUsize::new(1);
 /// The live objects of one kind, by handle value.
 pub(crate) struct Registry<T> {
     kind: Kind,
-    objects: Mutex<BTreeMap<usize, Arc<T>>>,
+    /// Read-locked by lookups (every entry point's), write-locked only to insert and
+    /// remove: threads that call the driver at once do not queue behind each other.
+    objects: RwLock<BTreeMap<usize, Arc<T>>>,
 }
 
 impl<T> Registry<T> {
@@ -96,21 +98,26 @@ impl<T> Registry<T> {
     pub(crate) const fn new(kind: Kind) -> Self {
         Registry {
             kind,
-            objects: Mutex::new(BTreeMap::new()),
+            objects: RwLock::new(BTreeMap::new()),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<usize, Arc<T>>> {
+    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<usize, Arc<T>>> {
         // A panic while the lock was held cannot leave the map half-updated (every
         // update is a single insert or remove), so a poisoned lock is still usable.
-        self.objects.lock().unwrap_or_else(|e| e.into_inner())
+        self.objects.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<usize, Arc<T>>> {
+        // As in `read`.
+        self.objects.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Registers `object` and returns its new handle.
     pub(crate) fn insert<H: RawHandle>(&self, object: Arc<T>) -> H {
         let serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
         let value = (serial << 8) | self.kind as usize;
-        self.lock().insert(value, object);
+        self.write().insert(value, object);
         H::from_value(value)
     }
 
@@ -120,14 +127,14 @@ impl<T> Registry<T> {
         let serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
         let value = (serial << 8) | self.kind as usize;
         let object = Arc::new(make(H::from_value(value)));
-        self.lock().insert(value, Arc::clone(&object));
+        self.write().insert(value, Arc::clone(&object));
         (H::from_value(value), object)
     }
 
     /// The object named by `handle`.
     pub(crate) fn get<H: RawHandle>(&self, handle: H) -> ZeResult<Arc<T>> {
         let value = self.check(handle)?;
-        self.lock()
+        self.read()
             .get(&value)
             .cloned()
             .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
@@ -136,14 +143,14 @@ impl<T> Registry<T> {
     /// The first registered object that `matches`.
     #[cfg(ze_api = "1.6")]
     pub(crate) fn find(&self, matches: impl Fn(&T) -> bool) -> Option<Arc<T>> {
-        self.lock().values().find(|o| matches(o)).cloned()
+        self.read().values().find(|o| matches(o)).cloned()
     }
 
     /// Unregisters the object named by `handle` and returns it; later lookups of the
     /// handle fail.
     pub(crate) fn remove<H: RawHandle>(&self, handle: H) -> ZeResult<Arc<T>> {
         let value = self.check(handle)?;
-        self.lock()
+        self.write()
             .remove(&value)
             .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
     }
@@ -151,7 +158,7 @@ impl<T> Registry<T> {
     /// Unregisters every object that `matches` (when their owner goes away).
     pub(crate) fn remove_where(&self, matches: impl Fn(&T) -> bool) {
         let removed: Vec<Arc<T>> = {
-            let mut objects = self.lock();
+            let mut objects = self.write();
             let gone: Vec<usize> = objects
                 .iter()
                 .filter(|(_, o)| matches(o))
