@@ -1,8 +1,9 @@
 //! Memory files (`memfd_create`): making them, filling them, sealing their size and
 //! mapping them shared over address space the driver owns. Device memory
 //! ([`arena`](crate::arena)), host physical memory
-//! ([`virtual_memory`](crate::virtual_memory)) and exported allocations
-//! ([`memory`](crate::memory), for IPC) are memory files.
+//! ([`virtual_memory`](crate::virtual_memory)), exported allocations
+//! ([`memory`](crate::memory), for IPC) and the shared state of IPC event pools
+//! ([`event`](crate::event)) are memory files.
 
 use std::ffi::{c_void, CStr};
 use std::io;

@@ -15,19 +15,16 @@
 //! resizing, its size is the one the count gives, and its header names the same pool.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use level_zero_sys::ze_result_t;
 
+use crate::memfd::{self, SIZE_SEALS};
 use crate::sync::Deadline;
 
 /// The header's first word ("zesoftEV" as a little-endian number).
 const MAGIC: u64 = u64::from_le_bytes(*b"zesoftEV");
-
-/// The seals an IPC pool's memfd carries: its size is fixed, so no process can make
-/// another's mapping fault.
-const SEALS: i32 = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
 
 const UNSIGNALED: u32 = 0;
 const SIGNALED: u32 = 1;
@@ -121,26 +118,9 @@ impl Region {
     /// every index not signaled. Gives the memfd (to export) and the pool's identity.
     pub(crate) fn create(count: u32, flags: u32) -> io::Result<(Region, OwnedFd, Identity)> {
         let len = size_for(count).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?;
-        // SAFETY: a NUL-terminated name and known flags; the result is checked.
-        let raw = unsafe {
-            libc::memfd_create(
-                c"ze_soft_event_pool".as_ptr(),
-                libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
-            )
-        };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `raw` is a new descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: resizing and sealing our own memfd; the results are checked.
-        let sized = unsafe {
-            libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) == 0
-                && libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SEALS) == 0
-        };
-        if !sized {
-            return Err(io::Error::last_os_error());
-        }
+        // Its size sealed, so that no process can make another's mapping fault.
+        let fd = memfd::create(c"ze_soft_event_pool", len, true)?;
+        memfd::seal_size(fd.as_fd())?;
         let region = Region {
             addr: map(&fd, len)?,
             len,
@@ -165,15 +145,8 @@ impl Region {
     /// resizing, of another size, or with another header.
     pub(crate) fn import(fd: &OwnedFd, expected: Identity) -> Option<Region> {
         let len = size_for(expected.count)?;
-        // SAFETY: queries on a descriptor we own; the results are checked.
-        let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
-        if seals < 0 || seals & SEALS != SEALS {
-            return None;
-        }
-        // SAFETY: a zeroed stat buffer for fstat to fill.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: `st` is a valid buffer; the result is checked.
-        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 || st.st_size as u64 != len as u64 {
+        let sealed = memfd::seals(fd.as_fd()).is_ok_and(|s| s & SIZE_SEALS == SIZE_SEALS);
+        if !sealed || memfd::size(fd.as_fd()).ok()? != len as u64 {
             return None;
         }
         let region = Region {
@@ -374,11 +347,7 @@ mod tests {
         };
         assert!(Region::import(&fd, other).is_none());
         assert!(Region::import(&fd, Identity { count: 5, ..id }).is_none());
-        // SAFETY: a new memfd, checked below.
-        let raw = unsafe { libc::memfd_create(c"plain".as_ptr(), libc::MFD_CLOEXEC) };
-        assert!(raw >= 0);
-        // SAFETY: a fresh descriptor nothing else owns.
-        let plain = unsafe { OwnedFd::from_raw_fd(raw) };
+        let plain = memfd::create(c"plain", 0, false).unwrap();
         assert!(Region::import(&plain, id).is_none());
     }
 
