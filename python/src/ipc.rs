@@ -12,7 +12,7 @@ use usm_core::{IpcHandle, UsmKind};
 
 use crate::errors::{guard, to_py};
 use crate::memory::{lock, Backing, Memory, MemoryUSMDevice, Owned};
-use crate::objects::{default_queue_for, defaults, PyDevice};
+use crate::objects::{defaults, queue_for, PyDevice};
 
 /// `MemoryUSMDevice` memory of another process, opened from an `IPCMemoryHandle`'s bytes
 /// with `IPCMemoryHandle.open`; closed by `IPCMemoryHandle.close_mapping` or when the last
@@ -116,15 +116,11 @@ impl IPCMemoryHandle {
             }
             let nbytes = usize::try_from(nbytes)
                 .map_err(|_| PyValueError::new_err("nbytes does not fit a size"))?;
-            let d = defaults(py)?;
-            let index = d
-                .devices
-                .iter()
-                .position(|x| *x == device.device)
-                .ok_or_else(|| PyValueError::new_err("the device is not in the default context"))?;
-            let queue = default_queue_for(py, index)?;
+            let context = defaults(py)?.context.clone();
+            // The default context's cached queue of the device (a device outside it is a
+            // ValueError).
+            let queue = queue_for(py, &context, Some(&device.device))?;
             let raw = handle_bytes.as_bytes().to_vec();
-            let context = d.context.clone();
             let target = device.device.clone();
             let opened = py
                 .detach(|| IpcHandle::from_bytes(&raw)?.open(&context, &target, nbytes))
