@@ -1,5 +1,6 @@
 //! Memory files (`memfd_create`): making them, filling them, sealing their size and
-//! mapping them shared over address space the driver owns. Device memory
+//! mapping them shared over address space the driver owns, and taking them from other
+//! processes (`pidfd_getfd`). Device memory
 //! ([`arena`](crate::arena)), host physical memory
 //! ([`virtual_memory`](crate::virtual_memory)), exported allocations
 //! ([`memory`](crate::memory), for IPC) and the shared state of IPC event pools
@@ -141,4 +142,49 @@ pub(crate) fn punch_hole(fd: BorrowedFd<'_>, offset: usize, len: usize) {
             len as libc::off_t,
         );
     }
+}
+
+/// Lets processes of the same user take this process's descriptors with `pidfd_getfd`
+/// under Yama's ptrace rules, as Intel's driver does (once per process). Without Yama the
+/// call fails (`EINVAL`) and the kernel's ptrace rules apply unchanged.
+pub(crate) fn allow_taking() {
+    static ALLOW: std::sync::Once = std::sync::Once::new();
+    ALLOW.call_once(|| {
+        // SAFETY: prctl with two integer arguments; the result is ignored (see above).
+        unsafe { libc::prctl(libc::PR_SET_PTRACER, libc::PR_SET_PTRACER_ANY, 0, 0, 0) };
+    });
+}
+
+/// Takes descriptor `fd` of process `pid` (`pidfd_open` + `pidfd_getfd`, which the kernel's
+/// ptrace access rules allow or refuse); `None` when anything refuses, for a pid or
+/// descriptor number that cannot name one, or when the process is gone.
+pub(crate) fn take_from(pid: u32, fd: i32) -> Option<OwnedFd> {
+    let pid = libc::pid_t::try_from(pid).ok().filter(|&p| p > 0)?;
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: pidfd_open takes a pid and flags; the result is checked.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if pidfd < 0 {
+        return None;
+    }
+    // SAFETY: a fresh descriptor that nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+    // SAFETY: pidfd_getfd takes our pidfd, a descriptor number and flags; the result is
+    // checked. The new descriptor is close-on-exec, as the kernel makes it.
+    let taken = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+    // SAFETY: a fresh descriptor that nothing else owns.
+    (taken >= 0).then(|| unsafe { OwnedFd::from_raw_fd(taken as i32) })
+}
+
+/// A close-on-exec duplicate of this process's descriptor `fd` (the original stays its
+/// owner's); `None` when `fd` is not an open descriptor.
+pub(crate) fn duplicate(fd: i32) -> Option<OwnedFd> {
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: F_DUPFD_CLOEXEC on a number: an unused one fails (EBADF), checked.
+    let raw = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    // SAFETY: a fresh descriptor that nothing else owns.
+    (raw >= 0).then(|| unsafe { OwnedFd::from_raw_fd(raw) })
 }

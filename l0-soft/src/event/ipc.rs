@@ -30,7 +30,7 @@
 //!   `ZE_SOFT_FAIL_ALLOC`; a failed one answers `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY`.
 //! * Closing an opened pool destroys it (as `zeEventPoolDestroy`, which Intel's close is).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 use level_zero_sys::*;
@@ -39,6 +39,7 @@ use super::shared::{Identity, Region};
 use super::{pool_destroy, EventPool, POOLS};
 use crate::context;
 use crate::ffi::{guard, write, ZeResult};
+use crate::memfd;
 use crate::sync::lock;
 
 /// The first bytes of an event pool IPC handle of this driver.
@@ -135,14 +136,6 @@ fn decode(handle: &ze_ipc_event_pool_handle_t) -> Option<Wire> {
     valid.then_some(w)
 }
 
-/// Allows processes of the same user to take descriptors from this one under Yama's
-/// ptrace rules, as Intel's driver does; without Yama the call fails and changes nothing.
-fn allow_descriptor_taking() {
-    // SAFETY: prctl with an integer option and argument; the result does not matter
-    // (without Yama the kernel's default rules already apply).
-    unsafe { libc::prctl(libc::PR_SET_PTRACER, libc::PR_SET_PTRACER_ANY, 0, 0, 0) };
-}
-
 /// A descriptor of the memfd for handles: the exported one, duplicated on first use.
 fn export(share: &Share) -> ZeResult<i32> {
     let memfd = share
@@ -157,7 +150,7 @@ fn export(share: &Share) -> ZeResult<i32> {
     let fd = memfd
         .try_clone()
         .map_err(|_| ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY)?;
-    allow_descriptor_taking();
+    memfd::allow_taking();
     let raw = fd.as_raw_fd();
     *exported = Some((fd, 1));
     Ok(raw)
@@ -168,33 +161,11 @@ fn export(share: &Share) -> ZeResult<i32> {
 /// `pidfd_getfd`.
 fn descriptor(w: &Wire) -> Option<OwnedFd> {
     if w.local_fd == w.fd {
-        return take_descriptor(w.pid, w.fd);
+        memfd::take_from(w.pid, w.fd)
+    } else {
+        // The caller's descriptor is left as it is.
+        memfd::duplicate(w.local_fd)
     }
-    // SAFETY: duplicating a descriptor number; the kernel checks that it is open, and the
-    // result is checked. The caller's descriptor is left as it is.
-    let dup = unsafe { libc::fcntl(w.local_fd, libc::F_DUPFD_CLOEXEC, 0) };
-    // SAFETY: a new descriptor that nothing else owns.
-    (dup >= 0).then(|| unsafe { OwnedFd::from_raw_fd(dup) })
-}
-
-/// Takes descriptor `fd` of process `pid` (`pidfd_open` + `pidfd_getfd`).
-fn take_descriptor(pid: u32, fd: i32) -> Option<OwnedFd> {
-    let pid = libc::pid_t::try_from(pid).ok()?;
-    // SAFETY: pidfd_open takes a pid and flags; the result is checked.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if pidfd < 0 {
-        return None;
-    }
-    // SAFETY: a new descriptor that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
-    // SAFETY: pidfd_getfd takes a pidfd, a descriptor number and flags; the result is
-    // checked. The new descriptor is close-on-exec, as the kernel makes it.
-    let taken = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
-    if taken < 0 {
-        return None;
-    }
-    // SAFETY: as above.
-    Some(unsafe { OwnedFd::from_raw_fd(taken as i32) })
 }
 
 /// `zeEventPoolGetIpcHandle`.

@@ -34,9 +34,9 @@
 
 use std::collections::BTreeMap;
 use std::ffi::c_void;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 
 use level_zero_sys::*;
 
@@ -128,16 +128,6 @@ fn decode(handle: &ze_ipc_mem_handle_t) -> ZeResult<Handle> {
     })
 }
 
-/// Lets processes of the same user take this process's descriptors (once per process).
-fn allow_importers() {
-    static ALLOW: Once = Once::new();
-    ALLOW.call_once(|| {
-        // SAFETY: prctl with two integer arguments; the result is ignored: without Yama
-        // the call fails (EINVAL) and the kernel's ptrace rules apply unchanged.
-        unsafe { libc::prctl(libc::PR_SET_PTRACER, libc::PR_SET_PTRACER_ANY, 0, 0, 0) };
-    });
-}
-
 /// The handle of the live allocation `a` while handles are out.
 fn handle_of(a: &Allocation, exported: Exported) -> ze_ipc_mem_handle_t {
     encode(&Handle {
@@ -175,7 +165,7 @@ unsafe fn export_handle(
     let a = find(ptr as usize)
         .filter(|a| a.context == context.id())
         .ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?;
-    allow_importers();
+    memfd::allow_taking();
     let exported = a.export()?;
     // SAFETY: checked non-null; the caller passes a writable handle.
     unsafe { ffi::write(out, handle_of(&a, exported)) }
@@ -278,56 +268,14 @@ fn map_import(fd: BorrowedFd<'_>, len: usize, host: bool) -> ZeResult<ImportedPa
 /// accepted.
 fn take_descriptor(handle: &Handle) -> ZeResult<OwnedFd> {
     let fd = match handle.local_fd {
-        Some(local) => duplicate_local(local)?,
-        None => take_from_exporter(handle)?,
+        // The application's own descriptor stays its own: a duplicate is checked and used.
+        Some(local) => memfd::duplicate(local),
+        None => memfd::take_from(handle.pid, handle.exported.fd),
     };
-    check_pages(fd, handle)
-}
-
-/// A duplicate of this process's descriptor `fd` (the application's stays its own).
-fn duplicate_local(fd: i32) -> ZeResult<OwnedFd> {
-    let invalid = ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT;
-    if fd < 0 {
-        return Err(invalid);
-    }
-    // SAFETY: F_DUPFD_CLOEXEC on a number: an unused one fails (EBADF), checked.
-    let raw = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-    if raw < 0 {
-        return Err(invalid);
-    }
-    // SAFETY: a fresh descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
-}
-
-/// The exporter's descriptor, taken with `pidfd_open` + `pidfd_getfd`.
-fn take_from_exporter(handle: &Handle) -> ZeResult<OwnedFd> {
-    let invalid = ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT;
-    let pid = libc::pid_t::try_from(handle.pid).map_err(|_| invalid)?;
-    if pid <= 0 || handle.exported.fd < 0 {
-        return Err(invalid);
-    }
-    // SAFETY: pidfd_open takes a pid and flags; the result is checked.
-    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if raw < 0 {
-        return Err(invalid);
-    }
-    // SAFETY: a fresh descriptor that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
-    // SAFETY: pidfd_getfd takes our pidfd, a descriptor number and flags; checked.
-    let raw = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_getfd,
-            pidfd.as_raw_fd(),
-            handle.exported.fd,
-            0,
-        )
-    };
-    drop(pidfd);
-    if raw < 0 {
-        return Err(invalid);
-    }
-    // SAFETY: a fresh descriptor (closed on exec) that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(raw as i32) })
+    check_pages(
+        fd.ok_or(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)?,
+        handle,
+    )
 }
 
 /// `fd` when it is the pages the handle names: a memory file of the handle's name,
